@@ -1,0 +1,102 @@
+package dev.performer.kernel;
+
+import java.util.function.IntConsumer;
+
+/**
+ * Float32 dense kernels used by the attention and model layers. All matrices are row-major
+ * {@code float[]} slices given by an offset and a leading dimension (row stride).
+ *
+ * <p>Implementations: {@link ScalarKernels} (reference) and {@link VectorKernels} (fast).
+ * Choose with {@link #create(String, int)}; pass the instance in, there is no global default.
+ */
+public interface Kernels extends AutoCloseable {
+
+    /** Short backend name, e.g. {@code "scalar"} or {@code "vector"}. */
+    String name();
+
+    /** Worker threads used by {@link #parallelFor} and by large GEMMs. */
+    int threads();
+
+    /** A one-line description: backend, vector species, threads. */
+    String describe();
+
+    /**
+     * General matrix multiply: {@code C = alpha·op(A)·op(B) + beta·C}, with op(A) m×k and
+     * op(B) k×n, C m×n. {@code op(A) = A} is read as {@code a[aOff + i*lda + p]} and
+     * {@code op(A) = Aᵀ} as {@code a[aOff + p*lda + i]}; likewise for B. When beta is 0, C is
+     * overwritten (NaNs in C do not propagate). C must not alias A or B.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float alpha, float[] a, int aOff, int lda,
+              float[] b, int bOff, int ldb,
+              float beta, float[] c, int cOff, int ldc);
+
+    /** Σ x[i]·y[i] over n elements. */
+    float dot(float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** y += alpha·x over n elements. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** x *= alpha over n elements. */
+    void scale(float[] x, int off, int n, float alpha);
+
+    /** max of x over n ≥ 1 elements. */
+    float max(float[] x, int off, int n);
+
+    /** Σ x over n elements. */
+    float sum(float[] x, int off, int n);
+
+    /** In place: x[i] = mul·exp(x[i] + shift) + add. The fused core of positive random features. */
+    void expAffine(float[] x, int off, int n, float shift, float mul, float add);
+
+    /** out[i] = a[i]·b[i] (out may alias a or b exactly). */
+    void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n);
+
+    /** Element-wise map {@code out[i] = op(x[i])} (out may alias x exactly). */
+    void map(ElementwiseOp op, float[] x, int xOff, float[] out, int outOff, int n);
+
+    /**
+     * Runs {@code body.accept(i)} for i in [0, n) on the backend's threads and waits. Calls to
+     * {@link #gemm} from inside the body run single-threaded (no nested parallelism).
+     */
+    void parallelFor(int n, IntConsumer body);
+
+    @Override
+    default void close() {}
+
+    /**
+     * Creates a backend by name: {@code "scalar"} (reference, one thread) or {@code "vector"}
+     * (Vector API, {@code threads} workers; threads ≤ 0 means all available processors).
+     */
+    static Kernels create(String name, int threads) {
+        int t = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        return switch (name) {
+            case "scalar" -> new ScalarKernels();
+            case "vector" -> new VectorKernels(t);
+            default -> throw new IllegalArgumentException(
+                    "unknown kernel backend '" + name + "' (expected scalar or vector)");
+        };
+    }
+
+    /** Checks that [off, off + rows·ld) with the last row of width cols lies in the array. */
+    static void checkMatrix(String what, float[] x, int off, int rows, int cols, int ld) {
+        if (rows < 0 || cols < 0) throw new IllegalArgumentException(what + ": negative shape " + rows + "x" + cols);
+        if (rows == 0 || cols == 0) return;
+        if (ld < cols) throw new IllegalArgumentException(what + ": leading dimension " + ld + " < columns " + cols);
+        long last = (long) off + (long) (rows - 1) * ld + cols;
+        if (off < 0 || last > x.length)
+            throw new IndexOutOfBoundsException(what + ": " + rows + "x" + cols + " (ld " + ld + ") at offset "
+                    + off + " exceeds array of length " + x.length);
+    }
+
+    /** Validates gemm arguments (shared by implementations). */
+    static void checkGemm(boolean transA, boolean transB, int m, int n, int k,
+                          float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                          float[] c, int cOff, int ldc) {
+        if (transA) checkMatrix("gemm A", a, aOff, k, m, lda); else checkMatrix("gemm A", a, aOff, m, k, lda);
+        if (transB) checkMatrix("gemm B", b, bOff, n, k, ldb); else checkMatrix("gemm B", b, bOff, k, n, ldb);
+        checkMatrix("gemm C", c, cOff, m, n, ldc);
+        if (m > 0 && n > 0 && (c == a || c == b))
+            throw new IllegalArgumentException("gemm: C must not alias A or B");
+    }
+}

@@ -1,0 +1,375 @@
+package dev.performer.kernel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast backend: Vector API kernels, parallel over a private fork-join pool.
+ *
+ * <p>GEMM follows the Goto/BLIS scheme: op(B) is packed in KC×NC blocks of NR-wide panels,
+ * op(A) in MC×KC blocks of MR-tall panels (zero padded), and a register-blocked micro-kernel
+ * computes an MR×NR = 6×(4·lanes) tile of C with 24 vector accumulators (6×64 with AVX-512).
+ * Transposes are absorbed by the packing. Problems above {@link #PARALLEL_FLOPS} are split
+ * across the pool along M (or along N when M is small); each part packs its own panels.
+ */
+public final class VectorKernels implements Kernels {
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = S.length();
+    /** Micro-tile rows. */
+    static final int MR = 6;
+    /** Micro-tile columns: four vectors. */
+    static final int NR = 4 * LANES;
+    /** Depth of a packed block. */
+    static final int KC = 256;
+    /** Rows of a packed A block (a multiple of MR). */
+    static final int MC = 144;
+    /** Columns of a packed B block (a multiple of NR). */
+    static final int NC = 32 * NR;
+    /** Below this many flops a GEMM runs on one thread (measured: splitting small GEMMs loses). */
+    static final double PARALLEL_FLOPS = 1.0e7;
+
+    private final int threads;
+    private final ForkJoinPool pool;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    /** Per-thread packing buffers. packA: MC×KC, packB: KC×NC, tile: MR×NR. */
+    private static final class Scratch {
+        final float[] packA = new float[MC * KC];
+        final float[] packB = new float[KC * NC];
+        final float[] tile = new float[MR * NR];
+    }
+
+    public VectorKernels(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        this.threads = threads;
+        this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+    }
+
+    @Override public String name() { return "vector"; }
+    @Override public int threads() { return threads; }
+
+    @Override
+    public String describe() {
+        return "vector (jdk.incubator.vector " + S + ", " + LANES + " float lanes, micro-tile "
+                + MR + "x" + NR + "), " + threads + " thread" + (threads == 1 ? "" : "s");
+    }
+
+    private boolean inPool() {
+        return pool != null && Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool;
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) pool.shutdown();
+    }
+
+    // ---------------------------------------------------------------- GEMM
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, float[] a, int aOff, int lda,
+                     float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        Kernels.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) return;
+        if (beta != 1f) {
+            for (int i = 0; i < m; i++) {
+                int row = cOff + i * ldc;
+                if (beta == 0f) java.util.Arrays.fill(c, row, row + n, 0f);
+                else scale(c, row, n, beta);
+            }
+        }
+        if (k == 0 || alpha == 0f) return;
+        double flops = 2.0 * m * n * k;
+        int parts = (pool == null || inPool() || flops < PARALLEL_FLOPS) ? 1 : threads;
+        if (parts == 1) {
+            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+            return;
+        }
+        List<ForkJoinTask<?>> tasks = new ArrayList<>(parts);
+        if (m >= parts * 2 * MR || m >= n) {
+            int step = ((m + parts - 1) / parts + MR - 1) / MR * MR;
+            for (int i0 = 0; i0 < m; i0 += step) {
+                final int r0 = i0, rows = Math.min(step, m - i0);
+                int ao = transA ? aOff + r0 : aOff + r0 * lda;
+                tasks.add(pool.submit(() -> gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda,
+                        b, bOff, ldb, c, cOff + r0 * ldc, ldc)));
+            }
+        } else {
+            int step = ((n + parts - 1) / parts + NR - 1) / NR * NR;
+            for (int j0 = 0; j0 < n; j0 += step) {
+                final int c0 = j0, cols = Math.min(step, n - j0);
+                int bo = transB ? bOff + c0 * ldb : bOff + c0;
+                tasks.add(pool.submit(() -> gemmSerial(transA, transB, m, cols, k, alpha, a, aOff, lda,
+                        b, bo, ldb, c, cOff + c0, ldc)));
+            }
+        }
+        for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /** C += alpha·op(A)·op(B) on the calling thread. */
+    private void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                            float[] c, int cOff, int ldc) {
+        Scratch s = scratch.get();
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, s.packB);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, s.packA);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        int bBase = jr * kc;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            micro(kc, s.packA, ir * kc, s.packB, bBase, alpha,
+                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, s.tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: panel p, element [kk*MR + r]. */
+    private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float[] pa) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            if (!transA) {
+                for (int r = 0; r < mr; r++) {
+                    int src = aOff + (ic + ir + r) * lda + pc;
+                    for (int kk = 0; kk < kc; kk++) pa[base + kk * MR + r] = a[src + kk];
+                }
+            } else {
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = aOff + (pc + kk) * lda + ic + ir;
+                    int dst = base + kk * MR;
+                    for (int r = 0; r < mr; r++) pa[dst + r] = a[src + r];
+                }
+            }
+            if (mr < MR) {
+                for (int kk = 0; kk < kc; kk++)
+                    for (int r = mr; r < MR; r++) pa[base + kk * MR + r] = 0f;
+            }
+        }
+    }
+
+    /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels: panel q, element [kk*NR + j]. */
+    private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] pb) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int base = jr * kc;
+            if (!transB) {
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + kk * NR;
+                    System.arraycopy(b, bOff + (pc + kk) * ldb + jc + jr, pb, dst, nr);
+                    if (nr < NR) java.util.Arrays.fill(pb, dst + nr, dst + NR, 0f);
+                }
+            } else {
+                for (int j = 0; j < nr; j++) {
+                    int src = bOff + (jc + jr + j) * ldb + pc;
+                    for (int kk = 0; kk < kc; kk++) pb[base + kk * NR + j] = b[src + kk];
+                }
+                if (nr < NR) {
+                    for (int kk = 0; kk < kc; kk++) java.util.Arrays.fill(pb, base + kk * NR + nr, base + kk * NR + NR, 0f);
+                }
+            }
+        }
+    }
+
+    /** C[0:mr, 0:nr] += alpha · (packed A panel)·(packed B panel), 6×4 vector accumulators. */
+    private static void micro(int kc, float[] pa, int aBase, float[] pb, int bBase, float alpha,
+                              float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+        FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        int ao = aBase, bo = bBase;
+        for (int kk = 0; kk < kc; kk++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + LANES);
+            FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * LANES);
+            FloatVector x = FloatVector.broadcast(S, pa[ao]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(S, pa[ao + 1]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(S, pa[ao + 2]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(S, pa[ao + 3]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+            x = FloatVector.broadcast(S, pa[ao + 4]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42); c43 = b3.fma(x, c43);
+            x = FloatVector.broadcast(S, pa[ao + 5]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
+        }
+        if (mr == MR && nr == NR) {
+            FloatVector al = FloatVector.broadcast(S, alpha);
+            store(c, cOff, al, c00, c01, c02, c03);
+            store(c, cOff + ldc, al, c10, c11, c12, c13);
+            store(c, cOff + 2 * ldc, al, c20, c21, c22, c23);
+            store(c, cOff + 3 * ldc, al, c30, c31, c32, c33);
+            store(c, cOff + 4 * ldc, al, c40, c41, c42, c43);
+            store(c, cOff + 5 * ldc, al, c50, c51, c52, c53);
+        } else {
+            spill(tile, 0, c00, c01, c02, c03);
+            spill(tile, NR, c10, c11, c12, c13);
+            spill(tile, 2 * NR, c20, c21, c22, c23);
+            spill(tile, 3 * NR, c30, c31, c32, c33);
+            spill(tile, 4 * NR, c40, c41, c42, c43);
+            spill(tile, 5 * NR, c50, c51, c52, c53);
+            for (int r = 0; r < mr; r++)
+                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
+        }
+    }
+
+    private static void store(float[] c, int off, FloatVector al, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
+        v0.fma(al, FloatVector.fromArray(S, c, off)).intoArray(c, off);
+        v1.fma(al, FloatVector.fromArray(S, c, off + LANES)).intoArray(c, off + LANES);
+        v2.fma(al, FloatVector.fromArray(S, c, off + 2 * LANES)).intoArray(c, off + 2 * LANES);
+        v3.fma(al, FloatVector.fromArray(S, c, off + 3 * LANES)).intoArray(c, off + 3 * LANES);
+    }
+
+    private static void spill(float[] t, int off, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
+        v0.intoArray(t, off);
+        v1.intoArray(t, off + LANES);
+        v2.intoArray(t, off + 2 * LANES);
+        v3.intoArray(t, off + 3 * LANES);
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    @Override
+    public float dot(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
+        for (; i + LANES < bound; i += 2 * LANES) {
+            acc0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc0);
+            acc1 = FloatVector.fromArray(S, x, xOff + i + LANES).fma(FloatVector.fromArray(S, y, yOff + i + LANES), acc1);
+        }
+        for (; i < bound; i += LANES)
+            acc0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc0);
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        for (; i < bound; i += LANES)
+            FloatVector.fromArray(S, x, xOff + i).fma(al, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float alpha) {
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += LANES) FloatVector.fromArray(S, x, off + i).mul(alpha).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= alpha;
+    }
+
+    @Override
+    public float max(float[] x, int off, int n) {
+        if (n < 1) throw new IllegalArgumentException("max of an empty range");
+        int i = 0, bound = S.loopBound(n);
+        float m = x[off];
+        if (bound > 0) {
+            FloatVector acc = FloatVector.fromArray(S, x, off);
+            for (i = LANES; i < bound; i += LANES) acc = acc.max(FloatVector.fromArray(S, x, off + i));
+            m = Math.max(m, acc.reduceLanes(VectorOperators.MAX));
+        }
+        for (; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
+
+    @Override
+    public float sum(float[] x, int off, int n) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < bound; i += LANES) acc = acc.add(FloatVector.fromArray(S, x, off + i));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    @Override
+    public void expAffine(float[] x, int off, int n, float shift, float mul, float add) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector sh = FloatVector.broadcast(S, shift), mu = FloatVector.broadcast(S, mul), ad = FloatVector.broadcast(S, add);
+        for (; i < bound; i += LANES)
+            FloatVector.fromArray(S, x, off + i).add(sh).lanewise(VectorOperators.EXP).fma(mu, ad).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] = mul * (float) Math.exp(x[off + i] + shift) + add;
+    }
+
+    @Override
+    public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += LANES)
+            FloatVector.fromArray(S, a, aOff + i).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+        for (; i < n; i++) out[outOff + i] = a[aOff + i] * b[bOff + i];
+    }
+
+    @Override
+    public void map(ElementwiseOp op, float[] x, int xOff, float[] out, int outOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
+        for (; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector r = switch (op) {
+                case RELU -> v.max(zero);
+                case RELU_GRAD -> zero.blend(one, v.compare(VectorOperators.GT, 0f));
+                case ELU_PLUS_ONE -> v.min(zero).lanewise(VectorOperators.EXP).blend(v.add(one), v.compare(VectorOperators.GT, 0f));
+                case ELU_PLUS_ONE_GRAD -> v.min(zero).lanewise(VectorOperators.EXP).blend(one, v.compare(VectorOperators.GT, 0f));
+                case EXP -> v.lanewise(VectorOperators.EXP);
+                case ABS -> v.abs();
+                case SIGN -> {
+                    VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f), neg = v.compare(VectorOperators.LT, 0f);
+                    yield zero.blend(one, pos).blend(one.neg(), neg);
+                }
+                case IDENTITY -> v;
+                case ONE -> one;
+                case SIN -> v.lanewise(VectorOperators.SIN);
+                case COS -> v.lanewise(VectorOperators.COS);
+            };
+            r.intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) out[outOff + i] = op.apply(x[xOff + i]);
+    }
+
+    // ---------------------------------------------------------------- threading
+
+    @Override
+    public void parallelFor(int n, IntConsumer body) {
+        if (pool == null || n <= 1 || inPool()) {
+            for (int i = 0; i < n; i++) body.accept(i);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        int workers = Math.min(threads, n);
+        List<ForkJoinTask<?>> tasks = new ArrayList<>(workers);
+        for (int w = 0; w < workers; w++) {
+            tasks.add(pool.submit(() -> {
+                for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
+            }));
+        }
+        for (ForkJoinTask<?> t : tasks) t.join();
+    }
+}

@@ -1,0 +1,174 @@
+package dev.performer.kernel;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every fast backend against the scalar reference, over awkward sizes, transposes, offsets, strides. */
+class KernelsDifferentialTest {
+
+    static final double U = Math.ulp(1f) / 2; // unit roundoff of float32, 2^-24
+    static final Kernels REF = new ScalarKernels();
+    static final Kernels[] FAST = {new VectorKernels(1), new VectorKernels(2)};
+
+    @AfterAll
+    static void close() { for (Kernels k : FAST) k.close(); }
+
+    static float[] rand(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+        return x;
+    }
+
+    static Stream<Arguments> gemmShapes() {
+        int[] sizes = {1, 7, 15, 16, 17, 33, 65};
+        Stream.Builder<Arguments> b = Stream.builder();
+        int seed = 0;
+        for (int m : sizes) for (int n : sizes) for (int k : new int[]{1, 17, 65})
+            b.add(Arguments.of(m, n, k, seed++));
+        // block boundaries: > MC rows, > NC columns, > KC depth, and FAVOR+-like skinny shapes
+        b.add(Arguments.of(145, 70, 257, seed++));
+        b.add(Arguments.of(300, 2100, 300, seed++));
+        b.add(Arguments.of(513, 256, 64, seed++));
+        b.add(Arguments.of(256, 64, 700, seed++));
+        b.add(Arguments.of(700, 64, 256, seed++));
+        b.add(Arguments.of(5, 3000, 9, seed++));
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "gemm m={0} n={1} k={2}")
+    @MethodSource("gemmShapes")
+    void gemmMatchesReference(int m, int n, int k, int seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int t = 0; t < 4; t++) {
+            boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+            int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+            int lda = aCols + r.nextInt(3), ldb = bCols + r.nextInt(3), ldc = n + r.nextInt(3);
+            int aOff = r.nextInt(5), bOff = r.nextInt(5), cOff = r.nextInt(5);
+            float[] a = rand(r, aOff + aRows * lda + 3), b = rand(r, bOff + bRows * ldb + 3), c0 = rand(r, cOff + m * ldc + 3);
+            float alpha = t == 3 ? -0.75f : 1.25f, beta = switch (t) { case 0 -> 0f; case 1 -> 1f; default -> 0.5f; };
+            if (beta == 0f) for (int i = 0; i < m; i++) c0[cOff + i * ldc] = Float.NaN; // beta=0 must overwrite
+            float[] want = c0.clone();
+            REF.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, want, cOff, ldc);
+            for (Kernels fast : FAST) {
+                float[] got = c0.clone();
+                fast.gemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, got, cOff, ldc);
+                for (int i = 0; i < got.length; i++) {
+                    int row = (i - cOff) / Math.max(ldc, 1), col = (i - cOff) - row * ldc;
+                    boolean inside = i >= cOff && row < m && col < n;
+                    if (!inside) {
+                        assertEquals(Float.floatToRawIntBits(c0[i]), Float.floatToRawIntBits(got[i]),
+                                "element outside C touched at " + i);
+                        continue;
+                    }
+                    double absSum = 0;
+                    for (int p = 0; p < k; p++) {
+                        double av = ta ? a[aOff + p * lda + row] : a[aOff + row * lda + p];
+                        double bv = tb ? b[bOff + col * ldb + p] : b[bOff + p * ldb + col];
+                        absSum += Math.abs(av * bv);
+                    }
+                    double c0v = beta == 0f ? 0 : Math.abs(beta * c0[i]);
+                    // each result is within (k+2)·u·(|alpha|·Σ|a·b| + |beta·c|) of the exact value
+                    final int fr = row, fc = col, fi = i;
+                    double bound = 2 * (k + 2) * U * (Math.abs(alpha) * absSum + c0v) + 1e-30;
+                    assertTrue(Math.abs(got[i] - want[i]) <= bound,
+                            () -> fast.describe() + " ta=" + ta + " tb=" + tb + " (" + fr + "," + fc + "): got "
+                                    + got[fi] + " want " + want[fi] + " bound " + bound);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemmRejectsBadShapes() {
+        for (Kernels fast : FAST) {
+            float[] a = new float[10], b = new float[10], c = new float[10];
+            assertThrows(IndexOutOfBoundsException.class, () -> fast.gemm(false, false, 4, 4, 4, 1f, a, 0, 4, b, 0, 4, 0f, c, 0, 4));
+            assertThrows(IllegalArgumentException.class, () -> fast.gemm(false, false, 2, 2, 2, 1f, a, 0, 1, b, 0, 2, 0f, c, 0, 2));
+            assertThrows(IllegalArgumentException.class, () -> fast.gemm(false, false, 2, 2, 2, 1f, a, 0, 2, b, 0, 2, 0f, a, 0, 2));
+        }
+    }
+
+    static Stream<Arguments> vectorSizes() {
+        return Stream.of(1, 2, 7, 15, 16, 17, 31, 33, 65, 100, 257).map(Arguments::of);
+    }
+
+    @ParameterizedTest(name = "element-wise n={0}")
+    @MethodSource("vectorSizes")
+    void elementwiseMatchesReference(int n) {
+        SplittableRandom r = new SplittableRandom(1000 + n);
+        int off = 3;
+        float[] x = rand(r, n + 2 * off), y = rand(r, n + 2 * off);
+        double absDot = 0, absSum = 0;
+        for (int i = 0; i < n; i++) { absDot += Math.abs(x[off + i] * y[off + i]); absSum += Math.abs(x[off + i]); }
+        for (Kernels f : FAST) {
+            // reductions: two summation orders each within n·u·Σ|terms| of the exact sum
+            assertEquals(REF.dot(x, off, y, off, n), f.dot(x, off, y, off, n), 2 * n * U * absDot + 1e-30, "dot");
+            assertEquals(REF.sum(x, off, n), f.sum(x, off, n), 2 * n * U * absSum + 1e-30, "sum");
+            assertEquals(REF.max(x, off, n), f.max(x, off, n), 0f, "max is exact");
+
+            float[] ya = y.clone(), yb = y.clone();
+            REF.axpy(0.3f, x, off, ya, off, n); f.axpy(0.3f, x, off, yb, off, n);
+            // fma vs mul+add: each within 2u·(|y| + |alpha·x|) of the exact value (cancellation-safe bound)
+            for (int i = 0; i < n; i++)
+                assertEquals(ya[off + i], yb[off + i], 4 * U * (Math.abs(y[off + i]) + Math.abs(0.3f * x[off + i])), "axpy at " + i);
+            float[] sa = x.clone(), sb = x.clone();
+            REF.scale(sa, off, n, -1.5f); f.scale(sb, off, n, -1.5f);
+            assertArrayEquals(sa, sb, "scale is exact per element");
+            float[] ma = new float[n + 2 * off], mb = new float[n + 2 * off];
+            REF.mul(x, off, y, off, ma, off, n); f.mul(x, off, y, off, mb, off, n);
+            assertArrayEquals(ma, mb, "mul is exact per element");
+
+            float[] ea = x.clone(), eb = x.clone();
+            REF.expAffine(ea, off, n, -0.7f, 0.25f, 1e-3f); f.expAffine(eb, off, n, -0.7f, 0.25f, 1e-3f);
+            // SIMD exp is accurate to a few ulp (measured ≤ 2); allow 8 ulp relative plus the affine roundings
+            assertArrayClose(ea, eb, 8 * 2 * U, "expAffine");
+
+            for (ElementwiseOp op : ElementwiseOp.values()) {
+                float[] oa = new float[n + 2 * off], ob = new float[n + 2 * off];
+                float[] in = x.clone();
+                in[off] = 0f; // exercise the kink of relu/abs/sign
+                REF.map(op, in, off, oa, off, n); f.map(op, in, off, ob, off, n);
+                assertArrayClose(oa, ob, 8 * 2 * U, "map " + op);
+            }
+        }
+    }
+
+    static void assertArrayClose(float[] want, float[] got, double rel, String what) {
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < want.length; i++) {
+            double tol = rel * Math.abs(want[i]) + Float.MIN_NORMAL;
+            assertEquals(want[i], got[i], tol, what + " at " + i);
+        }
+    }
+
+    @Test
+    void parallelForVisitsEachIndexOnceAndNestedGemmIsCorrect() {
+        for (Kernels f : FAST) {
+            int n = 37;
+            AtomicIntegerArray seen = new AtomicIntegerArray(n);
+            SplittableRandom r = new SplittableRandom(7);
+            float[] a = rand(r, 200 * 64), b = rand(r, 64 * 256);
+            float[] want = new float[200 * 256];
+            REF.gemm(false, false, 200, 256, 64, 1f, a, 0, 64, b, 0, 256, 0f, want, 0, 256);
+            float[] serial = new float[200 * 256];
+            f.gemm(false, false, 200, 256, 64, 1f, a, 0, 64, b, 0, 256, 0f, serial, 0, 256);
+            float[][] outs = new float[n][200 * 256];
+            f.parallelFor(n, i -> {
+                seen.incrementAndGet(i);
+                f.gemm(false, false, 200, 256, 64, 1f, a, 0, 64, b, 0, 256, 0f, outs[i], 0, 256);
+            });
+            for (int i = 0; i < n; i++) {
+                assertEquals(1, seen.get(i), "index " + i);
+                assertArrayEquals(serial, outs[i], "nested gemm runs the same serial code: bit-identical");
+            }
+        }
+    }
+}

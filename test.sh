@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the whole default test suite (tests tagged "slow" run with: ./test.sh -Pslow).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/scripts/find-jdk.sh"
+if ! command -v mvn >/dev/null 2>&1; then
+  echo "error: Maven (mvn) is needed to run the tests; install it (apt-get install maven)." >&2
+  exit 1
+fi
+cd "$here"
+exec mvn -B test "$@"
