@@ -1,0 +1,85 @@
+package dev.performer.attention;
+
+import dev.performer.kernel.Kernels;
+import java.util.Arrays;
+
+/**
+ * Exact softmax attention, the O(L²) baseline: out = softmax(q kᵀ/√D + mask) v, with an
+ * optional causal mask (j ≤ i) and key-padding mask (score −∞). Forward keeps the attention
+ * matrix P (B,H,Lq,Lk) for backward:
+ * <pre>
+ *   dP = dout vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),  dq = dS k/√D,  dk = dSᵀ q/√D,  dv = Pᵀ dout
+ * </pre>
+ */
+public final class ExactAttention implements Attention {
+
+    private final Kernels kern;
+    private final boolean causal;
+
+    public ExactAttention(Kernels kern, boolean causal) {
+        this.kern = kern;
+        this.causal = causal;
+    }
+
+    @Override public String name() { return causal ? "exact/causal" : "exact/bidir"; }
+    @Override public boolean causal() { return causal; }
+
+    private record State(Dims dims, float[] q, float[] k, float[] v, float[] p) implements Saved {}
+
+    @Override
+    public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out) {
+        Attention.checkForward(this, dims, q, k, v, keyMask, out);
+        int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
+        long pSize = (long) dims.bh() * lq * lk;
+        if (pSize > Integer.MAX_VALUE - 8)
+            throw new IllegalArgumentException("exact attention needs a (B,H,Lq,Lk) matrix of " + pSize
+                    + " floats, more than one array holds; use FAVOR+ for this length");
+        float[] p = new float[(int) pSize];
+        float scale = (float) (1.0 / Math.sqrt(d));
+        kern.parallelFor(dims.bh(), bh -> {
+            int qo = bh * lq * d, ko = bh * lk * d, po = bh * lq * lk, b = bh / dims.heads();
+            kern.gemm(false, true, lq, lk, d, scale, q, qo, d, k, ko, d, 0f, p, po, lk);
+            for (int i = 0; i < lq; i++) {
+                int row = po + i * lk;
+                int visible = causal ? Math.min(i + 1, lk) : lk;
+                Arrays.fill(p, row + visible, row + lk, 0f);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < visible; j++) {
+                    if (keyMask != null && keyMask[b * lk + j] == 0f) p[row + j] = Float.NEGATIVE_INFINITY;
+                    else max = Math.max(max, p[row + j]);
+                }
+                if (max == Float.NEGATIVE_INFINITY) { // no visible key: output 0
+                    Arrays.fill(p, row, row + visible, 0f);
+                    continue;
+                }
+                kern.expAffine(p, row, visible, -max, 1f, 0f);
+                if (keyMask != null)
+                    for (int j = 0; j < visible; j++) if (keyMask[b * lk + j] == 0f) p[row + j] = 0f;
+                kern.scale(p, row, visible, 1f / kern.sum(p, row, visible));
+            }
+            kern.gemm(false, false, lq, d, lk, 1f, p, po, lk, v, ko, d, 0f, out, qo, d);
+        });
+        return new State(dims, q, k, v, p);
+    }
+
+    @Override
+    public void backward(Saved saved, float[] dout, float[] dq, float[] dk, float[] dv) {
+        if (!(saved instanceof State st)) throw new IllegalArgumentException("saved state is not from " + name());
+        Dims dims = st.dims();
+        Attention.checkBackward(dims, dout, dq, dk, dv);
+        int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
+        float scale = (float) (1.0 / Math.sqrt(d));
+        kern.parallelFor(dims.bh(), bh -> {
+            int qo = bh * lq * d, ko = bh * lk * d, po = bh * lq * lk;
+            float[] ds = new float[lq * lk];
+            kern.gemm(false, true, lq, lk, d, 1f, dout, qo, d, st.v(), ko, d, 0f, ds, 0, lk);   // dP = dout vᵀ
+            for (int i = 0; i < lq; i++) {
+                float rowDot = kern.dot(st.p(), po + i * lk, ds, i * lk, lk);
+                for (int j = 0; j < lk; j++) ds[i * lk + j] = st.p()[po + i * lk + j] * (ds[i * lk + j] - rowDot);
+            }
+            kern.gemm(false, false, lq, d, lk, scale, ds, 0, lk, st.k(), ko, d, 0f, dq, qo, d);
+            kern.gemm(true, false, lk, d, lq, scale, ds, 0, lk, st.q(), qo, d, 0f, dk, ko, d);
+            kern.gemm(true, false, lk, d, lq, 1f, st.p(), po, lk, dout, qo, d, 0f, dv, ko, d);
+        });
+    }
+}

@@ -1,0 +1,277 @@
+package dev.performer.attention;
+
+import dev.performer.kernel.ElementwiseOp;
+import dev.performer.kernel.Kernels;
+import java.util.Locale;
+
+/**
+ * A random-feature map φ: R^D → R^Mf and its backward, for one batch-head at a time.
+ *
+ * <p>With s = D^-1/4, x~ = s·x, u = x~ Wᵀ (rows×M), ratio = M^-1/2 and n = |x~|²/2:
+ * <ul>
+ *   <li>{@link Kind#SOFTMAX} (SM+, positive): φ = ratio·(exp(u − n − c) + eps), Mf = M. The
+ *       stabilizer c is the row max of u for queries and the max over all rows for keys.</li>
+ *   <li>{@link Kind#SOFTMAX_HYP} (SMhyp+): φ = ratio/√2·([exp(u − n − c), exp(−u − n − c)] + eps),
+ *       Mf = 2M, c the max over ±u as above.</li>
+ *   <li>{@link Kind#SOFTMAX_TRIG} (SM-trig): φ = ratio·exp(n)·[sin u, cos u], Mf = 2M; no
+ *       stabilizer and no eps (the features are signed).</li>
+ *   <li>{@link Kind#GENERALIZED}: φ = f(u) + eps, Mf = M; without projection u = x~, Mf = D.</li>
+ * </ul>
+ * E[φ(x)·φ(y)] = exp(x~·y~) for the three softmax maps (up to the stabilizers, which cancel in
+ * attention, and eps). Backward treats c as a constant.
+ */
+public final class FeatureMap {
+
+    public enum Kind { SOFTMAX, SOFTMAX_HYP, SOFTMAX_TRIG, GENERALIZED }
+
+    /** A user-supplied scalar function for generalized attention. */
+    @FunctionalInterface
+    public interface ScalarFunction { float apply(float x); }
+
+    private final Kind kind;
+    private final String name;
+    private final float eps;
+    private final boolean projected;
+    private final ElementwiseOp op, grad;          // generalized with a SIMD map
+    private final ScalarFunction fn, dfn;          // generalized with a user function
+
+    private FeatureMap(Kind kind, String name, float eps, boolean projected,
+                       ElementwiseOp op, ElementwiseOp grad, ScalarFunction fn, ScalarFunction dfn) {
+        if (!(eps >= 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException("eps must be finite and >= 0, got " + eps);
+        this.kind = kind; this.name = name; this.eps = eps; this.projected = projected;
+        this.op = op; this.grad = grad; this.fn = fn; this.dfn = dfn;
+    }
+
+    /** SM+: positive softmax features. */
+    public static FeatureMap softmax(float eps) { return new FeatureMap(Kind.SOFTMAX, "softmax", eps, true, null, null, null, null); }
+    /** SMhyp+: hyperbolic positive softmax features (2M features). */
+    public static FeatureMap softmaxHyp(float eps) { return new FeatureMap(Kind.SOFTMAX_HYP, "softmax-hyp", eps, true, null, null, null, null); }
+    /** SM-trig: trigonometric softmax features (2M features). */
+    public static FeatureMap softmaxTrig() { return new FeatureMap(Kind.SOFTMAX_TRIG, "softmax-trig", 0f, true, null, null, null, null); }
+    /** Generalized attention with f = ReLU. */
+    public static FeatureMap relu(float eps) { return generalized("relu", ElementwiseOp.RELU, ElementwiseOp.RELU_GRAD, eps); }
+    /** Generalized attention with f = ELU + 1. */
+    public static FeatureMap elu(float eps) { return generalized("elu", ElementwiseOp.ELU_PLUS_ONE, ElementwiseOp.ELU_PLUS_ONE_GRAD, eps); }
+    /** Generalized attention with f = exp. */
+    public static FeatureMap exp(float eps) { return generalized("exp", ElementwiseOp.EXP, ElementwiseOp.EXP, eps); }
+    /** Generalized attention with f = |x|. */
+    public static FeatureMap abs(float eps) { return generalized("abs", ElementwiseOp.ABS, ElementwiseOp.SIGN, eps); }
+    /** Generalized attention with f = identity (linear attention; features may be negative). */
+    public static FeatureMap identity(float eps) { return generalized("identity", ElementwiseOp.IDENTITY, ElementwiseOp.ONE, eps); }
+
+    private static FeatureMap generalized(String name, ElementwiseOp f, ElementwiseOp df, float eps) {
+        return new FeatureMap(Kind.GENERALIZED, name, eps, true, f, df, null, null);
+    }
+
+    /** Generalized attention with a user function f and its derivative df. */
+    public static FeatureMap custom(String name, ScalarFunction f, ScalarFunction df, float eps) {
+        if (f == null || df == null) throw new IllegalArgumentException("custom feature map needs f and its derivative");
+        return new FeatureMap(Kind.GENERALIZED, name, eps, true, null, null, f, df);
+    }
+
+    /**
+     * A feature map by its command-line name: softmax, softmax-hyp, softmax-trig, relu, elu, exp,
+     * abs, identity.
+     */
+    public static FeatureMap byName(String name, float eps) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "softmax" -> softmax(eps);
+            case "softmax-hyp" -> softmaxHyp(eps);
+            case "softmax-trig" -> softmaxTrig();
+            case "relu" -> relu(eps);
+            case "elu" -> elu(eps);
+            case "exp" -> exp(eps);
+            case "abs" -> abs(eps);
+            case "identity" -> identity(eps);
+            default -> throw new IllegalArgumentException("unknown feature map '" + name
+                    + "' (expected softmax, softmax-hyp, softmax-trig, relu, elu, exp, abs or identity)");
+        };
+    }
+
+    /** This generalized map applied to x~ directly, without a random projection (Mf = D). */
+    public FeatureMap withoutProjection() {
+        if (kind != Kind.GENERALIZED) throw new IllegalArgumentException(name + " features need a random projection");
+        return new FeatureMap(kind, name + "/no-projection", eps, false, op, grad, fn, dfn);
+    }
+
+    public Kind kind() { return kind; }
+    public String name() { return name; }
+    public float eps() { return eps; }
+    public boolean projected() { return projected; }
+
+    /** Whether all features are positive (then attention denominators are > 0). */
+    public boolean positive() {
+        return kind == Kind.SOFTMAX || kind == Kind.SOFTMAX_HYP
+                || (kind == Kind.GENERALIZED && (op == ElementwiseOp.RELU || op == ElementwiseOp.ELU_PLUS_ONE
+                || op == ElementwiseOp.EXP || op == ElementwiseOp.ABS) && eps > 0f);
+    }
+
+    /** Number of features Mf for M random projections of D-dimensional inputs. */
+    public int features(int m, int d) {
+        if (!projected) return d;
+        return (kind == Kind.SOFTMAX_HYP || kind == Kind.SOFTMAX_TRIG) ? 2 * m : m;
+    }
+
+    /** Rows of W this map needs (0 without projection). */
+    public int projections(int m) { return projected ? m : 0; }
+
+    /**
+     * Forward for one batch-head: phi[rows×Mf] (row stride Mf, at phiOff) from x[rows×D] (at xOff).
+     * {@code query} selects the per-row stabilizer (queries) or one over all rows (keys).
+     * w is (M×D) row-major (ignored without projection).
+     */
+    public void forward(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, int m,
+                        boolean query, float[] phi, int phiOff) {
+        float s = (float) Math.pow(d, -0.25);
+        int mf = features(m, d);
+        if (!projected) {
+            for (int i = 0; i < rows; i++) {
+                System.arraycopy(x, xOff + i * d, phi, phiOff + i * mf, d);
+                kern.scale(phi, phiOff + i * mf, d, s);
+            }
+            applyGeneralized(kern, phi, phiOff, rows * mf);
+            return;
+        }
+        // u = x~ Wᵀ into the first M columns of each row
+        kern.gemm(false, true, rows, m, d, s, x, xOff, d, w, 0, d, 0f, phi, phiOff, mf);
+        switch (kind) {
+            case GENERALIZED -> applyGeneralized(kern, phi, phiOff, rows * mf);
+            case SOFTMAX, SOFTMAX_HYP -> {
+                boolean hyp = kind == Kind.SOFTMAX_HYP;
+                float ratio = (float) (1.0 / Math.sqrt(m) / (hyp ? Math.sqrt(2) : 1.0));
+                if (hyp) {
+                    for (int i = 0; i < rows; i++) {
+                        int r = phiOff + i * mf;
+                        for (int j = 0; j < m; j++) phi[r + m + j] = -phi[r + j];
+                    }
+                }
+                float keyMax = Float.NEGATIVE_INFINITY;
+                if (!query) for (int i = 0; i < rows; i++) keyMax = Math.max(keyMax, kern.max(phi, phiOff + i * mf, mf));
+                float s2half = 0.5f * s * s;
+                for (int i = 0; i < rows; i++) {
+                    int r = phiOff + i * mf;
+                    float n = s2half * kern.dot(x, xOff + i * d, x, xOff + i * d, d);
+                    float c = query ? kern.max(phi, r, mf) : keyMax;
+                    kern.expAffine(phi, r, mf, -n - c, ratio, ratio * eps);
+                }
+            }
+            case SOFTMAX_TRIG -> {
+                float ratio = (float) (1.0 / Math.sqrt(m));
+                float s2half = 0.5f * s * s;
+                for (int i = 0; i < rows; i++) {
+                    int r = phiOff + i * mf;
+                    float h = ratio * (float) Math.exp(s2half * kern.dot(x, xOff + i * d, x, xOff + i * d, d));
+                    kern.map(ElementwiseOp.COS, phi, r, phi, r + m, m);
+                    kern.map(ElementwiseOp.SIN, phi, r, phi, r, m);
+                    kern.scale(phi, r, mf, h);
+                }
+            }
+        }
+    }
+
+    /** Whether φ carries a max stabilizer (SM+ and SMhyp+). */
+    public boolean stabilized() { return kind == Kind.SOFTMAX || kind == Kind.SOFTMAX_HYP; }
+
+    /** The constant factor of a stabilized map: M^-1/2 (SM+) or (2M)^-1/2 (SMhyp+). */
+    public float ratio(int m) {
+        return (float) (1.0 / Math.sqrt(m) / (kind == Kind.SOFTMAX_HYP ? Math.sqrt(2) : 1.0));
+    }
+
+    /**
+     * For a stabilized map and one row x: e = u − |x~|²/2 (SMhyp+: [u − n, −u − n]), Mf values,
+     * so that φ = ratio·(exp(e − c) + eps) for a stabilizer c chosen by the caller.
+     */
+    public void exponents(Kernels kern, float[] x, int xOff, int d, float[] w, int m, float[] e, int eOff) {
+        if (!stabilized()) throw new IllegalStateException(name + " has no stabilized exponent");
+        float s = (float) Math.pow(d, -0.25);
+        kern.gemm(false, true, 1, m, d, s, x, xOff, d, w, 0, d, 0f, e, eOff, m);
+        float n = 0.5f * s * s * kern.dot(x, xOff, x, xOff, d);
+        if (kind == Kind.SOFTMAX_HYP) for (int j = 0; j < m; j++) e[eOff + m + j] = -e[eOff + j] - n;
+        for (int j = 0; j < m; j++) e[eOff + j] -= n;
+    }
+
+    private void applyGeneralized(Kernels kern, float[] u, int off, int n) {
+        if (fn != null) {
+            for (int i = 0; i < n; i++) u[off + i] = fn.apply(u[off + i]) + eps;
+            return;
+        }
+        kern.map(op, u, off, u, off, n);
+        if (eps != 0f) for (int i = 0; i < n; i++) u[off + i] += eps;
+    }
+
+    /**
+     * Backward for one batch-head: overwrites dx[rows×D] with the gradient through φ given
+     * dphi[rows×Mf]. phi must be this map's forward output for x; dphi is used as scratch
+     * (overwritten). {@code scratch} needs rows·M floats for generalized maps (u is recomputed).
+     */
+    public void backward(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, int m,
+                         float[] phi, int phiOff, float[] dphi, int dphiOff, float[] dx, int dxOff, float[] scratch) {
+        float s = (float) Math.pow(d, -0.25);
+        int mf = features(m, d);
+        switch (kind) {
+            case GENERALIZED -> {
+                // du = dphi ⊙ f'(u); u recomputed into scratch (rows×Mf)
+                if (projected) {
+                    kern.gemm(false, true, rows, m, d, s, x, xOff, d, w, 0, d, 0f, scratch, 0, mf);
+                } else {
+                    for (int i = 0; i < rows; i++) {
+                        System.arraycopy(x, xOff + i * d, scratch, i * mf, d);
+                        kern.scale(scratch, i * mf, d, s);
+                    }
+                }
+                int n = rows * mf;
+                if (dfn != null) for (int i = 0; i < n; i++) scratch[i] = dfn.apply(scratch[i]);
+                else kern.map(grad, scratch, 0, scratch, 0, n);
+                kern.mul(dphi, dphiOff, scratch, 0, dphi, dphiOff, n);
+                if (projected) {
+                    kern.gemm(false, false, rows, d, m, s, dphi, dphiOff, mf, w, 0, d, 0f, dx, dxOff, d);
+                } else {
+                    for (int i = 0; i < rows; i++) {
+                        System.arraycopy(dphi, dphiOff + i * mf, dx, dxOff + i * d, d);
+                        kern.scale(dx, dxOff + i * d, d, s);
+                    }
+                }
+            }
+            case SOFTMAX, SOFTMAX_HYP -> {
+                boolean hyp = kind == Kind.SOFTMAX_HYP;
+                float ratio = (float) (1.0 / Math.sqrt(m) / (hyp ? Math.sqrt(2) : 1.0));
+                float sub = ratio * eps;
+                float[] nsum = new float[rows];
+                for (int i = 0; i < rows; i++) {
+                    int r = phiOff + i * mf, g = dphiOff + i * mf;
+                    // g = dphi ⊙ (phi − ratio·eps): the derivative of phi w.r.t. its exponent
+                    float total = 0f;
+                    for (int j = 0; j < mf; j++) {
+                        float gj = dphi[g + j] * (phi[r + j] - sub);
+                        dphi[g + j] = gj;
+                        total += gj;
+                    }
+                    nsum[i] = total;
+                    if (hyp) for (int j = 0; j < m; j++) dphi[g + j] -= dphi[g + m + j];
+                }
+                // dx = s·(du W) − s²·(Σ_m du)·x
+                kern.gemm(false, false, rows, d, m, s, dphi, dphiOff, mf, w, 0, d, 0f, dx, dxOff, d);
+                for (int i = 0; i < rows; i++) kern.axpy(-s * s * nsum[i], x, xOff + i * d, dx, dxOff + i * d, d);
+            }
+            case SOFTMAX_TRIG -> {
+                float[] nsum = new float[rows];
+                for (int i = 0; i < rows; i++) {
+                    int r = phiOff + i * mf, g = dphiOff + i * mf;
+                    // phi = [h sin u, h cos u]: du = dS·φc − dC·φs, dn = Σ dphi ⊙ phi
+                    float total = 0f;
+                    for (int j = 0; j < m; j++) {
+                        float ps = phi[r + j], pc = phi[r + m + j], ds = dphi[g + j], dc = dphi[g + m + j];
+                        total += ds * ps + dc * pc;
+                        dphi[g + j] = ds * pc - dc * ps;
+                    }
+                    nsum[i] = total;
+                }
+                kern.gemm(false, false, rows, d, m, s, dphi, dphiOff, mf, w, 0, d, 0f, dx, dxOff, d);
+                for (int i = 0; i < rows; i++) kern.axpy(s * s * nsum[i], x, xOff + i * d, dx, dxOff + i * d, d);
+            }
+        }
+    }
+
+    @Override
+    public String toString() { return name + (eps != 0f ? "(eps=" + eps + ")" : ""); }
+}
