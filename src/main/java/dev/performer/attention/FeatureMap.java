@@ -178,16 +178,18 @@ public final class FeatureMap {
     }
 
     /**
-     * For a stabilized map and one row x: e = u − |x~|²/2 (SMhyp+: [u − n, −u − n]), Mf values,
-     * so that φ = ratio·(exp(e − c) + eps) for a stabilizer c chosen by the caller.
+     * For a stabilized map and one row x: e = u − n with n = |x~|²/2 (SMhyp+: [u − n, −u − n]),
+     * Mf values, so that φ = ratio·(exp(e − c) + eps) for a stabilizer c chosen by the caller.
+     * Returns n (so that max u = max e + n, the convention's stabilizer).
      */
-    public void exponents(Kernels kern, float[] x, int xOff, int d, float[] w, int m, float[] e, int eOff) {
+    public float exponents(Kernels kern, float[] x, int xOff, int d, float[] w, int m, float[] e, int eOff) {
         if (!stabilized()) throw new IllegalStateException(name + " has no stabilized exponent");
         float s = (float) Math.pow(d, -0.25);
         kern.gemm(false, true, 1, m, d, s, x, xOff, d, w, 0, d, 0f, e, eOff, m);
         float n = 0.5f * s * s * kern.dot(x, xOff, x, xOff, d);
         if (kind == Kind.SOFTMAX_HYP) for (int j = 0; j < m; j++) e[eOff + m + j] = -e[eOff + j] - n;
         for (int j = 0; j < m; j++) e[eOff + j] -= n;
+        return n;
     }
 
     private void applyGeneralized(Kernels kern, float[] u, int off, int n) {

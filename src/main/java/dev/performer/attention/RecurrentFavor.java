@@ -8,8 +8,8 @@ import java.util.Arrays;
  * however long the prefix. Used for autoregressive generation.
  *
  * <p>State per head: S = Σ_{j≤t} φ(k_j) v_jᵀ (Mf×D) and z = Σ_{j≤t} φ(k_j) (Mf). For the
- * stabilized maps (SM+, SMhyp+) the key stabilizer cannot be the max over all keys, which lies in
- * the future; it is the running max c_t over the keys seen so far. Writing
+ * stabilized maps (SM+, SMhyp+) the key stabilizer cannot be the max of u over all keys, which
+ * lies in the future; it is the running max c_t of u over the keys seen so far. Writing
  * φ(k_j) = ratio·exp(e_j − c) + ratio·eps, the state keeps the exponential part E = Σ ratio·exp(e_j − c_t) v_jᵀ
  * (rescaled by exp(c_t − c_{t+1}) when the max grows) apart from the eps part ratio·eps·1·(Σ v_j)ᵀ,
  * so that no rescaling ever touches eps. The outputs equal the parallel causal form whose key
@@ -79,15 +79,15 @@ public final class RecurrentFavor {
             int so = h * mf * d, zo = h * mf, xo = h * d;
             if (map.stabilized()) {
                 float ratio = map.ratio(m);
-                map.exponents(kern, k, kOff + xo, d, w, m, e, 0);
-                float cNew = Math.max(cmax[h], kern.max(e, 0, mf));
+                float n = map.exponents(kern, k, kOff + xo, d, w, m, e, 0);
+                float cNew = Math.max(cmax[h], kern.max(e, 0, mf) + n); // running max of u, as the convention's key max
                 if (cNew > cmax[h] && cmax[h] != Float.NEGATIVE_INFINITY) {
                     float rescale = (float) Math.exp(cmax[h] - cNew);
                     kern.scale(s, so, mf * d, rescale);
                     kern.scale(z, zo, mf, rescale);
                 }
                 cmax[h] = cNew;
-                kern.expAffine(e, 0, mf, -cNew, ratio, 0f);               // exponential part of φ(k)
+                kern.expAffine(e, 0, mf, -cNew, ratio, 0f);                  // exponential part of φ(k)
                 for (int j = 0; j < mf; j++) kern.axpy(e[j], v, vOff + xo, s, so + j * d, d);
                 kern.axpy(1f, e, 0, z, zo, mf);
                 kern.axpy(1f, v, vOff + xo, vsum, xo, d);

@@ -293,7 +293,7 @@ public final class VectorKernels implements Kernels {
         }
         for (; i < bound; i += LANES)
             acc0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc0);
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc0.add(acc1));
         for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
         return s;
     }
@@ -333,7 +333,7 @@ public final class VectorKernels implements Kernels {
         int i = 0, bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += LANES) acc = acc.add(FloatVector.fromArray(S, x, off + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) s += x[off + i];
         return s;
     }
@@ -343,8 +343,70 @@ public final class VectorKernels implements Kernels {
         int i = 0, bound = S.loopBound(n);
         FloatVector sh = FloatVector.broadcast(S, shift), mu = FloatVector.broadcast(S, mul), ad = FloatVector.broadcast(S, add);
         for (; i < bound; i += LANES)
-            FloatVector.fromArray(S, x, off + i).add(sh).lanewise(VectorOperators.EXP).fma(mu, ad).intoArray(x, off + i);
-        for (; i < n; i++) x[off + i] = mul * (float) Math.exp(x[off + i] + shift) + add;
+            exp(FloatVector.fromArray(S, x, off + i).add(sh)).fma(mu, ad).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] = mul * expScalar(x[off + i] + shift) + add;
+    }
+
+    /**
+     * Sums the lanes in a fixed order. reduceLanes(ADD) may add in a tree when compiled and
+     * sequentially when interpreted: different bits in different JIT tiers.
+     */
+    private static float sumLanes(FloatVector v) {
+        float[] t = new float[LANES];
+        v.intoArray(t, 0);
+        float s = 0f;
+        for (int i = 0; i < LANES; i++) s += t[i];
+        return s;
+    }
+
+    // exp(x) = 2^n · exp(r), n = round(x·log2 e), r = x − n·ln 2 (Cody-Waite, two parts), exp(r) by
+    // a degree-7 polynomial (Cephes expf coefficients: about 1 ulp on |r| ≤ ln2/2). Only IEEE
+    // add/mul/fma and bit moves: the same bits in the interpreter, C1 and C2, unlike
+    // VectorOperators.EXP, whose compiled (SVML) and fallback results differ in the last bits.
+    // Results below the smallest normal float (x < −87.34) flush to 0.
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5·2^23: adding it rounds to an integer
+    private static final float EXP_HI = 88.7228317f, EXP_LO = -87.3365479f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_LO).min(EXP_HI);
+        FloatVector t = c.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), c);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(S, P0), FloatVector.broadcast(S, P1));
+        p = p.fma(r, FloatVector.broadcast(S, P2));
+        p = p.fma(r, FloatVector.broadcast(S, P3));
+        p = p.fma(r, FloatVector.broadcast(S, P4));
+        p = p.fma(r, FloatVector.broadcast(S, P5));
+        p = p.fma(r.mul(r), r).add(1f);
+        // 2^n from the integer sitting in t's low mantissa bits
+        var bits = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND)).add(127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector y = p.mul(bits.reinterpretAsFloats());
+        y = y.blend(FloatVector.zero(S), x.compare(VectorOperators.LT, EXP_LO));
+        y = y.blend(FloatVector.broadcast(S, Float.POSITIVE_INFINITY), x.compare(VectorOperators.GT, EXP_HI));
+        return y.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** The same algorithm for one value (the loop tails), so every element gets the same bits. */
+    static float expScalar(float x) {
+        if (Float.isNaN(x)) return x;
+        if (x < EXP_LO) return 0f;
+        if (x > EXP_HI) return Float.POSITIVE_INFINITY;
+        float t = Math.fma(x, LOG2E, ROUND);
+        float n = t - ROUND;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        p = Math.fma(p, r * r, r) + 1f;
+        int e = Float.floatToRawIntBits(t) - Float.floatToRawIntBits(ROUND) + 127;
+        return p * Float.intBitsToFloat(e << 23);
     }
 
     @Override
@@ -357,6 +419,11 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void map(ElementwiseOp op, float[] x, int xOff, float[] out, int outOff, int n) {
+        if (op == ElementwiseOp.SIN || op == ElementwiseOp.COS) {
+            // Math.sin/cos give the same bits in every JIT tier; the Vector API's SIN/COS do not
+            for (int i = 0; i < n; i++) out[outOff + i] = op.apply(x[xOff + i]);
+            return;
+        }
         int i = 0, bound = S.loopBound(n);
         FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += LANES) {
@@ -364,9 +431,9 @@ public final class VectorKernels implements Kernels {
             FloatVector r = switch (op) {
                 case RELU -> v.max(zero);
                 case RELU_GRAD -> zero.blend(one, v.compare(VectorOperators.GT, 0f));
-                case ELU_PLUS_ONE -> v.min(zero).lanewise(VectorOperators.EXP).blend(v.add(one), v.compare(VectorOperators.GT, 0f));
-                case ELU_PLUS_ONE_GRAD -> v.min(zero).lanewise(VectorOperators.EXP).blend(one, v.compare(VectorOperators.GT, 0f));
-                case EXP -> v.lanewise(VectorOperators.EXP);
+                case ELU_PLUS_ONE -> exp(v.min(zero)).blend(v.add(one), v.compare(VectorOperators.GT, 0f));
+                case ELU_PLUS_ONE_GRAD -> exp(v.min(zero)).blend(one, v.compare(VectorOperators.GT, 0f));
+                case EXP -> exp(v);
                 case ABS -> v.abs();
                 case SIGN -> {
                     VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f), neg = v.compare(VectorOperators.LT, 0f);
@@ -374,8 +441,7 @@ public final class VectorKernels implements Kernels {
                 }
                 case IDENTITY -> v;
                 case ONE -> one;
-                case SIN -> v.lanewise(VectorOperators.SIN);
-                case COS -> v.lanewise(VectorOperators.COS);
+                case SIN, COS -> throw new AssertionError("handled above");
             };
             r.intoArray(out, outOff + i);
         }

@@ -150,6 +150,26 @@ class KernelsDifferentialTest {
     }
 
     @Test
+    void vectorExpHandlesSpecialValuesAndGivesTheSameBitsInBodyAndTail() {
+        for (Kernels f : FAST) {
+            float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -100f, 100f, 0f, -0f, 1f, -87f, 88f};
+            float[] x = new float[16 + special.length];
+            System.arraycopy(special, 0, x, 0, special.length);          // in the vector body
+            System.arraycopy(special, 0, x, 16, special.length);         // and in the scalar tail (n = 26)
+            float[] y = x.clone();
+            f.expAffine(y, 0, x.length, 0f, 1f, 0f);
+            for (int i = 0; i < special.length; i++) {
+                assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(y[16 + i]), "body vs tail for " + special[i]);
+                float want = (float) Math.exp(special[i]);
+                if (Float.isNaN(want)) assertTrue(Float.isNaN(y[i]));
+                else if (Float.isInfinite(want)) assertEquals(want, y[i]);
+                // 8 ulp, and results below the smallest normal float flush to 0 (documented)
+                else assertEquals(want, y[i], 8 * 2 * U * Math.abs(want) + Float.MIN_NORMAL, "exp(" + special[i] + ")");
+            }
+        }
+    }
+
+    @Test
     void parallelForVisitsEachIndexOnceAndNestedGemmIsCorrect() {
         for (Kernels f : FAST) {
             int n = 37;
