@@ -65,16 +65,20 @@ public interface Kernels extends AutoCloseable {
     default void close() {}
 
     /**
-     * Creates a backend by name: {@code "scalar"} (reference, one thread) or {@code "vector"}
-     * (Vector API, {@code threads} workers; threads ≤ 0 means all available processors).
+     * Creates a backend by name: {@code "scalar"} (reference, one thread), {@code "vector"}
+     * (Vector API, {@code threads} workers; threads ≤ 0 means all available processors) or
+     * {@code "openblas"} (OpenBLAS GEMM through FFM, when the library is installed).
      */
     static Kernels create(String name, int threads) {
         int t = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
         return switch (name) {
             case "scalar" -> new ScalarKernels();
             case "vector" -> new VectorKernels(t);
+            case "openblas" -> new OpenBlasKernels(OpenBlas.load().orElseThrow(() -> new IllegalArgumentException(
+                    "backend openblas: libopenblas.so.0 not found (apt-get install libopenblas0-pthread, "
+                            + "or set PERFORMER_OPENBLAS to its path)")), t);
             default -> throw new IllegalArgumentException(
-                    "unknown kernel backend '" + name + "' (expected scalar or vector)");
+                    "unknown kernel backend '" + name + "' (expected scalar, vector or openblas)");
         };
     }
 

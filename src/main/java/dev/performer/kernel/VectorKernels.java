@@ -448,6 +448,53 @@ public final class VectorKernels implements Kernels {
         for (; i < n; i++) out[outOff + i] = op.apply(x[xOff + i]);
     }
 
+    // ---------------------------------------------------------------- FMA peak
+
+    /**
+     * Measures this machine's vector FMA throughput in GFLOP/s (2 flops per lane per FMA) on
+     * {@code threads} threads for about {@code millis} ms: 12 independent accumulator chains per
+     * thread, enough to cover FMA latency on two FMA pipes.
+     */
+    public static double measureFmaPeak(int threads, int millis) {
+        double[] rates = new double[threads];
+        Thread[] ts = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            final int id = t;
+            ts[t] = new Thread(() -> rates[id] = fmaLoop(millis));
+            ts[t].start();
+        }
+        double total = 0;
+        for (int t = 0; t < threads; t++) {
+            try { ts[t].join(); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+            total += rates[t];
+        }
+        return total;
+    }
+
+    private static double fmaLoop(int millis) {
+        FloatVector a = FloatVector.broadcast(S, 0.999f), b = FloatVector.broadcast(S, 1e-3f);
+        FloatVector c0 = FloatVector.broadcast(S, 1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
+                c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        long iters = 0;
+        long end = System.nanoTime() + millis * 1_000_000L, start = 0;
+        boolean warm = false;
+        while (true) {
+            for (int i = 0; i < 4096; i++) {
+                c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+                c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+                c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+            }
+            long now = System.nanoTime();
+            if (!warm && now > end - millis * 500_000L) { warm = true; start = now; iters = 0; continue; }
+            if (warm) iters += 4096;
+            if (now >= end) {
+                float sink = c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).lane(0);
+                if (sink == 42f) System.out.print("");
+                return iters * 12.0 * 2 * LANES / (now - start);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- threading
 
     @Override

@@ -16,7 +16,16 @@ class KernelsDifferentialTest {
 
     static final double U = Math.ulp(1f) / 2; // unit roundoff of float32, 2^-24
     static final Kernels REF = new ScalarKernels();
-    static final Kernels[] FAST = {new VectorKernels(1), new VectorKernels(2)};
+    /** The fast backends; OpenBLAS joins when installed (.ci/run installs it; it stays optional). */
+    static final Kernels[] FAST = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of(new VectorKernels(1), new VectorKernels(2)),
+            OpenBlas.load().stream().map(b -> new OpenBlasKernels(b, 2))).toArray(Kernels[]::new);
+
+    @Test
+    void listsTheBackendsUnderTest() {
+        for (Kernels k : FAST) System.out.println("differential test backend: " + k.describe());
+        assertTrue(FAST.length >= 2);
+    }
 
     @AfterAll
     static void close() { for (Kernels k : FAST) k.close(); }
