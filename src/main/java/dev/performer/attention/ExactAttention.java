@@ -6,7 +6,7 @@ import java.util.Arrays;
 /**
  * Exact softmax attention, the O(L²) baseline: out = softmax(q kᵀ/√D + mask) v, with an
  * optional causal mask (j ≤ i) and key-padding mask (score −∞). Forward keeps the attention
- * matrix P (B,H,Lq,Lk) for backward:
+ * matrix P (B,H,Lq,Lk), one array per head, for backward:
  * <pre>
  *   dP = dout vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),  dq = dS k/√D,  dk = dSᵀ q/√D,  dv = Pᵀ dout
  * </pre>
@@ -24,20 +24,22 @@ public final class ExactAttention implements Attention {
     @Override public String name() { return causal ? "exact/causal" : "exact/bidir"; }
     @Override public boolean causal() { return causal; }
 
-    private record State(Dims dims, float[] q, float[] k, float[] v, float[] p) implements Saved {}
+    /** p: one (Lq×Lk) attention matrix per batch-head (separate arrays, so L² may exceed 2³¹ in total). */
+    private record State(Dims dims, float[] q, float[] k, float[] v, float[][] p) implements Saved {}
 
     @Override
     public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out) {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
         int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
-        long pSize = (long) dims.bh() * lq * lk;
+        long pSize = (long) lq * lk;
         if (pSize > Integer.MAX_VALUE - 8)
-            throw new IllegalArgumentException("exact attention needs a (B,H,Lq,Lk) matrix of " + pSize
-                    + " floats, more than one array holds; use FAVOR+ for this length");
-        float[] p = new float[(int) pSize];
+            throw new IllegalArgumentException("exact attention needs an Lq×Lk matrix of " + pSize
+                    + " floats per head, more than one Java array holds; use FAVOR+ for this length");
+        float[][] ps = new float[dims.bh()][(int) pSize];
         float scale = (float) (1.0 / Math.sqrt(d));
         kern.parallelFor(dims.bh(), bh -> {
-            int qo = bh * lq * d, ko = bh * lk * d, po = bh * lq * lk, b = bh / dims.heads();
+            int qo = bh * lq * d, ko = bh * lk * d, po = 0, b = bh / dims.heads();
+            float[] p = ps[bh];
             kern.gemm(false, true, lq, lk, d, scale, q, qo, d, k, ko, d, 0f, p, po, lk);
             for (int i = 0; i < lq; i++) {
                 int row = po + i * lk;
@@ -59,7 +61,7 @@ public final class ExactAttention implements Attention {
             }
             kern.gemm(false, false, lq, d, lk, 1f, p, po, lk, v, ko, d, 0f, out, qo, d);
         });
-        return new State(dims, q, k, v, p);
+        return new State(dims, q, k, v, ps);
     }
 
     @Override
@@ -70,16 +72,16 @@ public final class ExactAttention implements Attention {
         int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
         float scale = (float) (1.0 / Math.sqrt(d));
         kern.parallelFor(dims.bh(), bh -> {
-            int qo = bh * lq * d, ko = bh * lk * d, po = bh * lq * lk;
-            float[] ds = new float[lq * lk];
+            int qo = bh * lq * d, ko = bh * lk * d, po = 0;
+            float[] p = st.p()[bh], ds = new float[lq * lk];
             kern.gemm(false, true, lq, lk, d, 1f, dout, qo, d, st.v(), ko, d, 0f, ds, 0, lk);   // dP = dout vᵀ
             for (int i = 0; i < lq; i++) {
-                float rowDot = kern.dot(st.p(), po + i * lk, ds, i * lk, lk);
-                for (int j = 0; j < lk; j++) ds[i * lk + j] = st.p()[po + i * lk + j] * (ds[i * lk + j] - rowDot);
+                float rowDot = kern.dot(p, po + i * lk, ds, i * lk, lk);
+                for (int j = 0; j < lk; j++) ds[i * lk + j] = p[po + i * lk + j] * (ds[i * lk + j] - rowDot);
             }
             kern.gemm(false, false, lq, d, lk, scale, ds, 0, lk, st.k(), ko, d, 0f, dq, qo, d);
             kern.gemm(true, false, lk, d, lq, scale, ds, 0, lk, st.q(), qo, d, 0f, dk, ko, d);
-            kern.gemm(true, false, lk, d, lq, 1f, st.p(), po, lk, dout, qo, d, 0f, dv, ko, d);
+            kern.gemm(true, false, lk, d, lq, 1f, p, po, lk, dout, qo, d, 0f, dv, ko, d);
         });
     }
 }

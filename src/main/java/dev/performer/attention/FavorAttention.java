@@ -20,8 +20,10 @@ import java.util.Arrays;
  * </pre>
  * The causal backward runs one forward sweep over chunks (rebuilding S, z by accumulation) and one
  * reverse sweep (accumulating R, r); within a chunk the work is masked T×T GEMMs. Nothing is ever
- * rebuilt by subtraction, and memory per head is O(L·(Mf + D) + T² + Mf·D): no O(L·M·D) tensor.
- * Then dq, dk come from {@link FeatureMap#backward}.
+ * rebuilt by subtraction. Features are never stored for a whole sequence: forward and backward
+ * compute φ block by block (backward recomputes them), so the attention keeps O(L) per head
+ * (the denominators) plus O(Mf·D) states, with O(T·Mf + T²) scratch per thread: no O(L·M) and
+ * no O(L·M·D) tensor. dq, dk come from {@link FeatureMap#backward} block by block.
  */
 public final class FavorAttention implements Attention {
 
@@ -106,20 +108,80 @@ public final class FavorAttention implements Attention {
         return phi;
     }
 
-    /** What forward keeps for backward. Sizes: phiQ (B,H,Lq,Mf), phiK (B,H,Lk,Mf), den (B,H,Lq), s/z per head. */
+    /**
+     * What forward keeps for backward: the denominators (B,H,Lq), the key stabilizer per head
+     * (B,H), and for the bidirectional form S (B,H,Mf,D) and z (B,H,Mf). No feature matrix is
+     * kept: backward recomputes φ chunk by chunk, so memory stays O(L + Mf·D) per head plus
+     * O(T·Mf) scratch per thread.
+     */
     private static final class State implements Saved {
         final Dims dims;
         final float[] q, k, v, mask, out, w;
-        final float[] phiQ, phiK, den;
-        final float[] s, z; // bidirectional only: (B,H,Mf,D) and (B,H,Mf)
+        final float[] den, keyMax;
+        final float[] s, z;
 
         State(Dims dims, float[] q, float[] k, float[] v, float[] mask, float[] out, float[] w,
-              float[] phiQ, float[] phiK, float[] den, float[] s, float[] z) {
+              float[] den, float[] keyMax, float[] s, float[] z) {
             this.dims = dims; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.w = w;
-            this.phiQ = phiQ; this.phiK = phiK; this.den = den; this.s = s; this.z = z;
+            this.den = den; this.keyMax = keyMax; this.s = s; this.z = z;
         }
 
         @Override public Dims dims() { return dims; }
+    }
+
+    /** Rows per streamed block in the bidirectional form (features of one block live at a time). */
+    private static final int STREAM = 256;
+
+    /** Per-task scratch: feature blocks, their gradients, the T×T chunk matrix, states. */
+    private final class Work {
+        final int rows;
+        final float[] phiQ, phiK, dphi, a, g, gden, s2, z2, scratch, vsum;
+
+        Work(int rows) {
+            this.rows = rows;
+            phiQ = new float[rows * mf];
+            phiK = new float[rows * mf];
+            dphi = new float[rows * mf];
+            scratch = new float[rows * mf];
+            a = new float[rows * rows];
+            g = new float[rows * d];
+            gden = new float[rows];
+            s2 = new float[mf * d];
+            z2 = new float[mf];
+            vsum = new float[d];
+        }
+    }
+
+    private boolean masked(float[] mask, int b, int lk, int j) { return mask != null && mask[b * lk + j] == 0f; }
+
+    private void zeroMaskedRows(float[] mask, int b, int lk, int j0, int t, float[] x, int off) {
+        if (mask == null) return;
+        for (int j = 0; j < t; j++)
+            if (mask[b * lk + j0 + j] == 0f) Arrays.fill(x, off + j * mf, off + (j + 1) * mf, 0f);
+    }
+
+    /** The stabilizer of the keys of one head: the max of their pre-activations, all keys included. */
+    private float keyMax(float[] k, int ko, int lk, float[] wl, Work wk) {
+        float c = Float.NEGATIVE_INFINITY;
+        for (int j0 = 0; j0 < lk; j0 += wk.rows) {
+            int t = Math.min(wk.rows, lk - j0);
+            map.project(kern, k, ko + j0 * d, t, d, wl, m, wk.phiK, 0);
+            c = Math.max(c, map.maxPre(kern, wk.phiK, 0, t, d, m));
+        }
+        return c;
+    }
+
+    /** φ(K) rows [j0, j0+t) of one head into wk.phiK with stabilizer c (masked rows zero). */
+    private void keyFeatures(float[] k, int ko, int j0, int t, float[] wl, float c, float[] mask, int b, int lk, Work wk) {
+        map.project(kern, k, ko + j0 * d, t, d, wl, m, wk.phiK, 0);
+        map.activateKeys(kern, k, ko + j0 * d, t, d, m, wk.phiK, 0, c, true);
+        zeroMaskedRows(mask, b, lk, j0, t, wk.phiK, 0);
+    }
+
+    /** φ(Q) rows [i0, i0+t) of one head into wk.phiQ. */
+    private void queryFeatures(float[] q, int qo, int i0, int t, float[] wl, Work wk) {
+        map.project(kern, q, qo + i0 * d, t, d, wl, m, wk.phiQ, 0);
+        map.activateQueries(kern, q, qo + i0 * d, t, d, m, wk.phiQ, 0);
     }
 
     @Override
@@ -127,49 +189,99 @@ public final class FavorAttention implements Attention {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
         if (dims.dim() != d) throw new IllegalArgumentException(name() + " was built for D=" + d + ", inputs have D=" + dims.dim());
         int bhN = dims.bh(), lq = dims.lq(), lk = dims.lk();
-        float[] phiQ = new float[bhN * lq * mf], phiK = new float[bhN * lk * mf], den = new float[bhN * lq];
+        float[] den = new float[bhN * lq], keyMax = new float[bhN];
         float[] s = causal ? null : new float[bhN * mf * d], z = causal ? null : new float[bhN * mf];
         float[] wl = w;
         kern.parallelFor(bhN, bh -> {
-            int qo = bh * lq * d, ko = bh * lk * d, pq = bh * lq * mf, pk = bh * lk * mf;
-            map.forward(kern, q, qo, lq, d, wl, m, true, phiQ, pq);
-            map.forward(kern, k, ko, lk, d, wl, m, false, phiK, pk);
-            if (keyMask != null) {
-                int b = bh / dims.heads();
-                for (int j = 0; j < lk; j++)
-                    if (keyMask[b * lk + j] == 0f) Arrays.fill(phiK, pk + j * mf, pk + (j + 1) * mf, 0f);
+            int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
+            if (causal) {
+                Work wk = new Work(Math.min(chunk, lq));
+                float c = map.stabilized() ? keyMax(k, ko, lk, wl, wk) : 0f;
+                keyMax[bh] = c;
+                causalForward(lq, q, qo, k, ko, v, keyMask, b, wl, c, out, den, bh * lq, wk);
+            } else {
+                Work wk = new Work(Math.min(STREAM, Math.max(lq, lk)));
+                keyMax[bh] = bidirState(lk, k, ko, v, keyMask, b, wl, s, bh * mf * d, z, bh * mf, wk);
+                for (int i0 = 0; i0 < lq; i0 += wk.rows) {
+                    int t = Math.min(wk.rows, lq - i0);
+                    queryFeatures(q, qo, i0, t, wl, wk);
+                    kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, bh * mf * d, d, 0f, out, qo + i0 * d, d); // num = Φq S
+                    for (int i = 0; i < t; i++) den[bh * lq + i0 + i] = kern.dot(wk.phiQ, i * mf, z, bh * mf, mf); // den = Φq z
+                }
             }
-            if (causal) causalForward(lq, phiQ, pq, phiK, pk, v, ko, out, qo, den, bh * lq);
-            else bidirForward(lq, lk, phiQ, pq, phiK, pk, v, ko, out, qo, den, bh * lq, s, bh * mf * d, z, bh * mf);
             for (int i = 0; i < lq; i++) {
                 float dn = den[bh * lq + i];
                 if (dn == 0f) Arrays.fill(out, qo + i * d, qo + (i + 1) * d, 0f);
                 else kern.scale(out, qo + i * d, d, 1f / dn);
             }
         });
-        return new State(dims, q, k, v, keyMask, out, wl, phiQ, phiK, den, s, z);
+        return new State(dims, q, k, v, keyMask, out, wl, den, keyMax, s, z);
     }
 
-    private void bidirForward(int lq, int lk, float[] phiQ, int pq, float[] phiK, int pk, float[] v, int ko,
-                              float[] out, int qo, float[] den, int dOff, float[] s, int sOff, float[] z, int zOff) {
-        kern.gemm(true, false, mf, d, lk, 1f, phiK, pk, mf, v, ko, d, 0f, s, sOff, d);      // S = Φkᵀ V
-        for (int j = 0; j < lk; j++) kern.axpy(1f, phiK, pk + j * mf, z, zOff, mf);         // z = Φkᵀ 1
-        kern.gemm(false, false, lq, d, mf, 1f, phiQ, pq, mf, s, sOff, d, 0f, out, qo, d);   // num = Φq S
-        for (int i = 0; i < lq; i++) den[dOff + i] = kern.dot(phiQ, pq + i * mf, z, zOff, mf);
+    /**
+     * S = Φkᵀ V and z = Φkᵀ 1 of one head in one streamed pass over the keys; returns the key
+     * stabilizer c. For stabilized maps φ(k) = ratio·exp(u − n − c) + ratio·eps with c the max
+     * over all keys, which is only known at the end: the exponential part is accumulated against
+     * the running max and rescaled by exp(c_old − c_new) ≤ 1 whenever the max grows, and the eps
+     * part is added at the end as ratio·eps·(1 (Σ v)ᵀ, count). The result is the convention's S, z.
+     */
+    private float bidirState(int lk, float[] k, int ko, float[] v, float[] mask, int b, float[] wl,
+                             float[] s, int sOff, float[] z, int zOff, Work wk) {
+        boolean stab = map.stabilized();
+        float c = Float.NEGATIVE_INFINITY;
+        Arrays.fill(wk.vsum, 0f);
+        int count = 0;
+        for (int j0 = 0; j0 < lk; j0 += wk.rows) {
+            int t = Math.min(wk.rows, lk - j0);
+            map.project(kern, k, ko + j0 * d, t, d, wl, m, wk.phiK, 0);
+            if (stab) {
+                float cb = map.maxPre(kern, wk.phiK, 0, t, d, m);
+                if (cb > c) {
+                    if (c != Float.NEGATIVE_INFINITY) {
+                        float rescale = (float) Math.exp(c - cb);
+                        kern.scale(s, sOff, mf * d, rescale);
+                        kern.scale(z, zOff, mf, rescale);
+                    }
+                    c = cb;
+                }
+                map.activateKeys(kern, k, ko + j0 * d, t, d, m, wk.phiK, 0, c, false);
+            } else {
+                map.activateKeys(kern, k, ko + j0 * d, t, d, m, wk.phiK, 0, 0f, true);
+            }
+            zeroMaskedRows(mask, b, lk, j0, t, wk.phiK, 0);
+            kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, ko + j0 * d, d, 1f, s, sOff, d);   // S += Φkᵀ V
+            for (int j = 0; j < t; j++) {
+                kern.axpy(1f, wk.phiK, j * mf, z, zOff, mf);                                          // z += Φkᵀ 1
+                if (stab && !masked(mask, b, lk, j0 + j)) {
+                    kern.axpy(1f, v, ko + (j0 + j) * d, wk.vsum, 0, d);
+                    count++;
+                }
+            }
+        }
+        if (stab && map.eps() != 0f) {
+            float re = map.ratio(m) * map.eps();
+            for (int f = 0; f < mf; f++) kern.axpy(re, wk.vsum, 0, s, sOff + f * d, d);
+            for (int f = 0; f < mf; f++) z[zOff + f] += re * count;
+        }
+        return stab ? c : 0f;
     }
 
-    private void causalForward(int l, float[] phiQ, int pq, float[] phiK, int pk, float[] v, int ko,
-                               float[] out, int qo, float[] den, int dOff) {
-        float[] s = new float[mf * d], z = new float[mf], a = new float[chunk * chunk];
+    private void causalForward(int l, float[] q, int qo, float[] k, int ko, float[] v, float[] mask, int b, float[] wl, float c,
+                               float[] out, float[] den, int dOff, Work wk) {
+        float[] s = wk.s2, z = wk.z2, a = wk.a;
+        Arrays.fill(s, 0f);
+        Arrays.fill(z, 0f);
         for (int c0 = 0; c0 < l; c0 += chunk) {
             int t = Math.min(chunk, l - c0);
-            kern.gemm(false, false, t, d, mf, 1f, phiQ, pq + c0 * mf, mf, s, 0, d, 0f, out, qo + c0 * d, d);
-            for (int i = 0; i < t; i++) den[dOff + c0 + i] = kern.dot(phiQ, pq + (c0 + i) * mf, z, 0, mf);
-            lowerProduct(t, phiQ, pq + c0 * mf, phiK, pk + c0 * mf, a);
+            queryFeatures(q, qo, c0, t, wl, wk);
+            keyFeatures(k, ko, c0, t, wl, c, mask, b, l, wk);
+            kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, 0, d, 0f, out, qo + c0 * d, d);
+            for (int i = 0; i < t; i++) den[dOff + c0 + i] = kern.dot(wk.phiQ, i * mf, z, 0, mf);
+            lowerProduct(t, wk.phiQ, 0, wk.phiK, 0, a);
             for (int i = 0; i < t; i++) den[dOff + c0 + i] += kern.sum(a, i * t, i + 1);
             kern.gemm(false, false, t, d, t, 1f, a, 0, t, v, ko + c0 * d, d, 1f, out, qo + c0 * d, d);
-            kern.gemm(true, false, mf, d, t, 1f, phiK, pk + c0 * mf, mf, v, ko + c0 * d, d, 1f, s, 0, d);
-            for (int j = 0; j < t; j++) kern.axpy(1f, phiK, pk + (c0 + j) * mf, z, 0, mf);
+            kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, ko + c0 * d, d, 1f, s, 0, d);
+            for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
         }
     }
 
@@ -179,6 +291,22 @@ public final class FavorAttention implements Attention {
         for (int i = 0; i < t; i++) Arrays.fill(a, i * t + i + 1, (i + 1) * t, 0f);
     }
 
+    /** G = dout / den and g = −(dout·out) / den for query rows [i0, i0+t) of one head (0 where den = 0). */
+    private void upstream(State st, float[] dout, int qo, int dOff, int i0, int t, Work wk) {
+        for (int i = 0; i < t; i++) {
+            float dn = st.den[dOff + i0 + i];
+            int r = qo + (i0 + i) * d;
+            if (dn == 0f) { // the output was set to 0: no gradient flows
+                Arrays.fill(wk.g, i * d, (i + 1) * d, 0f);
+                wk.gden[i] = 0f;
+                continue;
+            }
+            float inv = 1f / dn;
+            for (int cc = 0; cc < d; cc++) wk.g[i * d + cc] = dout[r + cc] * inv;
+            wk.gden[i] = -kern.dot(dout, r, st.out, r, d) * inv;
+        }
+    }
+
     @Override
     public void backward(Saved saved, float[] dout, float[] dq, float[] dk, float[] dv) {
         if (!(saved instanceof State st)) throw new IllegalArgumentException("saved state is not from " + name());
@@ -186,54 +314,58 @@ public final class FavorAttention implements Attention {
         Attention.checkBackward(dims, dout, dq, dk, dv);
         int lq = dims.lq(), lk = dims.lk();
         kern.parallelFor(dims.bh(), bh -> {
-            int qo = bh * lq * d, ko = bh * lk * d, pq = bh * lq * mf, pk = bh * lk * mf, dOff = bh * lq;
-            float[] g = new float[lq * d], gden = new float[lq];
-            for (int i = 0; i < lq; i++) {
-                float dn = st.den[dOff + i];
-                if (dn == 0f) continue; // output was set to 0: no gradient flows
-                float inv = 1f / dn;
-                for (int c = 0; c < d; c++) g[i * d + c] = dout[qo + i * d + c] * inv;
-                gden[i] = -kern.dot(dout, qo + i * d, st.out, qo + i * d, d) * inv;
-            }
-            float[] dphiQ = new float[lq * mf], dphiK = new float[lk * mf];
-            if (causal) causalBackward(lq, st, pq, pk, ko, g, gden, dphiQ, dphiK, dv);
-            else bidirBackward(lq, lk, st, pq, pk, ko, bh, g, gden, dphiQ, dphiK, dv);
-            if (st.mask != null) {
-                int b = bh / dims.heads();
-                for (int j = 0; j < lk; j++)
-                    if (st.mask[b * lk + j] == 0f) Arrays.fill(dphiK, j * mf, (j + 1) * mf, 0f);
-            }
-            float[] scratch = new float[Math.max(lq, lk) * mf];
-            map.backward(kern, st.q, qo, lq, d, st.w, m, st.phiQ, pq, dphiQ, 0, dq, qo, scratch);
-            map.backward(kern, st.k, ko, lk, d, st.w, m, st.phiK, pk, dphiK, 0, dk, ko, scratch);
+            int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
+            if (causal) causalBackward(lq, st, dout, qo, ko, b, bh, new Work(Math.min(chunk, lq)), dq, dk, dv);
+            else bidirBackward(lq, lk, st, dout, qo, ko, b, bh, new Work(Math.min(STREAM, Math.max(lq, lk))), dq, dk, dv);
         });
     }
 
-    private void bidirBackward(int lq, int lk, State st, int pq, int pk, int ko, int bh,
-                               float[] g, float[] gden, float[] dphiQ, float[] dphiK, float[] dv) {
+    private void bidirBackward(int lq, int lk, State st, float[] dout, int qo, int ko, int b, int bh, Work wk,
+                               float[] dq, float[] dk, float[] dv) {
         int sOff = bh * mf * d, zOff = bh * mf;
-        kern.gemm(false, true, lq, mf, d, 1f, g, 0, d, st.s, sOff, d, 0f, dphiQ, 0, mf);      // dΦq = G Sᵀ
-        for (int i = 0; i < lq; i++) kern.axpy(gden[i], st.z, zOff, dphiQ, i * mf, mf);       //     + g zᵀ
-        float[] ds = new float[mf * d], dz = new float[mf];
-        kern.gemm(true, false, mf, d, lq, 1f, st.phiQ, pq, mf, g, 0, d, 0f, ds, 0, d);         // R = Φqᵀ G
-        for (int i = 0; i < lq; i++) kern.axpy(gden[i], st.phiQ, pq + i * mf, dz, 0, mf);     // r = Φqᵀ g
-        kern.gemm(false, true, lk, mf, d, 1f, st.v, ko, d, ds, 0, d, 0f, dphiK, 0, mf);        // dΦk = V Rᵀ
-        for (int j = 0; j < lk; j++) kern.axpy(1f, dz, 0, dphiK, j * mf, mf);                  //     + 1 rᵀ
-        kern.gemm(false, false, lk, d, mf, 1f, st.phiK, pk, mf, ds, 0, d, 0f, dv, ko, d);      // dV = Φk R
+        float[] r = wk.s2, rz = wk.z2;
+        Arrays.fill(r, 0f);
+        Arrays.fill(rz, 0f);
+        for (int i0 = 0; i0 < lq; i0 += wk.rows) {
+            int t = Math.min(wk.rows, lq - i0);
+            queryFeatures(st.q, qo, i0, t, st.w, wk);
+            upstream(st, dout, qo, bh * lq, i0, t, wk);
+            kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, st.s, sOff, d, 0f, wk.dphi, 0, mf);     // dΦq = G Sᵀ
+            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], st.z, zOff, wk.dphi, i * mf, mf);     //     + g zᵀ
+            kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, r, 0, d);           // R += Φqᵀ G
+            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rz, 0, mf);           // r += Φqᵀ g
+            map.backward(kern, st.q, qo + i0 * d, t, d, st.w, m, wk.phiQ, 0, wk.dphi, 0, dq, qo + i0 * d, wk.scratch);
+        }
+        for (int j0 = 0; j0 < lk; j0 += wk.rows) {
+            int t = Math.min(wk.rows, lk - j0);
+            keyFeatures(st.k, ko, j0, t, st.w, st.keyMax[bh], st.mask, b, lk, wk);
+            kern.gemm(false, true, t, mf, d, 1f, st.v, ko + j0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf); // dΦk = V Rᵀ
+            for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);                 //     + 1 rᵀ
+            zeroMaskedRows(st.mask, b, lk, j0, t, wk.dphi, 0);
+            kern.gemm(false, false, t, d, mf, 1f, wk.phiK, 0, mf, r, 0, d, 0f, dv, ko + j0 * d, d);  // dV = Φk R
+            map.backward(kern, st.k, ko + j0 * d, t, d, st.w, m, wk.phiK, 0, wk.dphi, 0, dk, ko + j0 * d, wk.scratch);
+        }
     }
 
-    private void causalBackward(int l, State st, int pq, int pk, int ko,
-                                float[] g, float[] gden, float[] dphiQ, float[] dphiK, float[] dv) {
-        float[] s = new float[mf * d], z = new float[mf], a = new float[chunk * chunk];
-        // forward sweep: dΦq[c] = G[c] Sᵀ + g[c] zᵀ + tril(G[c] V[c]ᵀ + g[c] 1ᵀ) Φk[c]
+    private void causalBackward(int l, State st, float[] dout, int qo, int ko, int b, int bh, Work wk,
+                                float[] dq, float[] dk, float[] dv) {
+        float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v;
+        float c = st.keyMax[bh];
+        Arrays.fill(s, 0f);
+        Arrays.fill(z, 0f);
+        // forward sweep: dΦq[c] = G[c] Sᵀ + g[c] zᵀ + tril(G[c] V[c]ᵀ + g[c] 1ᵀ) Φk[c], then dq[c]
         for (int c0 = 0; c0 < l; c0 += chunk) {
             int t = Math.min(chunk, l - c0);
-            kern.gemm(false, true, t, mf, d, 1f, g, c0 * d, d, s, 0, d, 0f, dphiQ, c0 * mf, mf);
-            for (int i = 0; i < t; i++) kern.axpy(gden[c0 + i], z, 0, dphiQ, (c0 + i) * mf, mf);
-            gradScores(t, g, c0, gden, st.v, ko, a);
-            kern.gemm(false, false, t, mf, t, 1f, a, 0, t, st.phiK, pk + c0 * mf, mf, 1f, dphiQ, c0 * mf, mf);
-            kern.gemm(true, false, mf, d, t, 1f, st.phiK, pk + c0 * mf, mf, st.v, ko + c0 * d, d, 1f, s, 0, d);
-            for (int j = 0; j < t; j++) kern.axpy(1f, st.phiK, pk + (c0 + j) * mf, z, 0, mf);
+            queryFeatures(st.q, qo, c0, t, st.w, wk);
+            keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
+            upstream(st, dout, qo, bh * l, c0, t, wk);
+            kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, s, 0, d, 0f, wk.dphi, 0, mf);
+            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], z, 0, wk.dphi, i * mf, mf);
+            gradScores(t, wk, v, ko + c0 * d, a);
+            kern.gemm(false, false, t, mf, t, 1f, a, 0, t, wk.phiK, 0, mf, 1f, wk.dphi, 0, mf);
+            kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, ko + c0 * d, d, 1f, s, 0, d);
+            for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
+            map.backward(kern, st.q, qo + c0 * d, t, d, st.w, m, wk.phiQ, 0, wk.dphi, 0, dq, qo + c0 * d, wk.scratch);
         }
         // reverse sweep with suffix states R (Mf×D), r (Mf):
         //   dΦk[c] = V[c] Rᵀ + 1 rᵀ + tril(G[c] V[c]ᵀ + g 1ᵀ)ᵀ Φq[c];  dV[c] = Φk[c] R + tril(Φq[c] Φk[c]ᵀ)ᵀ G[c]
@@ -242,23 +374,28 @@ public final class FavorAttention implements Attention {
         Arrays.fill(rz, 0f);
         for (int c0 = (l - 1) / chunk * chunk; c0 >= 0; c0 -= chunk) {
             int t = Math.min(chunk, l - c0);
-            kern.gemm(false, true, t, mf, d, 1f, st.v, ko + c0 * d, d, r, 0, d, 0f, dphiK, c0 * mf, mf);
-            for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, dphiK, (c0 + j) * mf, mf);
-            gradScores(t, g, c0, gden, st.v, ko, a);
-            kern.gemm(true, false, t, mf, t, 1f, a, 0, t, st.phiQ, pq + c0 * mf, mf, 1f, dphiK, c0 * mf, mf);
-            kern.gemm(false, false, t, d, mf, 1f, st.phiK, pk + c0 * mf, mf, r, 0, d, 0f, dv, ko + c0 * d, d);
-            lowerProduct(t, st.phiQ, pq + c0 * mf, st.phiK, pk + c0 * mf, a);
-            kern.gemm(true, false, t, d, t, 1f, a, 0, t, g, c0 * d, d, 1f, dv, ko + c0 * d, d);
-            kern.gemm(true, false, mf, d, t, 1f, st.phiQ, pq + c0 * mf, mf, g, c0 * d, d, 1f, r, 0, d);
-            for (int i = 0; i < t; i++) kern.axpy(gden[c0 + i], st.phiQ, pq + (c0 + i) * mf, rz, 0, mf);
+            queryFeatures(st.q, qo, c0, t, st.w, wk);
+            keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
+            upstream(st, dout, qo, bh * l, c0, t, wk);
+            kern.gemm(false, true, t, mf, d, 1f, v, ko + c0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf);
+            for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);
+            gradScores(t, wk, v, ko + c0 * d, a);
+            kern.gemm(true, false, t, mf, t, 1f, a, 0, t, wk.phiQ, 0, mf, 1f, wk.dphi, 0, mf);
+            kern.gemm(false, false, t, d, mf, 1f, wk.phiK, 0, mf, r, 0, d, 0f, dv, ko + c0 * d, d);
+            lowerProduct(t, wk.phiQ, 0, wk.phiK, 0, a);
+            kern.gemm(true, false, t, d, t, 1f, a, 0, t, wk.g, 0, d, 1f, dv, ko + c0 * d, d);
+            kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, r, 0, d);
+            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rz, 0, mf);
+            zeroMaskedRows(st.mask, b, l, c0, t, wk.dphi, 0);
+            map.backward(kern, st.k, ko + c0 * d, t, d, st.w, m, wk.phiK, 0, wk.dphi, 0, dk, ko + c0 * d, wk.scratch);
         }
     }
 
-    /** a (t×t) = tril(G[c] V[c]ᵀ + g[c] 1ᵀ): the gradient w.r.t. the masked scores φq_i·φk_j of a chunk. */
-    private void gradScores(int t, float[] g, int c0, float[] gden, float[] v, int ko, float[] a) {
-        kern.gemm(false, true, t, t, d, 1f, g, c0 * d, d, v, ko + c0 * d, d, 0f, a, 0, t);
+    /** a (t×t) = tril(G V[c]ᵀ + g 1ᵀ) from the chunk's upstream G, g in wk: the gradient w.r.t. the masked scores φq_i·φk_j. */
+    private void gradScores(int t, Work wk, float[] v, int vOff, float[] a) {
+        kern.gemm(false, true, t, t, d, 1f, wk.g, 0, d, v, vOff, d, 0f, a, 0, t);
         for (int i = 0; i < t; i++) {
-            float gi = gden[c0 + i];
+            float gi = wk.gden[i];
             for (int j = 0; j <= i; j++) a[i * t + j] += gi;
             Arrays.fill(a, i * t + i + 1, (i + 1) * t, 0f);
         }

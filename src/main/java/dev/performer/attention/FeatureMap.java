@@ -122,6 +122,16 @@ public final class FeatureMap {
      */
     public void forward(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, int m,
                         boolean query, float[] phi, int phiOff) {
+        project(kern, x, xOff, rows, d, w, m, phi, phiOff);
+        if (query) activateQueries(kern, x, xOff, rows, d, m, phi, phiOff);
+        else activateKeys(kern, x, xOff, rows, d, m, phi, phiOff, stabilized() ? maxPre(kern, phi, phiOff, rows, d, m) : 0f, true);
+    }
+
+    /**
+     * The pre-activations of rows of x into phi (row stride Mf): u = x~ Wᵀ, for SMhyp+ followed
+     * by −u; without projection x~ itself.
+     */
+    public void project(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, int m, float[] phi, int phiOff) {
         float s = (float) Math.pow(d, -0.25);
         int mf = features(m, d);
         if (!projected) {
@@ -129,35 +139,50 @@ public final class FeatureMap {
                 System.arraycopy(x, xOff + i * d, phi, phiOff + i * mf, d);
                 kern.scale(phi, phiOff + i * mf, d, s);
             }
-            applyGeneralized(kern, phi, phiOff, rows * mf);
             return;
         }
-        // u = x~ Wᵀ into the first M columns of each row
         kern.gemm(false, true, rows, m, d, s, x, xOff, d, w, 0, d, 0f, phi, phiOff, mf);
+        if (kind == Kind.SOFTMAX_HYP) {
+            for (int i = 0; i < rows; i++) {
+                int r = phiOff + i * mf;
+                for (int j = 0; j < m; j++) phi[r + m + j] = -phi[r + j];
+            }
+        }
+    }
+
+    /** The key stabilizer of a block of pre-activations: their max (over ±u for SMhyp+). */
+    public float maxPre(Kernels kern, float[] u, int uOff, int rows, int d, int m) {
+        int mf = features(m, d);
+        float mx = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < rows; i++) mx = Math.max(mx, kern.max(u, uOff + i * mf, mf));
+        return mx;
+    }
+
+    /** Turns pre-activations into query features in place; stabilized maps use each row's own max. */
+    public void activateQueries(Kernels kern, float[] x, int xOff, int rows, int d, int m, float[] phi, int phiOff) {
+        if (stabilized()) {
+            int mf = features(m, d);
+            for (int i = 0; i < rows; i++)
+                activateRow(kern, x, xOff + i * d, d, m, phi, phiOff + i * mf, kern.max(phi, phiOff + i * mf, mf), true);
+        } else {
+            activateKeys(kern, x, xOff, rows, d, m, phi, phiOff, 0f, true);
+        }
+    }
+
+    /**
+     * Turns pre-activations into key features in place with the stabilizer c (stabilized maps
+     * only). {@code withEps = false} leaves out the eps term of stabilized maps (ratio·exp(u − n − c)
+     * only), for callers that account for it separately.
+     */
+    public void activateKeys(Kernels kern, float[] x, int xOff, int rows, int d, int m, float[] phi, int phiOff, float c, boolean withEps) {
+        int mf = features(m, d);
         switch (kind) {
             case GENERALIZED -> applyGeneralized(kern, phi, phiOff, rows * mf);
             case SOFTMAX, SOFTMAX_HYP -> {
-                boolean hyp = kind == Kind.SOFTMAX_HYP;
-                float ratio = (float) (1.0 / Math.sqrt(m) / (hyp ? Math.sqrt(2) : 1.0));
-                if (hyp) {
-                    for (int i = 0; i < rows; i++) {
-                        int r = phiOff + i * mf;
-                        for (int j = 0; j < m; j++) phi[r + m + j] = -phi[r + j];
-                    }
-                }
-                float keyMax = Float.NEGATIVE_INFINITY;
-                if (!query) for (int i = 0; i < rows; i++) keyMax = Math.max(keyMax, kern.max(phi, phiOff + i * mf, mf));
-                float s2half = 0.5f * s * s;
-                for (int i = 0; i < rows; i++) {
-                    int r = phiOff + i * mf;
-                    float n = s2half * kern.dot(x, xOff + i * d, x, xOff + i * d, d);
-                    float c = query ? kern.max(phi, r, mf) : keyMax;
-                    kern.expAffine(phi, r, mf, -n - c, ratio, ratio * eps);
-                }
+                for (int i = 0; i < rows; i++) activateRow(kern, x, xOff + i * d, d, m, phi, phiOff + i * mf, c, withEps);
             }
             case SOFTMAX_TRIG -> {
-                float ratio = (float) (1.0 / Math.sqrt(m));
-                float s2half = 0.5f * s * s;
+                float s = (float) Math.pow(d, -0.25), ratio = (float) (1.0 / Math.sqrt(m)), s2half = 0.5f * s * s;
                 for (int i = 0; i < rows; i++) {
                     int r = phiOff + i * mf;
                     float h = ratio * (float) Math.exp(s2half * kern.dot(x, xOff + i * d, x, xOff + i * d, d));
@@ -167,6 +192,12 @@ public final class FeatureMap {
                 }
             }
         }
+    }
+
+    private void activateRow(Kernels kern, float[] x, int xOff, int d, int m, float[] phi, int r, float c, boolean withEps) {
+        float s = (float) Math.pow(d, -0.25), ratio = ratio(m);
+        float n = 0.5f * s * s * kern.dot(x, xOff, x, xOff, d);
+        kern.expAffine(phi, r, features(m, d), -n - c, ratio, withEps ? ratio * eps : 0f);
     }
 
     /** Whether φ carries a max stabilizer (SM+ and SMhyp+). */

@@ -1,0 +1,377 @@
+package dev.performer.cli;
+
+import dev.performer.attention.Attention;
+import dev.performer.attention.Dims;
+import dev.performer.kernel.Kernels;
+import dev.performer.kernel.OpenBlas;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code performer bench}: GEMM and attention-layer timings, CSV/JSON/PNG. */
+final class BenchCommand {
+
+    static final String HELP = """
+            usage: performer bench [--scope gemm|layer] [--out DIR] [--threads N] [--backend vector|openblas|scalar]
+                     layer: [--methods exact,favor-softmax,favor-relu,identity] [--direction bidir|causal|both]
+                            [--pass fwd|fwdbwd|both] [--L 512,1024,...] [--batch 1] [--heads 8] [--dim 64]
+                            [--features 256] [--reps 5] [--warmup 2] [--budget-seconds 120] [--max-heap-gb G]
+                     gemm:  [--L 4096] [--square 1024,2048,4096] [--features 256] [--dim 64] [--reps 7]
+
+            layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D)
+              inputs, each point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own),
+              after --warmup runs; reports median, min and max over --reps, peak RSS and peak heap,
+              nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, 20·B·H·L·M·D per forward+backward;
+              exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured at the start, and
+              the time ratio to identity attention ('X (OPT)', which returns V) at the same point.
+              Points that would not fit in --max-heap-gb (default 75% of RAM) or whose predicted
+              time exceeds --budget-seconds are skipped with a note, as are larger L of a series
+              that failed. Methods: exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig,
+              favor-relu, favor-elu, favor-exp, favor-abs, identity.
+            gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a
+              transposed A, output L×M·M×D) and on squares, by this project's vector kernels and,
+              when installed, OpenBLAS sgemm on the same threads, in the same run.
+
+            Writes DIR/bench.csv, DIR/bench.json (with machine, JDK, backend, threads, FMA peak) and,
+            for layer, PNG plots DIR/time_<direction>_<pass>.png and DIR/memory_<direction>_<pass>.png
+            (log-log, one line per method). DIR defaults to runs/bench-<date-time>.
+
+            examples:
+              performer bench --scope gemm --L 1024,4096,16384
+              performer bench --scope layer --methods exact,favor-softmax,favor-relu,identity \\
+                  --direction both --pass both --L 2^9,2^10,2^11,2^12,2^13,2^14,2^15,2^16 --out results/layer
+              performer bench --scope layer --methods favor-softmax --direction causal --pass fwd --L 4096 --reps 3
+            """;
+
+    static final List<String> LAYER_COLUMNS = List.of("method", "direction", "pass", "L", "batch", "heads", "dim", "features",
+            "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb", "peak_heap_mb", "gflops",
+            "pct_fma_peak", "ratio_to_identity", "status", "note");
+    static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads", "vector_gflops",
+            "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms", "openblas_median_ms");
+
+    private BenchCommand() {}
+
+    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException, InterruptedException {
+        Args a = Args.parse("bench", argv, Set.of("scope", "out", "threads", "backend", "methods", "direction", "pass", "L",
+                "batch", "heads", "dim", "features", "reps", "warmup", "budget-seconds", "max-heap-gb", "square", "seed"), Set.of());
+        String scope = a.choice("scope", "layer", Set.of("gemm", "layer", "model"));
+        if (scope.equals("model"))
+            throw new UsageException("bench --scope model needs the Performer language model, which is not in this build yet; use --scope layer or gemm");
+        Path dir = Path.of(a.str("out", "runs/bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+        try (Kernels kern = Cli.kernels(a)) {
+            Map<String, String> meta = Machine.describe(kern);
+            err.printf("measuring the FMA peak on %d threads ...%n", kern.threads());
+            double peak = Cli.fmaPeak(kern.threads());
+            meta.put("fma_peak_gflops", Cli.fmt(peak));
+            meta.put("date", LocalDateTime.now().toString());
+            meta.put("command", "performer bench " + String.join(" ", argv));
+            meta.forEach((k, v) -> out.printf("# %-16s %s%n", k, v));
+            if (scope.equals("gemm")) return gemm(a, kern, peak, meta, dir, out, err);
+            return layer(a, kern, peak, meta, dir, out, err);
+        }
+    }
+
+    // ------------------------------------------------------------------ gemm
+
+    private static int gemm(Args a, Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err)
+            throws IOException {
+        List<Integer> ls = a.intList("L", "4096", 1), squares = a.intList("square", "1024,2048,4096", 1);
+        int m = a.integer("features", 256, 1), d = a.integer("dim", 64, 1), reps = a.integer("reps", 7, 1);
+        Optional<OpenBlas> blas = OpenBlas.load();
+        blas.ifPresent(b -> b.setThreads(kern.threads()));
+        List<Object[]> shapes = new ArrayList<>();
+        for (int l : ls) {
+            shapes.add(new Object[]{"features x·W^T L=" + l, l, m, d, false, true});
+            shapes.add(new Object[]{"state phi_k^T·V L=" + l, m, d, l, true, false});
+            shapes.add(new Object[]{"output phi_q·S L=" + l, l, d, m, false, false});
+        }
+        for (int s : squares) shapes.add(new Object[]{"square " + s, s, s, s, false, false});
+        Table t = new Table(GEMM_COLUMNS);
+        Progress p = new Progress(err, "gemm", shapes.size());
+        out.printf(Locale.ROOT, "%-28s %9s %9s %7s %8s%n", "shape", "vector", "openblas", "ratio", "%peak");
+        for (Object[] s : shapes) {
+            int mm = (int) s[1], nn = (int) s[2], kk = (int) s[3];
+            boolean ta = (boolean) s[4], tb = (boolean) s[5];
+            SplittableRandom r = new SplittableRandom(1);
+            float[] A = rand(r, mm * kk), B = rand(r, kk * nn), C = new float[mm * nn];
+            int lda = ta ? mm : kk, ldb = tb ? kk : nn;
+            double tv = timeGemm(() -> kern.gemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn), reps);
+            double tb2 = blas.isPresent() ? timeGemm(() -> blas.get().sgemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn), reps) : Double.NaN;
+            double flops = 2.0 * mm * nn * kk;
+            var row = t.add();
+            row.put("shape", s[0]); row.put("m", mm); row.put("n", nn); row.put("k", kk); row.put("transA", ta); row.put("transB", tb);
+            row.put("threads", kern.threads());
+            row.put("vector_gflops", flops / tv / 1e6);
+            row.put("openblas_gflops", flops / tb2 / 1e6);
+            row.put("ratio_vs_openblas", tb2 / tv);
+            row.put("vector_pct_fma_peak", 100 * flops / tv / 1e6 / peak);
+            row.put("vector_median_ms", tv);
+            row.put("openblas_median_ms", tb2);
+            out.printf(Locale.ROOT, "%-28s %9.1f %9.1f %7.2f %7.1f%%%n", s[0], flops / tv / 1e6, flops / tb2 / 1e6, tb2 / tv, 100 * flops / tv / 1e6 / peak);
+            p.step((String) s[0]);
+        }
+        t.writeCsv(dir.resolve("bench.csv"));
+        t.writeJson(dir.resolve("bench.json"), meta);
+        out.println("wrote " + dir.resolve("bench.csv") + " and bench.json");
+        return 0;
+    }
+
+    private static double timeGemm(Runnable r, int reps) {
+        long t0 = System.nanoTime();
+        r.run();
+        double first = (System.nanoTime() - t0) / 1e6;
+        int warm = first < 50 ? 20 : 2; // small shapes need more runs to reach C2
+        for (int i = 0; i < warm; i++) r.run();
+        double[] t = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long s = System.nanoTime();
+            r.run();
+            t[i] = (System.nanoTime() - s) / 1e6;
+        }
+        return Cli.median(t);
+    }
+
+    static float[] rand(SplittableRandom r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+
+    // ------------------------------------------------------------------ layer
+
+    private static int layer(Args a, Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err)
+            throws IOException, InterruptedException {
+        List<String> methods = a.wordList("methods", "exact,favor-softmax,favor-relu,identity", Methods.METHODS);
+        String dirOpt = a.choice("direction", "both", Set.of("bidir", "causal", "both"));
+        String passOpt = a.choice("pass", "both", Set.of("fwd", "fwdbwd", "both"));
+        List<String> dirs = dirOpt.equals("both") ? List.of("bidir", "causal") : List.of(dirOpt);
+        List<String> passes = passOpt.equals("both") ? List.of("fwd", "fwdbwd") : List.of(passOpt);
+        List<Integer> ls = a.intList("L", "512,1024,2048,4096,8192,16384,32768,65536", 1);
+        int batch = a.integer("batch", 1, 1), heads = a.integer("heads", 8, 1), dim = a.integer("dim", 64, 1);
+        int m = a.integer("features", 256, 1), reps = a.integer("reps", 5, 1), warmup = a.integer("warmup", 2, 0);
+        double budget = a.dbl("budget-seconds", 120);
+        long physMb = Machine.memTotalMb();
+        double heapGb = a.dbl("max-heap-gb", Math.floor(physMb * 0.75 / 1024));
+        long seed = a.longValue("seed", 0);
+        meta.put("child_max_heap_gb", Cli.fmt(heapGb));
+
+        Table t = new Table(LAYER_COLUMNS);
+        int total = methods.size() * dirs.size() * passes.size() * ls.size();
+        Progress prog = new Progress(err, "bench", total);
+        out.printf(Locale.ROOT, "%-20s %-6s %-6s %8s %10s %10s %10s %10s %8s  %s%n", "method", "dir", "pass", "L", "median_ms",
+                "min_ms", "max_ms", "rss_mb", "gflops", "status");
+        Map<String, double[]> last = new HashMap<>(); // series -> {L, median_ms} of the last success
+        Map<String, String> dead = new HashMap<>();    // series -> why larger L are skipped
+        for (String method : methods) for (String dr : dirs) for (String ps : passes) for (int l : ls) {
+            String series = method + "/" + dr + "/" + ps;
+            var row = t.add();
+            row.put("method", method); row.put("direction", dr); row.put("pass", ps); row.put("L", l); row.put("batch", batch);
+            row.put("heads", heads); row.put("dim", dim); row.put("features", method.startsWith("favor") ? m : 0);
+            row.put("threads", kern.threads()); row.put("backend", kern.name()); row.put("reps", reps);
+            String skip = dead.get(series);
+            double needGb = memoryEstimateGb(method, ps.equals("fwdbwd"), batch, heads, l, dim, m, kern.threads());
+            if (skip == null && needGb > heapGb * 0.9)
+                skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
+            if (skip == null && method.equals("exact") && (long) l * l > Integer.MAX_VALUE - 8)
+                skip = "an L×L matrix exceeds one Java array";
+            double[] prev = last.get(series);
+            if (skip == null && prev != null) {
+                double grow = method.equals("exact") ? Math.pow((double) l / prev[0], 2) : (double) l / prev[0] * 1.1;
+                double predicted = prev[1] * grow * (reps + warmup + 1) / 1000 + 2;
+                if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted, budget);
+            }
+            if (skip != null) {
+                row.put("status", "skipped");
+                row.put("note", skip);
+                dead.putIfAbsent(series, skip.startsWith("predicted") || skip.startsWith("needs") || skip.startsWith("an L")
+                        ? "a smaller L was skipped: " + skip : skip);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  skipped: %s%n", method, dr, ps, l, "", "", "", "", "", skip);
+                prog.step(series + " L=" + l + " skipped");
+                continue;
+            }
+            List<String> cmd = childCommand(heapGb, method, dr, ps, l, batch, heads, dim, m, reps, warmup, kern, seed);
+            Map<String, Double> res = new HashMap<>();
+            String failure = runChild(cmd, res);
+            if (failure != null) {
+                row.put("status", "failed");
+                row.put("note", failure);
+                dead.put(series, "a smaller L failed: " + failure);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  failed: %s%n", method, dr, ps, l, "", "", "", "", "", failure);
+            } else {
+                double med = res.get("median_ms");
+                double flops = nominalFlops(method, ps.equals("fwdbwd"), batch, heads, l, dim, m);
+                row.put("median_ms", med); row.put("min_ms", res.get("min_ms")); row.put("max_ms", res.get("max_ms"));
+                row.put("peak_rss_mb", res.get("peak_rss_mb")); row.put("peak_heap_mb", res.get("peak_heap_mb"));
+                row.put("gflops", flops > 0 ? flops / med / 1e6 : Double.NaN);
+                row.put("pct_fma_peak", flops > 0 ? 100 * flops / med / 1e6 / peak : Double.NaN);
+                row.put("status", "ok");
+                last.put(series, new double[]{l, med});
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10.2f %10.2f %10.2f %10.0f %8.1f  ok%n", method, dr, ps, l, med,
+                        res.get("min_ms"), res.get("max_ms"), res.get("peak_rss_mb"), flops > 0 ? flops / med / 1e6 : Double.NaN);
+            }
+            prog.step(series + " L=" + l);
+        }
+        // ratio to identity attention at the same point
+        for (var row : t.rows) {
+            if (!"ok".equals(row.get("status"))) continue;
+            for (var id : t.rows)
+                if ("identity".equals(id.get("method")) && "ok".equals(id.get("status")) && id.get("direction").equals(row.get("direction"))
+                        && id.get("pass").equals(row.get("pass")) && id.get("L").equals(row.get("L")))
+                    row.put("ratio_to_identity", (double) row.get("median_ms") / (double) id.get("median_ms"));
+        }
+        t.writeCsv(dir.resolve("bench.csv"));
+        t.writeJson(dir.resolve("bench.json"), meta);
+        plots(t, methods, dirs, passes, meta, dir);
+        out.println("wrote " + dir.resolve("bench.csv") + ", bench.json and PNG plots");
+        return 0;
+    }
+
+    /** Nominal flop counts documented in the help (0 for identity). */
+    static double nominalFlops(String method, boolean bwd, int b, int h, int l, int d, int m) {
+        if (method.equals("identity")) return 0;
+        if (method.equals("exact")) return (bwd ? 12.0 : 4.0) * b * h * (double) l * l * d;
+        int mf = method.endsWith("hyp") || method.endsWith("trig") ? 2 * m : m;
+        return (bwd ? 20.0 : 8.0) * b * h * (double) l * mf * d;
+    }
+
+    /** A rough upper estimate of the heap a point needs, in GB, to skip hopeless points early. */
+    static double memoryEstimateGb(String method, boolean bwd, int b, int h, int l, int d, int m, int threads) {
+        double tensor = 4.0 * b * h * l * d;
+        double total = tensor * (bwd ? 8 : 4);
+        if (method.equals("exact")) total += 4.0 * b * h * (double) l * l + (bwd ? 4.0 * threads * (double) l * l : 0);
+        else if (method.startsWith("favor")) {
+            int mf = method.endsWith("hyp") || method.endsWith("trig") ? 2 * m : m;
+            total += 4.0 * b * h * l * (2.0 * mf + 1) + (bwd ? 4.0 * threads * l * (3.0 * mf + d) : 0);
+        }
+        return total / 1e9;
+    }
+
+    static List<String> childCommand(double heapGb, String method, String dir, String pass, int l, int batch, int heads, int dim,
+                                     int m, int reps, int warmup, Kernels kern, long seed) {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseParallelGC", "-Xms64m", String.format(Locale.ROOT, "-Xmx%dm", (long) (heapGb * 1024)),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-point",
+                "--method", method, "--direction", dir, "--pass", pass, "--L", String.valueOf(l), "--batch", String.valueOf(batch),
+                "--heads", String.valueOf(heads), "--dim", String.valueOf(dim), "--features", String.valueOf(m),
+                "--reps", String.valueOf(reps), "--warmup", String.valueOf(warmup), "--backend", kern.name(),
+                "--threads", String.valueOf(kern.threads()), "--seed", String.valueOf(seed)));
+        return cmd;
+    }
+
+    private static final Pattern KV = Pattern.compile("\"([a-z_]+)\":\\s*([-0-9.eE+]+)");
+
+    /** Runs one point; fills res from its RESULT line, or returns why it failed. */
+    static String runChild(List<String> cmd, Map<String, Double> res) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Process p = pb.start();
+        String lastLine = "", result = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("RESULT ")) result = line.substring(7);
+                else if (!line.isBlank() && !line.contains("Using incubator modules")) lastLine = line.trim();
+            }
+        }
+        int code = p.waitFor();
+        if (code != 0 || result == null) {
+            if (lastLine.contains("out of memory") || lastLine.contains("OutOfMemoryError")) return "out of memory";
+            return "exit " + code + ": " + lastLine;
+        }
+        Matcher mt = KV.matcher(result);
+        while (mt.find()) res.put(mt.group(1), Double.parseDouble(mt.group(2)));
+        return null;
+    }
+
+    /** {@code performer bench-point}: one timed point, run by bench in a fresh JVM. Prints a RESULT line. */
+    static int runPoint(String[] argv, PrintStream out) {
+        Args a = Args.parse("bench-point", argv, Set.of("method", "direction", "pass", "L", "batch", "heads", "dim", "features",
+                "reps", "warmup", "backend", "threads", "seed"), Set.of());
+        String method = a.choice("method", "favor-softmax", Methods.METHODS);
+        boolean causal = a.choice("direction", "bidir", Set.of("bidir", "causal")).equals("causal");
+        boolean bwd = a.choice("pass", "fwd", Set.of("fwd", "fwdbwd")).equals("fwdbwd");
+        int l = a.integer("L", 4096, 1), b = a.integer("batch", 1, 1), h = a.integer("heads", 8, 1), d = a.integer("dim", 64, 1);
+        int m = a.integer("features", 256, 1), reps = a.integer("reps", 5, 1), warmup = a.integer("warmup", 2, 0);
+        long seed = a.longValue("seed", 0);
+        try (Kernels kern = Cli.kernels(a)) {
+            Dims dims = Dims.self(b, h, l, d);
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] q = rand(r, dims.qSize()), k = rand(r, dims.kSize()), v = rand(r, dims.kSize());
+            float[] o = new float[dims.qSize()];
+            float[] dout = bwd ? rand(r, dims.qSize()) : null;
+            float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd ? new float[v.length] : null;
+            Attention att = Methods.build(method, kern, m, d, causal, seed);
+            Runnable once = () -> {
+                Attention.Saved s = att.forward(dims, q, k, v, null, o);
+                if (bwd) att.backward(s, dout, dq, dk, dv);
+            };
+            for (int i = 0; i < warmup; i++) once.run();
+            double[] t = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                long t0 = System.nanoTime();
+                once.run();
+                t[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            double[] s = t.clone();
+            java.util.Arrays.sort(s);
+            double heap = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans())
+                if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) heap += pool.getPeakUsage().getUsed();
+            Map<String, Double> res = new LinkedHashMap<>();
+            res.put("median_ms", Cli.median(t));
+            res.put("min_ms", s[0]);
+            res.put("max_ms", s[s.length - 1]);
+            res.put("peak_rss_mb", Machine.peakRssMb());
+            res.put("peak_heap_mb", heap / (1 << 20));
+            StringBuilder sb = new StringBuilder("RESULT {");
+            int i = 0;
+            for (var e : res.entrySet()) sb.append(i++ > 0 ? ", " : "").append('"').append(e.getKey()).append("\": ").append(String.format(Locale.ROOT, "%.6g", e.getValue()));
+            out.println(sb.append('}'));
+        }
+        return 0;
+    }
+
+    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String, String> meta, Path dir)
+            throws IOException {
+        String foot = "machine: " + meta.get("cpu") + ", " + meta.get("cores") + " cores; " + meta.get("jdk") + "; backend "
+                + meta.get("backend") + ". Each point in a fresh JVM; median of reps; memory = peak RSS (VmHWM) of that JVM.";
+        for (String dr : dirs) for (String ps : passes) {
+            List<Plot.Series> time = new ArrayList<>(), mem = new ArrayList<>();
+            for (String method : methods) {
+                List<double[]> pts = new ArrayList<>();
+                for (var row : t.rows)
+                    if (row.get("method").equals(method) && row.get("direction").equals(dr) && row.get("pass").equals(ps) && "ok".equals(row.get("status")))
+                        pts.add(new double[]{(int) row.get("L"), (double) row.get("median_ms") / 1000, (double) row.get("peak_rss_mb") / 1024});
+                if (pts.isEmpty()) continue;
+                double[] x = pts.stream().mapToDouble(p -> p[0]).toArray();
+                String label = method.equals("identity") ? "identity (X (OPT))" : method;
+                time.add(new Plot.Series(label, x, pts.stream().mapToDouble(p -> p[1]).toArray(), null));
+                mem.add(new Plot.Series(label, x, pts.stream().mapToDouble(p -> p[2]).toArray(), null));
+            }
+            if (time.isEmpty()) continue;
+            String what = (ps.equals("fwd") ? "forward" : "forward+backward") + ", " + (dr.equals("bidir") ? "bidirectional" : "causal");
+            Plot.lineChart(dir.resolve("time_" + dr + "_" + ps + ".png"), "Attention layer time, " + what, "sequence length L",
+                    "seconds (median)", true, true, true, time, foot);
+            Plot.lineChart(dir.resolve("memory_" + dr + "_" + ps + ".png"), "Attention layer peak memory, " + what, "sequence length L",
+                    "peak RSS (GB)", true, true, true, mem, foot);
+        }
+    }
+}

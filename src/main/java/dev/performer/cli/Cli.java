@@ -1,0 +1,37 @@
+package dev.performer.cli;
+
+import dev.performer.kernel.Kernels;
+import dev.performer.kernel.VectorKernels;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** Helpers shared by the commands. */
+final class Cli {
+
+    private Cli() {}
+
+    /** The kernel backend from --backend (default vector) and --threads (default: all cores). */
+    static Kernels kernels(Args a) {
+        String name = a.choice("backend", "vector", java.util.Set.of("scalar", "vector", "openblas"));
+        int threads = a.integer("threads", Runtime.getRuntime().availableProcessors(), 1);
+        try {
+            return Kernels.create(name, threads);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    static double fmaPeak(int threads) {
+        VectorKernels.measureFmaPeak(threads, 300); // warm-up: JIT and clocks
+        return VectorKernels.measureFmaPeak(threads, 1500);
+    }
+
+    static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    }
+
+    static String fmt(double x) { return String.format(Locale.ROOT, "%.4g", x); }
+}
