@@ -46,9 +46,13 @@ public final class ExactAttention implements Attention {
                 int visible = causal ? Math.min(i + 1, lk) : lk;
                 Arrays.fill(p, row + visible, row + lk, 0f);
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    if (keyMask != null && keyMask[b * lk + j] == 0f) p[row + j] = Float.NEGATIVE_INFINITY;
-                    else max = Math.max(max, p[row + j]);
+                if (keyMask == null) {
+                    if (visible > 0) max = kern.max(p, row, visible);
+                } else {
+                    for (int j = 0; j < visible; j++) {
+                        if (keyMask[b * lk + j] == 0f) p[row + j] = Float.NEGATIVE_INFINITY;
+                        else max = Math.max(max, p[row + j]);
+                    }
                 }
                 if (max == Float.NEGATIVE_INFINITY) { // no visible key: output 0
                     Arrays.fill(p, row, row + visible, 0f);

@@ -117,11 +117,16 @@ public final class VectorKernels implements Kernels {
         for (ForkJoinTask<?> t : tasks) t.join();
     }
 
+    /** Leading dimensions up to this read a transposed A in place; beyond, each kk step would touch a new page. */
+    static final int DIRECT_TRANS_LDA = 1024;
+
     /** C += alpha·op(A)·op(B) on the calling thread. */
     private void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc) {
         Scratch s = scratch.get();
+        boolean direct = !transA || lda <= DIRECT_TRANS_LDA;
+        int rs = transA ? 1 : lda, cs = transA ? lda : 1;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -129,14 +134,20 @@ public final class VectorKernels implements Kernels {
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, s.packB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    packA(transA, a, aOff, lda, ic, mc, pc, kc, s.packA);
+                    if (!direct) packA(transA, a, aOff, lda, ic, mc, pc, kc, s.packA);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bBase = jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            micro(kc, s.packA, ir * kc, s.packB, bBase, alpha,
-                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, mr, nr, s.tile);
+                            int mr = Math.min(MR, mc - ir), cAt = cOff + (ic + ir) * ldc + jc + jr;
+                            if (!direct) {
+                                micro(kc, s.packA, ir * kc, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
+                            } else if (mr == MR) {
+                                microDirect(kc, a, aOff + (ic + ir) * rs + pc * cs, rs, cs, s.packB, bBase, alpha, c, cAt, ldc, nr, s.tile);
+                            } else { // a partial panel at the bottom edge: pack it alone, zero padded
+                                packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
+                                micro(kc, s.packA, 0, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
+                            }
                         }
                     }
                 }
@@ -183,14 +194,85 @@ public final class VectorKernels implements Kernels {
                     if (nr < NR) java.util.Arrays.fill(pb, dst + nr, dst + NR, 0f);
                 }
             } else {
-                for (int j = 0; j < nr; j++) {
-                    int src = bOff + (jc + jr + j) * ldb + pc;
-                    for (int kk = 0; kk < kc; kk++) pb[base + kk * NR + j] = b[src + kk];
-                }
-                if (nr < NR) {
-                    for (int kk = 0; kk < kc; kk++) java.util.Arrays.fill(pb, base + kk * NR + nr, base + kk * NR + NR, 0f);
+                // op(B) = Bᵀ: write each packed row contiguously; the nr source rows stay in L1 across kk
+                int src = bOff + (jc + jr) * ldb + pc;
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + kk * NR;
+                    for (int j = 0; j < nr; j++) pb[dst + j] = b[src + j * ldb + kk];
+                    if (nr < NR) java.util.Arrays.fill(pb, dst + nr, dst + NR, 0f);
                 }
             }
+        }
+    }
+
+    /**
+     * As {@link #micro} for a full 6-row panel read straight from A (element (r, kk) at
+     * aBase + r·rs + kk·cs), without packing: the six rows are six sequential streams, and
+     * skipping the packing pass was measured faster on the FAVOR+ shapes (packing A cost 13% of a
+     * forward pass). C[0:6, 0:nr] += alpha·A·B.
+     */
+    private static void microDirect(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
+                                    float[] c, int cOff, int ldc, int nr, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
+        int a0 = aBase, a1 = aBase + rs, a2 = aBase + 2 * rs, a3 = aBase + 3 * rs, a4 = aBase + 4 * rs, a5 = aBase + 5 * rs;
+        for (int kk = 0, ao = 0, bo = bBase; kk < kc; kk++, ao += cs, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo + 0 * LANES);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + 1 * LANES);
+            FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * LANES);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ao]);
+            c00 = b0.fma(x0, c00); c01 = b1.fma(x0, c01); c02 = b2.fma(x0, c02); c03 = b3.fma(x0, c03);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ao]);
+            c10 = b0.fma(x1, c10); c11 = b1.fma(x1, c11); c12 = b2.fma(x1, c12); c13 = b3.fma(x1, c13);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ao]);
+            c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21); c22 = b2.fma(x2, c22); c23 = b3.fma(x2, c23);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ao]);
+            c30 = b0.fma(x3, c30); c31 = b1.fma(x3, c31); c32 = b2.fma(x3, c32); c33 = b3.fma(x3, c33);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ao]);
+            c40 = b0.fma(x4, c40); c41 = b1.fma(x4, c41); c42 = b2.fma(x4, c42); c43 = b3.fma(x4, c43);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + ao]);
+            c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52); c53 = b3.fma(x5, c53);
+        }
+        if (nr == NR) {
+            FloatVector al = FloatVector.broadcast(S, alpha);
+            c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c, cOff + 0 * ldc + 0 * LANES);
+            c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c, cOff + 0 * ldc + 1 * LANES);
+            c02.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * LANES)).intoArray(c, cOff + 0 * ldc + 2 * LANES);
+            c03.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 3 * LANES)).intoArray(c, cOff + 0 * ldc + 3 * LANES);
+            c10.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 0 * LANES)).intoArray(c, cOff + 1 * ldc + 0 * LANES);
+            c11.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 1 * LANES)).intoArray(c, cOff + 1 * ldc + 1 * LANES);
+            c12.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * LANES)).intoArray(c, cOff + 1 * ldc + 2 * LANES);
+            c13.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 3 * LANES)).intoArray(c, cOff + 1 * ldc + 3 * LANES);
+            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 0 * LANES)).intoArray(c, cOff + 2 * ldc + 0 * LANES);
+            c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 1 * LANES)).intoArray(c, cOff + 2 * ldc + 1 * LANES);
+            c22.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * LANES)).intoArray(c, cOff + 2 * ldc + 2 * LANES);
+            c23.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 3 * LANES)).intoArray(c, cOff + 2 * ldc + 3 * LANES);
+            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 0 * LANES)).intoArray(c, cOff + 3 * ldc + 0 * LANES);
+            c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 1 * LANES)).intoArray(c, cOff + 3 * ldc + 1 * LANES);
+            c32.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * LANES)).intoArray(c, cOff + 3 * ldc + 2 * LANES);
+            c33.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 3 * LANES)).intoArray(c, cOff + 3 * ldc + 3 * LANES);
+            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 0 * LANES)).intoArray(c, cOff + 4 * ldc + 0 * LANES);
+            c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 1 * LANES)).intoArray(c, cOff + 4 * ldc + 1 * LANES);
+            c42.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * LANES)).intoArray(c, cOff + 4 * ldc + 2 * LANES);
+            c43.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 3 * LANES)).intoArray(c, cOff + 4 * ldc + 3 * LANES);
+            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 0 * LANES)).intoArray(c, cOff + 5 * ldc + 0 * LANES);
+            c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 1 * LANES)).intoArray(c, cOff + 5 * ldc + 1 * LANES);
+            c52.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * LANES)).intoArray(c, cOff + 5 * ldc + 2 * LANES);
+            c53.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 3 * LANES)).intoArray(c, cOff + 5 * ldc + 3 * LANES);
+        } else {
+            c00.intoArray(tile, 0 * NR + 0 * LANES); c01.intoArray(tile, 0 * NR + 1 * LANES); c02.intoArray(tile, 0 * NR + 2 * LANES); c03.intoArray(tile, 0 * NR + 3 * LANES);
+            c10.intoArray(tile, 1 * NR + 0 * LANES); c11.intoArray(tile, 1 * NR + 1 * LANES); c12.intoArray(tile, 1 * NR + 2 * LANES); c13.intoArray(tile, 1 * NR + 3 * LANES);
+            c20.intoArray(tile, 2 * NR + 0 * LANES); c21.intoArray(tile, 2 * NR + 1 * LANES); c22.intoArray(tile, 2 * NR + 2 * LANES); c23.intoArray(tile, 2 * NR + 3 * LANES);
+            c30.intoArray(tile, 3 * NR + 0 * LANES); c31.intoArray(tile, 3 * NR + 1 * LANES); c32.intoArray(tile, 3 * NR + 2 * LANES); c33.intoArray(tile, 3 * NR + 3 * LANES);
+            c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile, 4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
+            c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile, 5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
+            for (int r = 0; r < MR; r++)
+                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
         }
     }
 
@@ -347,16 +429,31 @@ public final class VectorKernels implements Kernels {
         for (; i < n; i++) x[off + i] = mul * expScalar(x[off + i] + shift) + add;
     }
 
+    /** Lane permutations for a fixed-order tree sum: lane i takes lane i ^ step (constants, so C2 folds them). */
+    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = LANES > 8 ? xor(8) : null, X4 = LANES > 4 ? xor(4) : null,
+            X2 = LANES > 2 ? xor(2) : null, X1 = LANES > 1 ? xor(1) : null;
+
+    private static jdk.incubator.vector.VectorShuffle<Float> xor(int step) {
+        return jdk.incubator.vector.VectorShuffle.fromOp(S, i -> i ^ step);
+    }
+
     /**
-     * Sums the lanes in a fixed order. reduceLanes(ADD) may add in a tree when compiled and
-     * sequentially when interpreted: different bits in different JIT tiers.
+     * Sums the lanes by a fixed tree of IEEE adds. reduceLanes(ADD) may add in one order when
+     * compiled and in another when interpreted: different bits in different JIT tiers.
      */
     private static float sumLanes(FloatVector v) {
-        float[] t = new float[LANES];
-        v.intoArray(t, 0);
-        float s = 0f;
-        for (int i = 0; i < LANES; i++) s += t[i];
-        return s;
+        if (LANES > 16) { // wider than AVX-512 (e.g. long SVE): a plain fixed-order loop
+            float[] t = new float[LANES];
+            v.intoArray(t, 0);
+            float s = 0f;
+            for (float x : t) s += x;
+            return s;
+        }
+        if (LANES > 8) v = v.add(v.rearrange(X8));
+        if (LANES > 4) v = v.add(v.rearrange(X4));
+        if (LANES > 2) v = v.add(v.rearrange(X2));
+        if (LANES > 1) v = v.add(v.rearrange(X1));
+        return v.lane(0);
     }
 
     // exp(x) = 2^n · exp(r), n = round(x·log2 e), r = x − n·ln 2 (Cody-Waite, two parts), exp(r) by
@@ -472,27 +569,29 @@ public final class VectorKernels implements Kernels {
     }
 
     private static double fmaLoop(int millis) {
+        long iters = 0, start = System.nanoTime(), warmEnd = start + millis * 400_000L, end = start + millis * 1_000_000L;
+        float sink = 0;
+        while (System.nanoTime() < warmEnd) sink += fmaBlock(1 << 14);  // reach C2 first
+        long t0 = System.nanoTime(), now;
+        do {
+            sink += fmaBlock(1 << 14);
+            iters += 1 << 14;
+        } while ((now = System.nanoTime()) < end);
+        if (sink == 42f) System.out.print("");
+        return iters * 12.0 * 2 * LANES / (now - t0);
+    }
+
+    /** 12 independent FMA chains, n steps each; returns a lane so the work is not dead. */
+    private static float fmaBlock(int n) {
         FloatVector a = FloatVector.broadcast(S, 0.999f), b = FloatVector.broadcast(S, 1e-3f);
         FloatVector c0 = FloatVector.broadcast(S, 1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
                 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        long iters = 0;
-        long end = System.nanoTime() + millis * 1_000_000L, start = 0;
-        boolean warm = false;
-        while (true) {
-            for (int i = 0; i < 4096; i++) {
-                c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
-                c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
-                c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
-            }
-            long now = System.nanoTime();
-            if (!warm && now > end - millis * 500_000L) { warm = true; start = now; iters = 0; continue; }
-            if (warm) iters += 4096;
-            if (now >= end) {
-                float sink = c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).lane(0);
-                if (sink == 42f) System.out.print("");
-                return iters * 12.0 * 2 * LANES / (now - start);
-            }
+        for (int i = 0; i < n; i++) {
+            c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
         }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).lane(0);
     }
 
     // ---------------------------------------------------------------- threading
