@@ -77,6 +77,18 @@ final class BenchCommand {
         if (scope.equals("model"))
             throw new UsageException("bench --scope model needs the Performer language model, which is not in this build yet; use --scope layer or gemm");
         Path dir = Path.of(a.str("out", "runs/bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+        // every option is checked before the (slow) FMA peak measurement
+        if (scope.equals("gemm")) {
+            a.intList("L", "4096", 1); a.intList("square", "1024,2048,4096", 1);
+            a.integer("features", 256, 1); a.integer("dim", 64, 1); a.integer("reps", 7, 1);
+        } else {
+            a.wordList("methods", "exact,favor-softmax,favor-relu,identity", Methods.METHODS);
+            a.choice("direction", "both", Set.of("bidir", "causal", "both"));
+            a.choice("pass", "both", Set.of("fwd", "fwdbwd", "both"));
+            a.intList("L", "512", 1); a.integer("batch", 1, 1); a.integer("heads", 8, 1); a.integer("dim", 64, 1);
+            a.integer("features", 256, 1); a.integer("reps", 5, 1); a.integer("warmup", 2, 0);
+            a.dbl("budget-seconds", 120); a.dbl("max-heap-gb", 1); a.longValue("seed", 0);
+        }
         try (Kernels kern = Cli.kernels(a)) {
             Map<String, String> meta = Machine.describe(kern);
             err.printf("measuring the FMA peak on %d threads ...%n", kern.threads());

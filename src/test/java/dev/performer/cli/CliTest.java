@@ -1,0 +1,121 @@
+package dev.performer.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.performer.io.Npy;
+import dev.performer.testutil.Golden;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end: outputs on golden inputs, and one-line errors with exit code 2. */
+class CliTest {
+
+    @TempDir
+    Path tmp;
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    }
+
+    static String golden(String c, String f) { return Golden.root().resolve(c).resolve(f + ".npy").toString(); }
+
+    static double relErr(Npy.Array got, Npy.Array want) {
+        assertArrayEquals(want.shape(), got.shape());
+        double err = 0, max = 0;
+        for (int i = 0; i < got.data().length; i++) {
+            err = Math.max(err, Math.abs(got.data()[i] - want.data()[i]));
+            max = Math.max(max, Math.abs(want.data()[i]));
+        }
+        return err / max;
+    }
+
+    @Test
+    void attentionCommandReproducesGoldenOutputsAndGradients() throws IOException {
+        String c = "favor_softmax_causal_eps1e-4";
+        Result r = run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--projection", golden(c, "w"),
+                "--kernel", "softmax", "--eps", "1e-4", "--causal", "--dout", golden(c, "dout"), "--out", tmp.toString());
+        assertEquals(0, r.code(), r.err());
+        // float32 compute against the float64 reference: the GoldenParityTest bound 8u(√D+√L+√Mf) ≈ 1e-5 here, 2× for gradients
+        assertTrue(relErr(Npy.read(tmp.resolve("out.npy")), Npy.read(Path.of(golden(c, "out")))) < 1e-5);
+        for (String g : new String[]{"dq", "dk", "dv"})
+            assertTrue(relErr(Npy.read(tmp.resolve(g + ".npy")), Npy.read(Path.of(golden(c, g)))) < 2e-5, g);
+        assertEquals("<f4", Npy.read(tmp.resolve("out.npy")).dtype());
+    }
+
+    @Test
+    void exactKernelAndKeyMaskThroughTheCommandLine() throws IOException {
+        String c = "exact_bidir_keymask";
+        Result r = run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--kernel", "exact",
+                "--key-mask", golden(c, "key_mask"), "--out", tmp.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(relErr(Npy.read(tmp.resolve("out.npy")), Npy.read(Path.of(golden(c, "out")))) < 1e-5);
+    }
+
+    @Test
+    void drawnProjectionIsWrittenAndReproducible() throws IOException {
+        String c = "favor_softmax_bidir";
+        Path a = tmp.resolve("a"), b = tmp.resolve("b");
+        for (Path p : new Path[]{a, b})
+            assertEquals(0, run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--features", "20",
+                    "--seed", "3", "--out", p.toString()).code());
+        assertArrayEquals(Files.readAllBytes(a.resolve("out.npy")), Files.readAllBytes(b.resolve("out.npy")), "same seed, same bits");
+        assertArrayEquals(new int[]{20, 16}, Npy.read(a.resolve("projection.npy")).shape());
+    }
+
+    @Test
+    void userMistakesExitWith2AndNameTheCulprit() throws IOException {
+        String c = "favor_softmax_bidir";
+        Path bad = tmp.resolve("bad.npy");
+        Npy.writeFloat32(bad, new int[]{2, 3}, new float[6]);
+        Path nan = tmp.resolve("nan.npy");
+        Npy.Array q = Npy.read(Path.of(golden(c, "q")));
+        float[] qf = q.toFloats();
+        qf[5] = Float.NaN;
+        Npy.writeFloat32(nan, q.shape(), qf);
+        Path garbage = tmp.resolve("garbage.npy");
+        Files.writeString(garbage, "not numpy");
+        String out = tmp.resolve("o").toString();
+        Object[][] cases = {
+                {new String[]{"attention", "--q", bad.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "bad.npy: expected shape (B,H,L,D)"},
+                {new String[]{"attention", "--q", nan.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "nan.npy: non-finite value NaN at index (0,0,0,5)"},
+                {new String[]{"attention", "--q", garbage.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "garbage.npy: not a .npy file"},
+                {new String[]{"attention", "--q", tmp.resolve("missing.npy").toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "missing.npy: no such file"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--kernel", "cosine", "--out", out}, "--kernel must be one of"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--projection", bad.toString(), "--out", out}, "bad.npy: expected shape (M,16)"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--features", "-3", "--out", out}, "--features must be >= 1"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v")}, "--out is required"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--bogus", "1"}, "unknown option --bogus"},
+                {new String[]{"nonsense"}, "unknown command 'nonsense'"},
+                {new String[]{"bench", "--scope", "layer", "--methods", "favor-magic"}, "--methods value 'favor-magic'"},
+        };
+        for (Object[] cs : cases) {
+            Result r = run((String[]) cs[0]);
+            assertEquals(2, r.code(), "exit code for " + cs[1] + ": " + r.err());
+            assertTrue(r.err().contains((String) cs[1]), "message should contain '" + cs[1] + "' but was: " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace for a user mistake: " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        }
+    }
+
+    @Test
+    void helpForEveryCommandExitsZero() {
+        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx"}) {
+            Result r = run(cmd, "--help");
+            assertEquals(0, r.code());
+            assertTrue(r.out().contains("usage: performer " + cmd), r.out());
+            assertTrue(r.out().contains("example"), cmd + " help has an example");
+        }
+        assertEquals(0, run("--help").code());
+        assertEquals(2, run().code());
+    }
+}
