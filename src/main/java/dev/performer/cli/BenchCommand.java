@@ -147,12 +147,10 @@ final class BenchCommand {
         return 0;
     }
 
+    /** Median ms over reps runs, after warming up for at least 1 s and 5 runs (JIT compilation). */
     private static double timeGemm(Runnable r, int reps) {
-        long t0 = System.nanoTime();
-        r.run();
-        double first = (System.nanoTime() - t0) / 1e6;
-        int warm = first < 50 ? 20 : 2; // small shapes need more runs to reach C2
-        for (int i = 0; i < warm; i++) r.run();
+        long until = System.nanoTime() + 1_000_000_000L;
+        for (int i = 0; i < 5 || System.nanoTime() < until; i++) r.run();
         double[] t = new double[reps];
         for (int i = 0; i < reps; i++) {
             long s = System.nanoTime();
