@@ -117,15 +117,18 @@ public final class VectorKernels implements Kernels {
         for (ForkJoinTask<?> t : tasks) t.join();
     }
 
-    /** Leading dimensions up to this read a transposed A in place; beyond, each kk step would touch a new page. */
-    static final int DIRECT_TRANS_LDA = 1024;
+    /**
+     * Leading dimensions up to this read A in place (no packing). Beyond it the six rows of a panel
+     * (or, transposed, each kk step) lie on different pages, and a packed panel is faster.
+     */
+    static final int DIRECT_LDA = 1024;
 
     /** C += alpha·op(A)·op(B) on the calling thread. */
     private void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc) {
         Scratch s = scratch.get();
-        boolean direct = !transA || lda <= DIRECT_TRANS_LDA;
+        boolean direct = lda <= DIRECT_LDA;
         int rs = transA ? 1 : lda, cs = transA ? lda : 1;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
