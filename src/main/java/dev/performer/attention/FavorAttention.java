@@ -152,6 +152,18 @@ public final class FavorAttention implements Attention {
         }
     }
 
+    /** Scratch reused across calls, one per worker thread (sized for the largest block seen). */
+    private final ThreadLocal<Work> work = new ThreadLocal<>();
+
+    private Work work(int rows) {
+        Work wk = work.get();
+        if (wk == null || wk.rows != rows) {
+            wk = new Work(rows);
+            work.set(wk);
+        }
+        return wk;
+    }
+
     private boolean masked(float[] mask, int b, int lk, int j) { return mask != null && mask[b * lk + j] == 0f; }
 
     private void zeroMaskedRows(float[] mask, int b, int lk, int j0, int t, float[] x, int off) {
@@ -195,12 +207,12 @@ public final class FavorAttention implements Attention {
         kern.parallelFor(bhN, bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
             if (causal) {
-                Work wk = new Work(Math.min(chunk, lq));
+                Work wk = work(Math.min(chunk, lq));
                 float c = map.stabilized() ? keyMax(k, ko, lk, wl, wk) : 0f;
                 keyMax[bh] = c;
                 causalForward(lq, q, qo, k, ko, v, keyMask, b, wl, c, out, den, bh * lq, wk);
             } else {
-                Work wk = new Work(Math.min(STREAM, Math.max(lq, lk)));
+                Work wk = work(Math.min(STREAM, Math.max(lq, lk)));
                 keyMax[bh] = bidirState(lk, k, ko, v, keyMask, b, wl, s, bh * mf * d, z, bh * mf, wk);
                 for (int i0 = 0; i0 < lq; i0 += wk.rows) {
                     int t = Math.min(wk.rows, lq - i0);
@@ -315,8 +327,8 @@ public final class FavorAttention implements Attention {
         int lq = dims.lq(), lk = dims.lk();
         kern.parallelFor(dims.bh(), bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
-            if (causal) causalBackward(lq, st, dout, qo, ko, b, bh, new Work(Math.min(chunk, lq)), dq, dk, dv);
-            else bidirBackward(lq, lk, st, dout, qo, ko, b, bh, new Work(Math.min(STREAM, Math.max(lq, lk))), dq, dk, dv);
+            if (causal) causalBackward(lq, st, dout, qo, ko, b, bh, work(Math.min(chunk, lq)), dq, dk, dv);
+            else bidirBackward(lq, lk, st, dout, qo, ko, b, bh, work(Math.min(STREAM, Math.max(lq, lk))), dq, dk, dv);
         });
     }
 

@@ -38,8 +38,9 @@ final class BenchCommand {
                      gemm:  [--L 4096] [--square 1024,2048,4096] [--features 256] [--dim 64] [--reps 7]
 
             layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D)
-              inputs, each point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own),
-              after --warmup runs; reports median, min and max over --reps, peak RSS and peak heap,
+              inputs, each point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own;
+              young generation fixed at 64 MB so that garbage does not inflate it), after --warmup runs
+              and at least 3 s of warm-up; reports median, min and max over --reps, peak RSS and peak heap,
               nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, 20·B·H·L·M·D per forward+backward;
               exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured at the start, and
               the time ratio to identity attention ('X (OPT)', which returns V) at the same point.
@@ -289,7 +290,7 @@ final class BenchCommand {
                                      int m, int reps, int warmup, Kernels kern, long seed) {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseParallelGC", "-Xms64m", String.format(Locale.ROOT, "-Xmx%dm", (long) (heapGb * 1024)),
+                "-XX:+UseParallelGC", "-Xms256m", "-Xmn64m", String.format(Locale.ROOT, "-Xmx%dm", (long) (heapGb * 1024)),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-point",
                 "--method", method, "--direction", dir, "--pass", pass, "--L", String.valueOf(l), "--batch", String.valueOf(batch),
                 "--heads", String.valueOf(heads), "--dim", String.valueOf(dim), "--features", String.valueOf(m),
@@ -343,7 +344,9 @@ final class BenchCommand {
                 Attention.Saved s = att.forward(dims, q, k, v, null, o);
                 if (bwd) att.backward(s, dout, dq, dk, dv);
             };
-            for (int i = 0; i < warmup; i++) once.run();
+            // --warmup runs, and at least 3 s of them, so that C2 has compiled the kernels
+            long until = System.nanoTime() + 3_000_000_000L;
+            for (int i = 0; i < warmup || (i < 50 && System.nanoTime() < until); i++) once.run();
             double[] t = new double[reps];
             for (int i = 0; i < reps; i++) {
                 long t0 = System.nanoTime();
