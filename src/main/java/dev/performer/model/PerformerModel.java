@@ -1,0 +1,414 @@
+package dev.performer.model;
+
+import dev.performer.attention.Attention;
+import dev.performer.attention.Dims;
+import dev.performer.attention.ExactAttention;
+import dev.performer.attention.FavorAttention;
+import dev.performer.attention.FeatureMap;
+import dev.performer.attention.IdentityAttention;
+import dev.performer.attention.Projection;
+import dev.performer.kernel.Kernels;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * A pre-LayerNorm Performer Transformer with a hand-written backward.
+ *
+ * <pre>
+ * forward (N = B·T rows):                          backward (mirrored, gradients accumulate +=):
+ *   x = wte[tok] + pos                               dwte[tok] += dx, dwpe[t] += dx
+ *   for each layer:                                  for each layer, last first:
+ *     a = LN1(x); qkv = a·Wqkv + b                     dx += dropout'(d fcproj) ... (see below)
+ *     o = Attention(q, k, v)   (B,H,T,D)
+ *     x = x + drop(o·Wproj + b)
+ *     f = LN2(x); h = gelu(f·Wfc + b)
+ *     x = x + drop(h·Wfcproj + b)
+ *   y = LNf(x); logits = y·wteᵀ; loss = mean CE       dlogits = (p − onehot)/count
+ * </pre>
+ * Activations are kept for backward in buffers sized for the current (B, T) and reused while it
+ * stays the same. Not thread-safe: one model, one caller.
+ */
+public final class PerformerModel {
+
+    private final ModelConfig cfg;
+    private final Kernels kern;
+    private final ParameterLayout layout;
+    /** All parameters, laid out by {@link #layout()}. */
+    private final float[] params;
+    /** Gradients, same layout; backward adds into them. */
+    private final float[] grads;
+    private final Attention[] attention;
+    private final float[] sinusoid; // (L, C) fixed positions, or null with learned positions
+
+    // ---- activations for the current (B, T); N = B·T
+    private int bsz = -1, len = -1;
+    private float[] enc;                 // (N, C) input of layer 0
+    private float[][] resIn;             // [layers+1] (N, C): input of each layer, and the final residual
+    private float[][] ln1, ln2;          // [layers] (N, C)
+    private float[][] ln1Mean, ln1Rstd, ln2Mean, ln2Rstd; // [layers] (N)
+    private float[][] qkv;               // [layers] (N, 3C)
+    private float[][] q, k, v, att;      // [layers] (B, H, T, D)
+    private float[][] attMerged;         // [layers] (N, C)
+    private Attention.Saved[] saved;     // [layers]
+    private float[][] res2;              // [layers] (N, C) residual after attention
+    private float[][] fcPre, fcAct;      // [layers] (N, F) before and after gelu
+    private float[][] dropAtt, dropFfn;  // [layers] (N, C) dropout multipliers (null when not training)
+    private float[] lnf, lnfMean, lnfRstd; // (N, C), (N), (N)
+    private float[] probs;               // (N, V) softmax of the logits
+    private int[] tokens, targets;
+    private float[] keyMask;             // (B, T) or null
+    private int counted;                 // targets that count in the loss
+    // ---- gradient scratch for the current (B, T)
+    private float[] dx, dtmp, dln, dqkv, dq, dk, dv, datt, dfc;
+
+    /**
+     * A freshly initialized model: weights N(0, 0.02) (residual projections N(0, 0.02/√(2·layers))),
+     * biases 0, LayerNorm gains 1, FAVOR+ projections drawn per layer, all from the seed.
+     */
+    public PerformerModel(ModelConfig cfg, Kernels kern, long seed) {
+        this.cfg = cfg;
+        this.kern = kern;
+        this.layout = new ParameterLayout(cfg);
+        this.params = new float[layout.total()];
+        this.grads = new float[layout.total()];
+        SplittableRandom r = new SplittableRandom(seed);
+        double resStd = 0.02 / Math.sqrt(2.0 * cfg.layers());
+        for (ParameterLayout.View view : layout.views()) {
+            String n = view.name();
+            if (n.endsWith(".g")) Arrays.fill(params, view.offset(), view.offset() + view.size(), 1f);
+            else if (n.endsWith(".b")) continue;
+            else {
+                double std = n.endsWith("proj.w") ? resStd : n.equals("wpe") ? 0.01 : 0.02;
+                for (int i = 0; i < view.size(); i++) params[view.offset() + i] = (float) (std * r.nextGaussian());
+            }
+        }
+        this.attention = new Attention[cfg.layers()];
+        for (int l = 0; l < cfg.layers(); l++) attention[l] = buildAttention(l, seed);
+        this.sinusoid = cfg.positional().equals("sinusoidal") ? sinusoid(cfg.maxLen(), cfg.width()) : null;
+    }
+
+    private Attention buildAttention(int layer, long seed) {
+        int d = cfg.headDim();
+        return switch (cfg.attention()) {
+            case "exact" -> new ExactAttention(kern, cfg.causal());
+            case "identity" -> new IdentityAttention(cfg.causal());
+            default -> {
+                FeatureMap map = cfg.attention().equals("favor-relu") ? FeatureMap.relu(1e-3f) : FeatureMap.softmax(1e-6f);
+                yield FavorAttention.random(kern, map, cfg.features(), d, cfg.causal(), projectionType(), Projection.Scaling.CHI,
+                        projectionSeed(seed, layer));
+            }
+        };
+    }
+
+    private Projection.Type projectionType() { return cfg.orthogonal() ? Projection.Type.ORTHOGONAL : Projection.Type.IID; }
+
+    static long projectionSeed(long seed, int layer) { return seed * 1_000_003L + 7919L * (layer + 1); }
+
+    /** Fixed sinusoidal positions (L, C): sin(t/10000^(2i/C)) in even columns, cos in odd ones. */
+    static float[] sinusoid(int l, int c) {
+        float[] pe = new float[l * c];
+        for (int t = 0; t < l; t++)
+            for (int i = 0; i < c; i += 2) {
+                double ang = t / Math.pow(10000, (double) i / c);
+                pe[t * c + i] = (float) Math.sin(ang);
+                if (i + 1 < c) pe[t * c + i + 1] = (float) Math.cos(ang);
+            }
+        return pe;
+    }
+
+    public ModelConfig config() { return cfg; }
+    public ParameterLayout layout() { return layout; }
+    /** The flat parameter buffer (live, not a copy). */
+    public float[] params() { return params; }
+    /** The flat gradient buffer (live, not a copy). */
+    public float[] grads() { return grads; }
+    public Kernels kernels() { return kern; }
+
+    /** The FAVOR+ projection (M, D) of a layer, or null for other attention kinds. */
+    public float[] projection(int layer) {
+        return attention[layer] instanceof FavorAttention f ? f.projection() : null;
+    }
+
+    /** Replaces a layer's FAVOR+ projection (checkpoint loading). */
+    public void setProjection(int layer, float[] w) {
+        if (!(attention[layer] instanceof FavorAttention f)) throw new IllegalArgumentException("layer " + layer + " has no projection");
+        f.setProjection(w);
+    }
+
+    /** Draws new FAVOR+ projections for every layer (the paper's periodic feature redraw). */
+    public void redrawFeatures(long seed) {
+        for (int l = 0; l < attention.length; l++)
+            if (attention[l] instanceof FavorAttention f) f.redraw(projectionType(), Projection.Scaling.CHI, projectionSeed(seed, l));
+    }
+
+    public void zeroGrad() { Arrays.fill(grads, 0f); }
+
+    private void ensure(int b, int t) {
+        if (b == bsz && t == len) return;
+        int n = b * t, c = cfg.width(), f = cfg.ffn(), nl = cfg.layers();
+        enc = new float[n * c];
+        resIn = new float[nl + 1][n * c];
+        ln1 = new float[nl][n * c]; ln2 = new float[nl][n * c];
+        ln1Mean = new float[nl][n]; ln1Rstd = new float[nl][n]; ln2Mean = new float[nl][n]; ln2Rstd = new float[nl][n];
+        qkv = new float[nl][n * 3 * c];
+        q = new float[nl][n * c]; k = new float[nl][n * c]; v = new float[nl][n * c]; att = new float[nl][n * c];
+        attMerged = new float[nl][n * c];
+        saved = new Attention.Saved[nl];
+        res2 = new float[nl][n * c];
+        fcPre = new float[nl][n * f]; fcAct = new float[nl][n * f];
+        dropAtt = new float[nl][]; dropFfn = new float[nl][];
+        lnf = new float[n * c]; lnfMean = new float[n]; lnfRstd = new float[n];
+        probs = new float[n * cfg.vocab()];
+        dx = new float[n * c]; dtmp = new float[n * c]; dln = new float[n * c];
+        dqkv = new float[n * 3 * c]; dq = new float[n * c]; dk = new float[n * c]; dv = new float[n * c]; datt = new float[n * c];
+        dfc = new float[n * f];
+        bsz = b;
+        len = t;
+    }
+
+    /**
+     * Forward pass over tokens (B, T). targets (B, T) hold the token to predict at each position,
+     * or -1 where nothing is predicted; keyMask (B, T) (1 keep, 0 padding) may be null. With
+     * {@code train}, dropout masks are drawn from dropoutSeed. Returns the mean cross-entropy over
+     * the counted targets (0 if none).
+     */
+    public float forward(int[] tokens, int[] targets, int b, int t, float[] keyMask, boolean train, long dropoutSeed) {
+        if (t > cfg.maxLen()) throw new IllegalArgumentException("sequence length " + t + " exceeds the model's maxLen " + cfg.maxLen());
+        if (tokens.length != b * t || (targets != null && targets.length != b * t))
+            throw new IllegalArgumentException("tokens/targets must hold B·T = " + b * t + " entries");
+        ensure(b, t);
+        this.tokens = tokens;
+        this.targets = targets;
+        this.keyMask = keyMask;
+        int n = b * t, c = cfg.width(), f = cfg.ffn(), vocab = cfg.vocab(), h = cfg.heads(), d = cfg.headDim();
+        int wte = layout.offset("wte"), wpe = layout.has("wpe") ? layout.offset("wpe") : -1;
+        for (int i = 0; i < n; i++) {
+            int tok = tokens[i], pos = i % t;
+            if (tok < 0 || tok >= vocab) throw new IllegalArgumentException("token " + tok + " at " + i + " outside vocabulary of " + vocab);
+            System.arraycopy(params, wte + tok * c, enc, i * c, c);
+            if (wpe >= 0) kern.axpy(1f, params, wpe + pos * c, enc, i * c, c);
+            else kern.axpy(1f, sinusoid, pos * c, enc, i * c, c);
+        }
+        System.arraycopy(enc, 0, resIn[0], 0, n * c);
+        SplittableRandom drop = train && cfg.dropout() > 0 ? new SplittableRandom(dropoutSeed) : null;
+        Dims dims = Dims.self(b, h, t, d);
+        for (int l = 0; l < cfg.layers(); l++) {
+            String p = "h" + l + ".";
+            float[] x = resIn[l];
+            layerNorm(x, ln1[l], ln1Mean[l], ln1Rstd[l], layout.offset(p + "ln1.g"), layout.offset(p + "ln1.b"), n, c);
+            linear(ln1[l], n, c, layout.offset(p + "qkv.w"), layout.offset(p + "qkv.b"), qkv[l], 3 * c);
+            splitHeads(qkv[l], q[l], k[l], v[l], b, t, h, d);
+            saved[l] = attention[l].forward(dims, q[l], k[l], v[l], keyMask, att[l]);
+            mergeHeads(att[l], attMerged[l], b, t, h, d);
+            float[] r2 = res2[l];
+            linear(attMerged[l], n, c, layout.offset(p + "proj.w"), layout.offset(p + "proj.b"), r2, c);
+            dropAtt[l] = dropout(drop, r2, n * c);
+            kern.axpy(1f, x, 0, r2, 0, n * c);                                 // res2 = x + drop(proj)
+            layerNorm(r2, ln2[l], ln2Mean[l], ln2Rstd[l], layout.offset(p + "ln2.g"), layout.offset(p + "ln2.b"), n, c);
+            linear(ln2[l], n, c, layout.offset(p + "fc.w"), layout.offset(p + "fc.b"), fcPre[l], f);
+            for (int i = 0; i < n * f; i++) fcAct[l][i] = gelu(fcPre[l][i]);
+            float[] next = resIn[l + 1];
+            linear(fcAct[l], n, f, layout.offset(p + "fcproj.w"), layout.offset(p + "fcproj.b"), next, c);
+            dropFfn[l] = dropout(drop, next, n * c);
+            kern.axpy(1f, r2, 0, next, 0, n * c);                              // x' = res2 + drop(fcproj)
+        }
+        layerNorm(resIn[cfg.layers()], lnf, lnfMean, lnfRstd, layout.offset("lnf.g"), layout.offset("lnf.b"), n, c);
+        kern.gemm(false, true, n, vocab, c, 1f, lnf, 0, c, params, wte, c, 0f, probs, 0, vocab);   // logits = y·wteᵀ
+        double loss = 0;
+        counted = 0;
+        for (int i = 0; i < n; i++) {
+            int row = i * vocab;
+            float mx = kern.max(probs, row, vocab);
+            kern.expAffine(probs, row, vocab, -mx, 1f, 0f);
+            float sum = kern.sum(probs, row, vocab);
+            kern.scale(probs, row, vocab, 1f / sum);
+            if (targets != null && targets[i] >= 0) {
+                if (targets[i] >= vocab) throw new IllegalArgumentException("target " + targets[i] + " outside vocabulary");
+                loss -= Math.log(Math.max(probs[row + targets[i]], Float.MIN_NORMAL));
+                counted++;
+            }
+        }
+        return counted == 0 ? 0f : (float) (loss / counted);
+    }
+
+    /** Backward of the last forward: adds d(loss)/d(params) into {@link #grads()}. */
+    public void backward() {
+        if (tokens == null) throw new IllegalStateException("backward before forward");
+        int b = bsz, t = len, n = b * t, c = cfg.width(), f = cfg.ffn(), vocab = cfg.vocab(), h = cfg.heads(), d = cfg.headDim();
+        int wte = layout.offset("wte");
+        // dlogits = (p − onehot)/count, in place in probs (rows without a target contribute nothing)
+        float inv = counted == 0 ? 0f : 1f / counted;
+        for (int i = 0; i < n; i++) {
+            int row = i * vocab;
+            if (targets == null || targets[i] < 0) { Arrays.fill(probs, row, row + vocab, 0f); continue; }
+            probs[row + targets[i]] -= 1f;
+            kern.scale(probs, row, vocab, inv);
+        }
+        kern.gemm(true, false, vocab, c, n, 1f, probs, 0, vocab, lnf, 0, c, 1f, grads, wte, c);  // dwte += dlogitsᵀ·y
+        kern.gemm(false, false, n, c, vocab, 1f, probs, 0, vocab, params, wte, c, 0f, dln, 0, c); // dy = dlogits·wte
+        Arrays.fill(dx, 0f);
+        layerNormBackward(dln, resIn[cfg.layers()], lnfMean, lnfRstd, layout.offset("lnf.g"), layout.offset("lnf.b"), dx, n, c);
+        Dims dims = Dims.self(b, h, t, d);
+        for (int l = cfg.layers() - 1; l >= 0; l--) {
+            String p = "h" + l + ".";
+            // x' = res2 + drop(fcproj(gelu(fc(LN2(res2)))))
+            mulDrop(dx, dropFfn[l], dtmp, n * c);
+            Arrays.fill(dfc, 0f);
+            linearBackward(fcAct[l], n, f, layout.offset(p + "fcproj.w"), layout.offset(p + "fcproj.b"), dtmp, c, dfc);
+            for (int i = 0; i < n * f; i++) dfc[i] *= geluGrad(fcPre[l][i]);
+            Arrays.fill(dln, 0f);
+            linearBackward(ln2[l], n, c, layout.offset(p + "fc.w"), layout.offset(p + "fc.b"), dfc, f, dln);
+            layerNormBackward(dln, res2[l], ln2Mean[l], ln2Rstd[l], layout.offset(p + "ln2.g"), layout.offset(p + "ln2.b"), dx, n, c);
+            // res2 = x + drop(proj(merge(attention(split(qkv(LN1(x)))))))
+            mulDrop(dx, dropAtt[l], dtmp, n * c);
+            Arrays.fill(datt, 0f);
+            linearBackward(attMerged[l], n, c, layout.offset(p + "proj.w"), layout.offset(p + "proj.b"), dtmp, c, datt);
+            splitMerged(datt, dtmp, b, t, h, d);                                // (N, C) -> (B, H, T, D)
+            attention[l].backward(saved[l], dtmp, dq, dk, dv);
+            joinHeads(dq, dk, dv, dqkv, b, t, h, d);
+            Arrays.fill(dln, 0f);
+            linearBackward(ln1[l], n, c, layout.offset(p + "qkv.w"), layout.offset(p + "qkv.b"), dqkv, 3 * c, dln);
+            layerNormBackward(dln, resIn[l], ln1Mean[l], ln1Rstd[l], layout.offset(p + "ln1.g"), layout.offset(p + "ln1.b"), dx, n, c);
+        }
+        // embeddings
+        int wpe = layout.has("wpe") ? layout.offset("wpe") : -1;
+        for (int i = 0; i < n; i++) {
+            kern.axpy(1f, dx, i * c, grads, wte + tokens[i] * c, c);
+            if (wpe >= 0) kern.axpy(1f, dx, i * c, grads, wpe + (i % t) * c, c);
+        }
+    }
+
+    /** The final LayerNorm output (B·T, C) of the last forward: per-token representations. */
+    public float[] hidden() { return lnf; }
+
+    /** Softmax probabilities (B·T, V) of the last forward (valid until backward, which reuses them). */
+    public float[] probabilities() { return probs; }
+
+    // ------------------------------------------------------------------ layers
+
+    /** out = LN(x)·g + b per row of C; keeps mean and 1/std for backward. */
+    private void layerNorm(float[] x, float[] out, float[] mean, float[] rstd, int gOff, int bOff, int n, int c) {
+        for (int i = 0; i < n; i++) {
+            int r = i * c;
+            float m = kern.sum(x, r, c) / c;
+            float var = 0f;
+            for (int j = 0; j < c; j++) { float e = x[r + j] - m; var += e * e; }
+            float rs = (float) (1.0 / Math.sqrt(var / c + 1e-5));
+            mean[i] = m;
+            rstd[i] = rs;
+            for (int j = 0; j < c; j++) out[r + j] = (x[r + j] - m) * rs * params[gOff + j] + params[bOff + j];
+        }
+    }
+
+    /** dx += LN backward of dout; dg, db += into grads. */
+    private void layerNormBackward(float[] dout, float[] x, float[] mean, float[] rstd, int gOff, int bOff, float[] dxAcc, int n, int c) {
+        for (int i = 0; i < n; i++) {
+            int r = i * c;
+            float m = mean[i], rs = rstd[i];
+            float sumD = 0f, sumDn = 0f;
+            for (int j = 0; j < c; j++) {
+                float norm = (x[r + j] - m) * rs, dn = dout[r + j] * params[gOff + j];
+                sumD += dn;
+                sumDn += dn * norm;
+                grads[gOff + j] += dout[r + j] * norm;
+                grads[bOff + j] += dout[r + j];
+            }
+            float meanD = sumD / c, meanDn = sumDn / c;
+            for (int j = 0; j < c; j++) {
+                float norm = (x[r + j] - m) * rs, dn = dout[r + j] * params[gOff + j];
+                dxAcc[r + j] += rs * (dn - meanD - norm * meanDn);
+            }
+        }
+    }
+
+    /** out (n, o) = in (n, i)·W (i, o) + bias. */
+    private void linear(float[] in, int n, int i, int wOff, int bOff, float[] out, int o) {
+        kern.gemm(false, false, n, o, i, 1f, in, 0, i, params, wOff, o, 0f, out, 0, o);
+        for (int r = 0; r < n; r++) kern.axpy(1f, params, bOff, out, r * o, o);
+    }
+
+    /** din += dout·Wᵀ; dW += inᵀ·dout; db += Σ rows of dout. */
+    private void linearBackward(float[] in, int n, int i, int wOff, int bOff, float[] dout, int o, float[] din) {
+        kern.gemm(false, true, n, i, o, 1f, dout, 0, o, params, wOff, o, 1f, din, 0, i);
+        kern.gemm(true, false, i, o, n, 1f, in, 0, i, dout, 0, o, 1f, grads, wOff, o);
+        for (int r = 0; r < n; r++) kern.axpy(1f, dout, r * o, grads, bOff, o);
+    }
+
+    private static final float GELU_C = (float) Math.sqrt(2 / Math.PI);
+
+    /** GELU, tanh approximation. */
+    static float gelu(float x) {
+        float u = GELU_C * (x + 0.044715f * x * x * x);
+        return 0.5f * x * (1f + (float) Math.tanh(u));
+    }
+
+    static float geluGrad(float x) {
+        float u = GELU_C * (x + 0.044715f * x * x * x);
+        float th = (float) Math.tanh(u);
+        float du = GELU_C * (1f + 3 * 0.044715f * x * x);
+        return 0.5f * (1f + th) + 0.5f * x * (1f - th * th) * du;
+    }
+
+    /** Applies inverted dropout in place; returns the multipliers (null when off). */
+    private float[] dropout(SplittableRandom r, float[] x, int n) {
+        if (r == null) return null;
+        float keep = 1f - cfg.dropout(), scale = 1f / keep;
+        float[] mask = new float[n];
+        for (int i = 0; i < n; i++) {
+            mask[i] = r.nextDouble() < keep ? scale : 0f;
+            x[i] *= mask[i];
+        }
+        return mask;
+    }
+
+    private static void mulDrop(float[] g, float[] mask, float[] out, int n) {
+        if (mask == null) System.arraycopy(g, 0, out, 0, n);
+        else for (int i = 0; i < n; i++) out[i] = g[i] * mask[i];
+    }
+
+    /** qkv (B·T, 3C) -> q, k, v (B, H, T, D). */
+    private static void splitHeads(float[] qkv, float[] q, float[] k, float[] v, int b, int t, int h, int d) {
+        int c = h * d;
+        for (int bi = 0; bi < b; bi++)
+            for (int ti = 0; ti < t; ti++) {
+                int row = (bi * t + ti) * 3 * c;
+                for (int hi = 0; hi < h; hi++) {
+                    int dst = ((bi * h + hi) * t + ti) * d;
+                    System.arraycopy(qkv, row + hi * d, q, dst, d);
+                    System.arraycopy(qkv, row + c + hi * d, k, dst, d);
+                    System.arraycopy(qkv, row + 2 * c + hi * d, v, dst, d);
+                }
+            }
+    }
+
+    /** dq, dk, dv (B, H, T, D) -> dqkv (B·T, 3C). */
+    private static void joinHeads(float[] dq, float[] dk, float[] dv, float[] dqkv, int b, int t, int h, int d) {
+        int c = h * d;
+        for (int bi = 0; bi < b; bi++)
+            for (int ti = 0; ti < t; ti++) {
+                int row = (bi * t + ti) * 3 * c;
+                for (int hi = 0; hi < h; hi++) {
+                    int src = ((bi * h + hi) * t + ti) * d;
+                    System.arraycopy(dq, src, dqkv, row + hi * d, d);
+                    System.arraycopy(dk, src, dqkv, row + c + hi * d, d);
+                    System.arraycopy(dv, src, dqkv, row + 2 * c + hi * d, d);
+                }
+            }
+    }
+
+    /** (B, H, T, D) -> (B·T, C). */
+    private static void mergeHeads(float[] x, float[] out, int b, int t, int h, int d) {
+        for (int bi = 0; bi < b; bi++)
+            for (int hi = 0; hi < h; hi++)
+                for (int ti = 0; ti < t; ti++)
+                    System.arraycopy(x, ((bi * h + hi) * t + ti) * d, out, (bi * t + ti) * h * d + hi * d, d);
+    }
+
+    /** (B·T, C) -> (B, H, T, D). */
+    private static void splitMerged(float[] x, float[] out, int b, int t, int h, int d) {
+        for (int bi = 0; bi < b; bi++)
+            for (int hi = 0; hi < h; hi++)
+                for (int ti = 0; ti < t; ti++)
+                    System.arraycopy(x, (bi * t + ti) * h * d + hi * d, out, ((bi * h + hi) * t + ti) * d, d);
+    }
+}
