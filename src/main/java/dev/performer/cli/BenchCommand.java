@@ -4,6 +4,8 @@ import dev.performer.attention.Attention;
 import dev.performer.attention.Dims;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.OpenBlas;
+import dev.performer.model.ModelConfig;
+import dev.performer.model.PerformerModel;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,10 +33,11 @@ import java.util.regex.Pattern;
 final class BenchCommand {
 
     static final String HELP = """
-            usage: performer bench [--scope gemm|layer] [--out DIR] [--threads N] [--backend vector|openblas|scalar]
+            usage: performer bench [--scope gemm|layer|model] [--out DIR] [--threads N] [--backend vector|openblas|scalar]
                      layer: [--methods exact,favor-softmax,favor-relu,identity] [--direction bidir|causal|both]
                             [--pass fwd|fwdbwd|both] [--L 512,1024,...] [--batch 1] [--heads 8] [--dim 64]
                             [--features 256] [--reps 5] [--warmup 2] [--budget-seconds 120] [--max-heap-gb G]
+                     model: the layer options, and [--model paper|small]
                      gemm:  [--L 4096] [--square 1024,2048,4096] [--features 256] [--dim 64] [--reps 7]
 
             layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D)
@@ -48,6 +51,11 @@ final class BenchCommand {
               time exceeds --budget-seconds are skipped with a note, as are larger L of a series
               that failed. Methods: exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig,
               favor-relu, favor-elu, favor-exp, favor-abs, identity.
+            model: the same measurements for a whole Performer model (embedding, blocks, tied output and
+              cross-entropy loss; forward+backward includes the backward through every layer), as in the
+              paper's figure: --model paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary
+              256; --model small = 6 layers, width 64, 1 head, feed-forward 64. Methods: exact,
+              favor-softmax, favor-relu, identity. --heads/--dim override the model's heads and head width.
             gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a
               transposed A, output L×M·M×D) and on squares, by this project's vector kernels and,
               when installed, OpenBLAS sgemm on the same threads, in the same run.
@@ -61,11 +69,14 @@ final class BenchCommand {
               performer bench --scope layer --methods exact,favor-softmax,favor-relu,identity \\
                   --direction both --pass both --L 2^9,2^10,2^11,2^12,2^13,2^14,2^15,2^16 --out results/layer
               performer bench --scope layer --methods favor-softmax --direction causal --pass fwd --L 4096 --reps 3
+              performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384
             """;
 
-    static final List<String> LAYER_COLUMNS = List.of("method", "direction", "pass", "L", "batch", "heads", "dim", "features",
+    static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch", "heads", "dim", "features",
             "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb", "peak_heap_mb", "gflops",
             "pct_fma_peak", "ratio_to_identity", "status", "note");
+    /** Attention kinds a model can be built with. */
+    static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity");
     static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads", "vector_gflops",
             "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms", "openblas_median_ms");
 
@@ -73,22 +84,21 @@ final class BenchCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws IOException, InterruptedException {
         Args a = Args.parse("bench", argv, Set.of("scope", "out", "threads", "backend", "methods", "direction", "pass", "L",
-                "batch", "heads", "dim", "features", "reps", "warmup", "budget-seconds", "max-heap-gb", "square", "seed"), Set.of());
+                "batch", "heads", "dim", "features", "reps", "warmup", "budget-seconds", "max-heap-gb", "square", "seed", "model"), Set.of());
         String scope = a.choice("scope", "layer", Set.of("gemm", "layer", "model"));
-        if (scope.equals("model"))
-            throw new UsageException("bench --scope model needs the Performer language model, which is not in this build yet; use --scope layer or gemm");
         Path dir = Path.of(a.str("out", "runs/bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
         // every option is checked before the (slow) FMA peak measurement
         if (scope.equals("gemm")) {
             a.intList("L", "4096", 1); a.intList("square", "1024,2048,4096", 1);
             a.integer("features", 256, 1); a.integer("dim", 64, 1); a.integer("reps", 7, 1);
         } else {
-            a.wordList("methods", "exact,favor-softmax,favor-relu,identity", Methods.METHODS);
+            a.wordList("methods", "exact,favor-softmax,favor-relu,identity", scope.equals("model") ? MODEL_METHODS : Methods.METHODS);
             a.choice("direction", "both", Set.of("bidir", "causal", "both"));
             a.choice("pass", "both", Set.of("fwd", "fwdbwd", "both"));
             a.intList("L", "512", 1); a.integer("batch", 1, 1); a.integer("heads", 8, 1); a.integer("dim", 64, 1);
             a.integer("features", 256, 1); a.integer("reps", 5, 1); a.integer("warmup", 2, 0);
             a.dbl("budget-seconds", 120); a.dbl("max-heap-gb", 1); a.longValue("seed", 0);
+            a.choice("model", "paper", Set.of("paper", "small"));
         }
         try (Kernels kern = Cli.kernels(a)) {
             Map<String, String> meta = Machine.describe(kern);
@@ -99,7 +109,7 @@ final class BenchCommand {
             meta.put("command", "performer bench " + String.join(" ", argv));
             meta.forEach((k, v) -> out.printf("# %-16s %s%n", k, v));
             if (scope.equals("gemm")) return gemm(a, kern, peak, meta, dir, out, err);
-            return layer(a, kern, peak, meta, dir, out, err);
+            return layer(a, kern, peak, meta, dir, out, err, scope.equals("model"));
         }
     }
 
@@ -179,15 +189,27 @@ final class BenchCommand {
 
     // ------------------------------------------------------------------ layer
 
-    private static int layer(Args a, Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err)
-            throws IOException, InterruptedException {
-        List<String> methods = a.wordList("methods", "exact,favor-softmax,favor-relu,identity", Methods.METHODS);
+    /** The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width 64, ffn 64. */
+    record ModelSize(String name, int layers, int width, int heads, int ffn, int vocab) {
+        static ModelSize of(String name) {
+            return name.equals("small") ? new ModelSize("small", 6, 64, 1, 64, 256) : new ModelSize("paper", 6, 512, 8, 2048, 256);
+        }
+    }
+
+    private static int layer(Args a, Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err,
+                             boolean modelScope) throws IOException, InterruptedException {
+        List<String> methods = a.wordList("methods", "exact,favor-softmax,favor-relu,identity", modelScope ? MODEL_METHODS : Methods.METHODS);
         String dirOpt = a.choice("direction", "both", Set.of("bidir", "causal", "both"));
         String passOpt = a.choice("pass", "both", Set.of("fwd", "fwdbwd", "both"));
         List<String> dirs = dirOpt.equals("both") ? List.of("bidir", "causal") : List.of(dirOpt);
         List<String> passes = passOpt.equals("both") ? List.of("fwd", "fwdbwd") : List.of(passOpt);
         List<Integer> ls = a.intList("L", "512,1024,2048,4096,8192,16384,32768,65536", 1);
-        int batch = a.integer("batch", 1, 1), heads = a.integer("heads", 8, 1), dim = a.integer("dim", 64, 1);
+        ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small")));
+        int defHeads = modelScope ? ms.heads() : 8, defDim = modelScope ? ms.width() / ms.heads() : 64;
+        int batch = a.integer("batch", 1, 1), heads = a.integer("heads", defHeads, 1), dim = a.integer("dim", defDim, 1);
+        String modelName = modelScope ? ms.name() + (heads != ms.heads() || dim * heads != ms.width() ? "-h" + heads + "d" + dim : "") : "";
+        if (modelScope) meta.put("model", String.format(Locale.ROOT, "%s: %d layers, width %d, %d heads, ffn %d, vocab %d",
+                modelName, ms.layers(), heads * dim, heads, ms.ffn(), ms.vocab()));
         int m = a.integer("features", 256, 1), reps = a.integer("reps", 5, 1), warmup = a.integer("warmup", 2, 0);
         double budget = a.dbl("budget-seconds", 120);
         long physMb = Machine.memTotalMb();
@@ -205,11 +227,13 @@ final class BenchCommand {
         for (String method : methods) for (String dr : dirs) for (String ps : passes) for (int l : ls) {
             String series = method + "/" + dr + "/" + ps;
             var row = t.add();
+            row.put("scope", modelScope ? "model" : "layer"); row.put("model", modelName);
             row.put("method", method); row.put("direction", dr); row.put("pass", ps); row.put("L", l); row.put("batch", batch);
             row.put("heads", heads); row.put("dim", dim); row.put("features", method.startsWith("favor") ? m : 0);
             row.put("threads", kern.threads()); row.put("backend", kern.name()); row.put("reps", reps);
             String skip = dead.get(series);
-            double needGb = memoryEstimateGb(method, ps.equals("fwdbwd"), batch, heads, l, dim, m, kern.threads());
+            double needGb = memoryEstimateGb(method, ps.equals("fwdbwd"), batch, heads, l, dim, m, kern.threads())
+                    * (modelScope ? ms.layers() : 1) + (modelScope ? modelActivationsGb(ms, batch, l, heads * dim) : 0);
             if (skip == null && needGb > heapGb * 0.9)
                 skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
             if (skip == null && method.equals("exact") && (long) l * l > Integer.MAX_VALUE - 8)
@@ -230,6 +254,7 @@ final class BenchCommand {
                 continue;
             }
             List<String> cmd = childCommand(heapGb, method, dr, ps, l, batch, heads, dim, m, reps, warmup, kern, seed);
+            if (modelScope) cmd.addAll(List.of("--scope", "model", "--model", ms.name()));
             Map<String, Double> res = new HashMap<>();
             String failure = runChild(cmd, res);
             if (failure != null) {
@@ -239,7 +264,7 @@ final class BenchCommand {
                 out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  failed: %s%n", method, dr, ps, l, "", "", "", "", "", failure);
             } else {
                 double med = res.get("median_ms");
-                double flops = nominalFlops(method, ps.equals("fwdbwd"), batch, heads, l, dim, m);
+                double flops = modelScope ? 0 : nominalFlops(method, ps.equals("fwdbwd"), batch, heads, l, dim, m);
                 row.put("median_ms", med); row.put("min_ms", res.get("min_ms")); row.put("max_ms", res.get("max_ms"));
                 row.put("peak_rss_mb", res.get("peak_rss_mb")); row.put("peak_heap_mb", res.get("peak_heap_mb"));
                 row.put("gflops", flops > 0 ? flops / med / 1e6 : Double.NaN);
@@ -261,7 +286,7 @@ final class BenchCommand {
         }
         t.writeCsv(dir.resolve("bench.csv"));
         t.writeJson(dir.resolve("bench.json"), meta);
-        plots(t, methods, dirs, passes, meta, dir);
+        plots(t, methods, dirs, passes, meta, dir, modelScope ? "Model (" + meta.get("model") + ")" : "Attention layer");
         out.println("wrote " + dir.resolve("bench.csv") + ", bench.json and PNG plots");
         return 0;
     }
@@ -284,6 +309,11 @@ final class BenchCommand {
             total += 4.0 * b * h * l * (2.0 * mf + 1) + (bwd ? 4.0 * threads * l * (3.0 * mf + d) : 0);
         }
         return total / 1e9;
+    }
+
+    /** Activations a model keeps for backward, in GB: about 16·C + 2·F floats per token per layer, plus V per token. */
+    static double modelActivationsGb(ModelSize ms, int batch, int l, int width) {
+        return 4.0 * batch * l * (ms.layers() * (16.0 * width + 2.0 * ms.ffn()) + ms.vocab() + 10.0 * width) / 1e9;
     }
 
     static List<String> childCommand(double heapGb, String method, String dir, String pass, int l, int batch, int heads, int dim,
@@ -325,7 +355,8 @@ final class BenchCommand {
     /** {@code performer bench-point}: one timed point, run by bench in a fresh JVM. Prints a RESULT line. */
     static int runPoint(String[] argv, PrintStream out) {
         Args a = Args.parse("bench-point", argv, Set.of("method", "direction", "pass", "L", "batch", "heads", "dim", "features",
-                "reps", "warmup", "backend", "threads", "seed"), Set.of());
+                "reps", "warmup", "backend", "threads", "seed", "scope", "model"), Set.of());
+        boolean modelScope = a.choice("scope", "layer", Set.of("layer", "model")).equals("model");
         String method = a.choice("method", "favor-softmax", Methods.METHODS);
         boolean causal = a.choice("direction", "bidir", Set.of("bidir", "causal")).equals("causal");
         boolean bwd = a.choice("pass", "fwd", Set.of("fwd", "fwdbwd")).equals("fwdbwd");
@@ -339,11 +370,24 @@ final class BenchCommand {
             float[] o = new float[dims.qSize()];
             float[] dout = bwd ? rand(r, dims.qSize()) : null;
             float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd ? new float[v.length] : null;
-            Attention att = Methods.build(method, kern, m, d, causal, seed);
-            Runnable once = () -> {
-                Attention.Saved s = att.forward(dims, q, k, v, null, o);
-                if (bwd) att.backward(s, dout, dq, dk, dv);
-            };
+            Runnable once;
+            if (modelScope) {
+                ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small")));
+                ModelConfig cfg = new ModelConfig(ms.vocab(), l, ms.layers(), h * d, h, ms.ffn(), method, causal, m, true, "learned", 0f);
+                PerformerModel model = new PerformerModel(cfg, kern, seed);
+                int[] tok = new int[b * l], tgt = new int[b * l];
+                for (int i = 0; i < tok.length; i++) { tok[i] = r.nextInt(ms.vocab()); tgt[i] = r.nextInt(ms.vocab()); }
+                once = () -> {
+                    model.forward(tok, tgt, b, l, null, false, 0);
+                    if (bwd) { model.zeroGrad(); model.backward(); }
+                };
+            } else {
+                Attention att = Methods.build(method, kern, m, d, causal, seed);
+                once = () -> {
+                    Attention.Saved s = att.forward(dims, q, k, v, null, o);
+                    if (bwd) att.backward(s, dout, dq, dk, dv);
+                };
+            }
             // --warmup runs, and at least 3 s of them, so that C2 has compiled the kernels
             long until = System.nanoTime() + 3_000_000_000L;
             for (int i = 0; i < warmup || (i < 50 && System.nanoTime() < until); i++) once.run();
@@ -372,8 +416,8 @@ final class BenchCommand {
         return 0;
     }
 
-    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String, String> meta, Path dir)
-            throws IOException {
+    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String, String> meta, Path dir,
+                              String what0) throws IOException {
         String foot = "machine: " + meta.get("cpu") + ", " + meta.get("cores") + " cores; " + meta.get("jdk") + "; backend "
                 + meta.get("backend") + ". Each point in a fresh JVM; median of reps; memory = peak RSS (VmHWM) of that JVM.";
         for (String dr : dirs) for (String ps : passes) {
@@ -391,9 +435,9 @@ final class BenchCommand {
             }
             if (time.isEmpty()) continue;
             String what = (ps.equals("fwd") ? "forward" : "forward+backward") + ", " + (dr.equals("bidir") ? "bidirectional" : "causal");
-            Plot.lineChart(dir.resolve("time_" + dr + "_" + ps + ".png"), "Attention layer time, " + what, "sequence length L",
+            Plot.lineChart(dir.resolve("time_" + dr + "_" + ps + ".png"), what0 + " time, " + what, "sequence length L",
                     "seconds (median)", true, true, true, time, foot);
-            Plot.lineChart(dir.resolve("memory_" + dr + "_" + ps + ".png"), "Attention layer peak memory, " + what, "sequence length L",
+            Plot.lineChart(dir.resolve("memory_" + dr + "_" + ps + ".png"), what0 + " peak memory, " + what, "sequence length L",
                     "peak RSS (GB)", true, true, true, mem, foot);
         }
     }
