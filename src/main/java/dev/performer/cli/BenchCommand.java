@@ -42,8 +42,8 @@ final class BenchCommand {
 
             layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D)
               inputs, each point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own;
-              young generation fixed at 64 MB so that garbage does not inflate it), after --warmup runs
-              and at least 3 s of warm-up; reports median, min and max over --reps, peak RSS and peak heap,
+              young generation fixed at 64 MB so that garbage does not inflate it), after at least --warmup
+              runs and 3 s of warm-up, continued until three runs in a row agree within 10% (JIT settled); reports median, min and max over --reps, peak RSS and peak heap,
               nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, 20·B·H·L·M·D per forward+backward;
               exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured at the start, and
               the time ratio to identity attention ('X (OPT)', which returns V) at the same point.
@@ -388,9 +388,7 @@ final class BenchCommand {
                     if (bwd) att.backward(s, dout, dq, dk, dv);
                 };
             }
-            // --warmup runs, and at least 3 s of them, so that C2 has compiled the kernels
-            long until = System.nanoTime() + 3_000_000_000L;
-            for (int i = 0; i < warmup || (i < 50 && System.nanoTime() < until); i++) once.run();
+            warmUp(once, warmup);
             double[] t = new double[reps];
             for (int i = 0; i < reps; i++) {
                 long t0 = System.nanoTime();
@@ -414,6 +412,27 @@ final class BenchCommand {
             out.println(sb.append('}'));
         }
         return 0;
+    }
+
+    /**
+     * Runs at least {@code runs} times and 3 s, then until the timings settle (the last three within
+     * 10% of each other), for at most 60 s: on 2 cores the C2 compiler shares the CPU with the
+     * work, and a model has many hot methods; until they are compiled the Vector API runs its slow
+     * Java fallback (seen: 5× slower for 5 s).
+     */
+    static void warmUp(Runnable once, int runs) {
+        long start = System.nanoTime();
+        double[] last = new double[3];
+        for (int i = 0; ; i++) {
+            long t0 = System.nanoTime();
+            once.run();
+            long now = System.nanoTime();
+            last[i % 3] = now - t0;
+            double elapsed = (now - start) / 1e9;
+            if (i + 1 < runs || elapsed < 3 || i < 3) continue;
+            double lo = Math.min(last[0], Math.min(last[1], last[2])), hi = Math.max(last[0], Math.max(last[1], last[2]));
+            if (hi <= 1.1 * lo || elapsed > 60) return;
+        }
     }
 
     private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String, String> meta, Path dir,
