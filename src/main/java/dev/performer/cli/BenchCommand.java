@@ -416,7 +416,7 @@ final class BenchCommand {
 
     /**
      * Runs at least {@code runs} times and 3 s, then until the timings settle (the last three within
-     * 10% of each other), for at most 60 s: on 2 cores the C2 compiler shares the CPU with the
+     * 10% of each other, or one run longer than 3 s), for at most 60 s: on 2 cores the C2 compiler shares the CPU with the
      * work, and a model has many hot methods; until they are compiled the Vector API runs its slow
      * Java fallback (seen: 5× slower for 5 s).
      */
@@ -429,7 +429,9 @@ final class BenchCommand {
             long now = System.nanoTime();
             last[i % 3] = now - t0;
             double elapsed = (now - start) / 1e9;
-            if (i + 1 < runs || elapsed < 3 || i < 3) continue;
+            if (i + 1 < runs || elapsed < 3) continue;
+            if (last[i % 3] > 3e9) return; // a run this long has let the JIT settle inside it
+            if (i < 2) continue;
             double lo = Math.min(last[0], Math.min(last[1], last[2])), hi = Math.max(last[0], Math.max(last[1], last[2]));
             if (hi <= 1.1 * lo || elapsed > 60) return;
         }

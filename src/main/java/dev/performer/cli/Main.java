@@ -13,7 +13,10 @@ public final class Main {
             usage: performer <command> [options]      (performer <command> --help for details)
 
             commands:
-              demo        exact vs FAVOR+ attention on random inputs: agreement and speed (the default job)
+              demo        exact vs FAVOR+ attention on random inputs: agreement and speed
+              train       train a Performer language model on protein sequences (bundled sample by default)
+              eval        loss, accuracy and perplexity of a checkpoint on a FASTA file
+              generate    sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)
               attention   run an attention on .npy inputs, write out.npy (and gradients with --dout)
               bench       time GEMM or attention layers over L; CSV, JSON and PNG plots
               approx      approximation error of FAVOR+ features vs exact softmax attention; CSV, JSON, PNG
@@ -21,6 +24,8 @@ public final class Main {
 
             examples:
               performer demo
+              performer train
+              performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json
               performer attention --q q.npy --k k.npy --v v.npy --features 256 --seed 1 --causal --out result
               performer bench --scope layer --methods exact,favor-softmax,identity --L 1024,4096 --out results/bench
               performer info --peak
@@ -54,6 +59,9 @@ public final class Main {
                 case "attention" -> AttentionCommand.HELP;
                 case "bench" -> BenchCommand.HELP;
                 case "approx" -> ApproxCommand.HELP;
+                case "train" -> TrainCommand.HELP;
+                case "eval" -> EvalCommand.HELP;
+                case "generate" -> GenerateCommand.HELP;
                 default -> null;
             };
             if (help != null) {
@@ -69,12 +77,15 @@ public final class Main {
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "bench-point" -> BenchCommand.runPoint(rest, out);
                 case "approx" -> ApproxCommand.run(rest, out, err);
-                default -> throw new UsageException("unknown command '" + cmd + "' (expected demo, attention, bench, approx or info)");
+                case "train" -> TrainCommand.run(rest, out, err);
+                case "eval" -> EvalCommand.run(rest, out, err);
+                case "generate" -> GenerateCommand.run(rest, out, err);
+                default -> throw new UsageException("unknown command '" + cmd + "' (expected demo, train, eval, generate, attention, bench, approx or info)");
             };
         } catch (UsageException e) {
             err.println("error: " + e.getMessage());
             return 2;
-        } catch (Npy.FormatException e) {
+        } catch (Npy.FormatException | dev.performer.data.FastaReader.FormatException e) {
             err.println("error: " + e.getMessage());
             return 2;
         } catch (IllegalArgumentException e) {

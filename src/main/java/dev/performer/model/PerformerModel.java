@@ -7,6 +7,7 @@ import dev.performer.attention.FavorAttention;
 import dev.performer.attention.FeatureMap;
 import dev.performer.attention.IdentityAttention;
 import dev.performer.attention.Projection;
+import dev.performer.attention.RecurrentFavor;
 import dev.performer.kernel.Kernels;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -278,11 +279,128 @@ public final class PerformerModel {
         }
     }
 
+    /** Targets counted in the last forward's loss. */
+    public int counted() { return counted; }
+
+    /** How many counted targets the last forward ranked first (call before backward, which reuses the probabilities). */
+    public int correct() {
+        int vocab = cfg.vocab(), n = bsz * len, ok = 0;
+        for (int i = 0; i < n; i++) {
+            if (targets == null || targets[i] < 0) continue;
+            int row = i * vocab, best = 0;
+            for (int j = 1; j < vocab; j++) if (probs[row + j] > probs[row + best]) best = j;
+            if (best == targets[i]) ok++;
+        }
+        return ok;
+    }
+
     /** The final LayerNorm output (B·T, C) of the last forward: per-token representations. */
     public float[] hidden() { return lnf; }
 
     /** Softmax probabilities (B·T, V) of the last forward (valid until backward, which reuses them). */
     public float[] probabilities() { return probs; }
+
+    /** A decoder for one causal sequence, one token at a time (see {@link Decoder}). */
+    public Decoder decoder() { return new Decoder(); }
+
+    /**
+     * One-token-at-a-time causal decoding. FAVOR+ layers keep O(M·D) state per head
+     * ({@link RecurrentFavor}), so every token costs the same however long the prefix; exact
+     * attention keeps a key/value cache (O(t) per token); identity attention keeps nothing.
+     * The FAVOR+ key stabilizer is the running max over the keys so far (the parallel form uses
+     * the max over all keys), which changes outputs only through the eps inside the features.
+     */
+    public final class Decoder {
+        private final RecurrentFavor[] rec = new RecurrentFavor[cfg.layers()];
+        private final float[][] kCache = new float[cfg.layers()][], vCache = new float[cfg.layers()][];
+        private final float[] x, a, qkvRow, o, hid, tmp, logits, mean = new float[1], rstd = new float[1];
+        private int pos;
+
+        private Decoder() {
+            if (!cfg.causal()) throw new IllegalStateException("only causal models generate text; this one is bidirectional");
+            int c = cfg.width();
+            for (int l = 0; l < cfg.layers(); l++) {
+                if (attention[l] instanceof FavorAttention f) rec[l] = RecurrentFavor.of(kern, f, cfg.heads());
+                else if (cfg.attention().equals("exact")) { kCache[l] = new float[16 * c]; vCache[l] = new float[16 * c]; }
+            }
+            x = new float[c]; a = new float[c]; qkvRow = new float[3 * c]; o = new float[c]; hid = new float[cfg.ffn()]; tmp = new float[c];
+            logits = new float[cfg.vocab()];
+        }
+
+        /** Tokens consumed so far. */
+        public int position() { return pos; }
+
+        /** Floats of attention state kept now, over all layers (constant for FAVOR+, growing for exact). */
+        public long stateFloats() {
+            long n = 0;
+            for (int l = 0; l < cfg.layers(); l++) {
+                if (rec[l] != null) n += rec[l].stateFloats();
+                else if (kCache[l] != null) n += 2L * pos * cfg.width();
+            }
+            return n;
+        }
+
+        /** Consumes a token; returns the probabilities (V) of the next one (a live buffer, overwritten by the next call). */
+        public float[] step(int token) {
+            int c = cfg.width(), f = cfg.ffn(), h = cfg.heads(), d = cfg.headDim(), vocab = cfg.vocab();
+            if (token < 0 || token >= vocab) throw new IllegalArgumentException("token " + token + " outside vocabulary of " + vocab);
+            int wte = layout.offset("wte");
+            System.arraycopy(params, wte + token * c, x, 0, c);
+            if (layout.has("wpe")) {
+                if (pos >= cfg.maxLen()) throw new IllegalStateException("position " + pos + " beyond the learned positions (maxLen " + cfg.maxLen() + ")");
+                kern.axpy(1f, params, layout.offset("wpe") + pos * c, x, 0, c);
+            } else {
+                for (int i = 0; i < c; i += 2) {
+                    double ang = pos / Math.pow(10000, (double) i / c);
+                    x[i] += (float) Math.sin(ang);
+                    if (i + 1 < c) x[i + 1] += (float) Math.cos(ang);
+                }
+            }
+            for (int l = 0; l < cfg.layers(); l++) {
+                String p = "h" + l + ".";
+                layerNorm(x, a, mean, rstd, layout.offset(p + "ln1.g"), layout.offset(p + "ln1.b"), 1, c);
+                linear(a, 1, c, layout.offset(p + "qkv.w"), layout.offset(p + "qkv.b"), qkvRow, 3 * c);
+                if (rec[l] != null) rec[l].step(qkvRow, 0, qkvRow, c, qkvRow, 2 * c, o, 0);
+                else if (kCache[l] != null) cachedAttention(l, h, d);
+                else System.arraycopy(qkvRow, 2 * c, o, 0, c);
+                linear(o, 1, c, layout.offset(p + "proj.w"), layout.offset(p + "proj.b"), tmp, c);
+                kern.axpy(1f, tmp, 0, x, 0, c);
+                layerNorm(x, a, mean, rstd, layout.offset(p + "ln2.g"), layout.offset(p + "ln2.b"), 1, c);
+                linear(a, 1, c, layout.offset(p + "fc.w"), layout.offset(p + "fc.b"), hid, f);
+                for (int i = 0; i < f; i++) hid[i] = gelu(hid[i]);
+                linear(hid, 1, f, layout.offset(p + "fcproj.w"), layout.offset(p + "fcproj.b"), tmp, c);
+                kern.axpy(1f, tmp, 0, x, 0, c);
+            }
+            layerNorm(x, a, mean, rstd, layout.offset("lnf.g"), layout.offset("lnf.b"), 1, c);
+            kern.gemm(false, true, 1, vocab, c, 1f, a, 0, c, params, wte, c, 0f, logits, 0, vocab);
+            float mx = kern.max(logits, 0, vocab);
+            kern.expAffine(logits, 0, vocab, -mx, 1f, 0f);
+            kern.scale(logits, 0, vocab, 1f / kern.sum(logits, 0, vocab));
+            pos++;
+            return logits;
+        }
+
+        /** Exact causal attention of the current token over the cached keys and values (itself included). */
+        private void cachedAttention(int l, int h, int d) {
+            int c = h * d;
+            if ((pos + 1) * c > kCache[l].length) {
+                kCache[l] = Arrays.copyOf(kCache[l], 2 * (pos + 1) * c);
+                vCache[l] = Arrays.copyOf(vCache[l], 2 * (pos + 1) * c);
+            }
+            System.arraycopy(qkvRow, c, kCache[l], pos * c, c);
+            System.arraycopy(qkvRow, 2 * c, vCache[l], pos * c, c);
+            float[] sc = new float[pos + 1];
+            float scale = (float) (1.0 / Math.sqrt(d));
+            for (int hi = 0; hi < h; hi++) {
+                for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(qkvRow, hi * d, kCache[l], j * c + hi * d, d);
+                float mx = kern.max(sc, 0, pos + 1);
+                kern.expAffine(sc, 0, pos + 1, -mx, 1f, 0f);
+                float z = kern.sum(sc, 0, pos + 1);
+                Arrays.fill(o, hi * d, (hi + 1) * d, 0f);
+                for (int j = 0; j <= pos; j++) kern.axpy(sc[j] / z, vCache[l], j * c + hi * d, o, hi * d, d);
+            }
+        }
+    }
 
     // ------------------------------------------------------------------ layers
 

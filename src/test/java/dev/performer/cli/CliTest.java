@@ -108,8 +108,35 @@ class CliTest {
     }
 
     @Test
+    void trainThenEvalFromTheCommandLine() throws IOException {
+        Path fa = tmp.resolve("p.fasta");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 40; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3)).append('\n');
+        Files.writeString(fa, sb.toString());
+        Path run = tmp.resolve("run");
+        Result t = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "6", "--L", "32", "--batch", "2", "--layers", "1",
+                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--seed", "3");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(Files.exists(run.resolve("loss.png")) && Files.exists(run.resolve("log.csv")));
+        assertTrue(Files.exists(run.resolve("checkpoint-0000006.safetensors")));
+        Result e = run("eval", "--checkpoint", run.toString(), "--data", fa.toString(), "--json");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().matches("(?s)\\{\"loss\": [0-9.]+, \"accuracy\": [0-9.]+, \"perplexity\": [0-9.]+, \"targets\": \\d+\\}\\s*"), e.out());
+        Result r = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "8", "--L", "32", "--batch", "2", "--layers", "1",
+                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--seed", "3", "--resume");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resuming from") && Files.exists(run.resolve("checkpoint-0000008.safetensors")), r.out());
+        Result bad = run("train", "--data", tmp.resolve("nope.fasta").toString(), "--run", run.toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("nope.fasta: no such file"), bad.err());
+        Result badResume = run("train", "--data", fa.toString(), "--run", run.toString(), "--width", "32", "--resume", "--L", "32");
+        assertEquals(2, badResume.code());
+        assertTrue(badResume.err().contains("holds a different model"), badResume.err());
+    }
+
+    @Test
     void helpForEveryCommandExitsZero() {
-        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx"}) {
+        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval"}) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.code());
             assertTrue(r.out().contains("usage: performer " + cmd), r.out());

@@ -1,0 +1,68 @@
+package dev.performer.cli;
+
+import dev.performer.data.ProteinData;
+import dev.performer.data.Tokenizer;
+import dev.performer.kernel.Kernels;
+import dev.performer.train.Checkpoint;
+import dev.performer.train.TrainConfig;
+import dev.performer.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code performer eval}: loss, accuracy and perplexity of a checkpoint on a FASTA file. */
+final class EvalCommand {
+
+    static final String HELP = """
+            usage: performer eval --checkpoint PATH --data FILE [--json] [--L N] [--batch N] [--layout pad|concat]
+                                  [--unknown x|skip] [--backend vector] [--threads N]
+
+            Evaluates a checkpoint (a .safetensors file, or a run folder: its latest checkpoint) on every
+            record of a FASTA file with the model's own objective (masked LM for bidirectional models,
+            15% masking with a fixed seed; next-token LM for causal ones). Prints loss (nats per target),
+            accuracy and perplexity; with --json one JSON object with the keys loss, accuracy,
+            perplexity, targets. L, batch and layout default to the checkpoint's training settings.
+
+            example: performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json
+            """;
+
+    private EvalCommand() {}
+
+    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
+        Args a = Args.parse("eval", argv, Set.of("checkpoint", "data", "L", "batch", "layout", "unknown", "backend", "threads"), Set.of("json"));
+        Path ck = Path.of(a.required("checkpoint"));
+        Path data = Path.of(a.required("data"));
+        if (Files.isDirectory(ck)) ck = Checkpoint.latest(ck).orElseThrow(() -> new UsageException("eval: no checkpoint in " + a.str("checkpoint", "")));
+        if (!Files.exists(ck)) throw new UsageException("eval: " + ck + ": no such file");
+        try (Kernels kern = Cli.kernels(a)) {
+            Checkpoint.Loaded ld;
+            try {
+                ld = Checkpoint.load(ck, kern);
+            } catch (IOException e) {
+                throw new UsageException(e.getMessage());
+            }
+            var meta = ld.metadata();
+            int l = a.integer("L", Integer.parseInt(meta.getOrDefault("train.length", String.valueOf(Math.min(256, ld.model().config().maxLen())))), 3);
+            if (l > ld.model().config().maxLen()) throw new UsageException("eval: --L " + l + " exceeds the model's maxLen " + ld.model().config().maxLen());
+            int b = a.integer("batch", Integer.parseInt(meta.getOrDefault("train.batch", "8")), 1);
+            ProteinData.Layout layout = a.choice("layout", meta.getOrDefault("train.layout", "PAD").toLowerCase(Locale.ROOT), Set.of("pad", "concat"))
+                    .equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD;
+            Tokenizer.Unknown policy = a.choice("unknown", "x", Set.of("x", "skip")).equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+            ProteinData d = new ProteinData();
+            ProteinData.readFiles(List.of(data), policy, d, null, 0, 0, a.has("json") ? null : err);
+            if (d.size() == 0) throw new UsageException("eval: no usable sequences in " + data);
+            TrainConfig tc = new TrainConfig(1, b, l, 1e-3f, 0, 0.1f, 0.9f, 0.98f, 1e-8f, 0f, 1f, 0, 0, 0, 0, layout, 0);
+            Trainer.Metrics m = Trainer.evaluate(ld.model(), d, tc);
+            if (a.has("json"))
+                out.printf(Locale.ROOT, "{\"loss\": %.6f, \"accuracy\": %.6f, \"perplexity\": %.6f, \"targets\": %d}%n", m.loss(), m.accuracy(), m.perplexity(), m.targets());
+            else
+                out.printf(Locale.ROOT, "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%n", ck, data, d.size(), m.targets(),
+                        m.loss(), m.accuracy(), m.perplexity());
+        }
+        return 0;
+    }
+}

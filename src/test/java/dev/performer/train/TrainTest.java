@@ -1,0 +1,159 @@
+package dev.performer.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.performer.data.ProteinData;
+import dev.performer.data.Tokenizer;
+import dev.performer.kernel.Kernels;
+import dev.performer.kernel.VectorKernels;
+import dev.performer.model.ModelConfig;
+import dev.performer.model.PerformerModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainTest {
+
+    static final Kernels KERN = new VectorKernels(2);
+
+    @AfterAll
+    static void close() { KERN.close(); }
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void adamWMatchesItsDefinitionInDouble() {
+        ModelConfig cfg = new ModelConfig(7, 4, 1, 4, 1, 4, "identity", true, 1, true, "learned", 0f);
+        PerformerModel m = new PerformerModel(cfg, KERN, 1);
+        AdamW opt = new AdamW(m.layout());
+        float[] p = m.params().clone(), g = new float[p.length];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        double[] pd = new double[p.length], md = new double[p.length], vd = new double[p.length];
+        for (int i = 0; i < p.length; i++) pd[i] = p[i];
+        int biasAt = m.layout().offset("h0.qkv.b");
+        for (int t = 1; t <= 5; t++) {
+            for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian();
+            opt.step(p, g, 0.01f, 0.9f, 0.98f, 1e-8f, 0.1f);
+            for (int i = 0; i < p.length; i++) {
+                md[i] = 0.9 * md[i] + 0.1 * g[i];
+                vd[i] = 0.98 * vd[i] + 0.02 * g[i] * (double) g[i];
+                double mh = md[i] / (1 - Math.pow(0.9, t)), vh = vd[i] / (1 - Math.pow(0.98, t));
+                double wd = isDecayed(m, i) ? 0.1 : 0;
+                pd[i] -= 0.01 * (mh / (Math.sqrt(vh) + 1e-8) + wd * pd[i]);
+            }
+        }
+        for (int i = 0; i < p.length; i++) assertEquals(pd[i], p[i], 1e-5 * (1 + Math.abs(pd[i])), "parameter " + i); // float state vs double: 5 steps of ~1e-7 rounding
+        assertNotEquals(0.0, pd[biasAt] - m.params()[biasAt], "biases move too (without decay)");
+    }
+
+    static boolean isDecayed(PerformerModel m, int i) {
+        for (var v : m.layout().views())
+            if (i >= v.offset() && i < v.offset() + v.size()) return v.name().endsWith(".w") || v.name().equals("wte") || v.name().equals("wpe");
+        throw new IllegalStateException();
+    }
+
+    @Test
+    void learningRateWarmsUpThenDecaysToItsFloor() {
+        TrainConfig tc = config(100, 10);
+        assertEquals(1e-3f / 10, tc.learningRate(0), 1e-9);
+        assertEquals(1e-3f, tc.learningRate(9), 1e-9);
+        assertEquals(1e-4f, tc.learningRate(99), 1e-9);
+        for (int s = 10; s < 99; s++) assertTrue(tc.learningRate(s + 1) <= tc.learningRate(s));
+    }
+
+    @Test
+    void clippingScalesToTheNorm() {
+        float[] g = {3, 4};
+        assertEquals(5.0, Trainer.clip(g, 1f), 1e-12);
+        assertArrayEquals(new float[]{0.6f, 0.8f}, g, 1e-7f);
+        float[] h = {0.3f, 0.4f};
+        Trainer.clip(h, 1f);
+        assertArrayEquals(new float[]{0.3f, 0.4f}, h);
+    }
+
+    static TrainConfig config(int steps, int warmup) {
+        return new TrainConfig(steps, 4, 32, 1e-3f, warmup, 0.1f, 0.9f, 0.98f, 1e-8f, 0.01f, 1f, 5, 0, 0, 11, ProteinData.Layout.PAD, 4);
+    }
+
+    static ProteinData motifs() {
+        // sequences built from a few repeated motifs: learnable in a few dozen steps
+        ProteinData d = new ProteinData();
+        String[] motifs = {"MKVLAAG", "WYHHPQ", "CDEFGIK"};
+        java.util.SplittableRandom r = new java.util.SplittableRandom(4);
+        for (int i = 0; i < 64; i++) {
+            StringBuilder sb = new StringBuilder();
+            while (sb.length() < 40) sb.append(motifs[r.nextInt(3)]);
+            d.add("M" + i, Tokenizer.encode(sb, Tokenizer.Unknown.MAP_TO_X));
+        }
+        return d;
+    }
+
+    static final Trainer.Listener QUIET = new Trainer.Listener() {
+        public void step(int s, float l, double a, float lr, double g, double t) {}
+        public void evaluated(int s, Trainer.Metrics m) {}
+        public void saved(int s, Path f) {}
+    };
+
+    static List<String> trainLosses(Path run) throws IOException {
+        return Files.readAllLines(run.resolve("log.csv")).stream().filter(l -> l.contains(",train,")).map(l -> l.split(",")[2]).toList();
+    }
+
+    @Test
+    void trainingLearnsIsDeterministicAndResumesExactly() throws IOException {
+        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 32, 2, 32, 2, 64, "favor-softmax", true, 16, true, "learned", 0.1f);
+        ProteinData data = motifs();
+        TrainConfig tc = new TrainConfig(40, 4, 32, 3e-3f, 5, 0.1f, 0.9f, 0.98f, 1e-8f, 0.01f, 1f, 15, 20, 20, 11, ProteinData.Layout.PAD, 4);
+        Path a = tmp.resolve("a"), b = tmp.resolve("b"), c = tmp.resolve("c");
+        PerformerModel ma = new PerformerModel(cfg, KERN, 11);
+        new Trainer(ma, new AdamW(ma.layout()), tc, data, data, a, Map.of()).run(0, QUIET);
+        PerformerModel mb = new PerformerModel(cfg, KERN, 11);
+        new Trainer(mb, new AdamW(mb.layout()), tc, data, data, b, Map.of()).run(0, QUIET);
+        List<String> la = trainLosses(a), lb = trainLosses(b);
+        assertEquals(40, la.size());
+        assertEquals(la, lb, "same seed and threads: the same losses");
+        double first = Double.parseDouble(la.get(0)), last = Double.parseDouble(la.get(39));
+        // uniform guessing over 30 tokens costs ln 30 = 3.4 nats; the motifs are predictable
+        assertTrue(last < first - 1.0, "loss fell from " + first + " to " + last);
+        // resume from the step-20 checkpoint in a fresh process-like setting: same losses and parameters
+        Files.createDirectories(c);
+        Files.copy(Checkpoint.file(a, 20), Checkpoint.file(c, 20));
+        Files.copy(a.resolve("log.csv"), c.resolve("log.csv"));
+        Checkpoint.Loaded ld = Checkpoint.load(Checkpoint.latest(c).orElseThrow(), KERN);
+        assertEquals(20, ld.step());
+        new Trainer(ld.model(), ld.optimizer(), tc, data, data, c, Map.of()).run(ld.step(), QUIET);
+        assertEquals(la, trainLosses(c), "a resumed run continues exactly");
+        assertArrayEquals(ma.params(), ld.model().params());
+        for (int l = 0; l < cfg.layers(); l++) assertArrayEquals(ma.projection(l), ld.model().projection(l));
+    }
+
+    @Test
+    void checkpointRoundTripsParametersProjectionsAndMetadata() throws IOException {
+        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 16, 1, 16, 2, 32, "favor-relu", false, 8, false, "sinusoidal", 0f);
+        PerformerModel m = new PerformerModel(cfg, KERN, 5);
+        AdamW opt = new AdamW(m.layout());
+        opt.step(m.params(), m.params().clone(), 1e-3f, 0.9f, 0.98f, 1e-8f, 0f);
+        Path f = tmp.resolve("x.safetensors");
+        Checkpoint.save(f, m, opt, 7, Map.of("train.length", "16"));
+        Checkpoint.Loaded ld = Checkpoint.load(f, KERN);
+        assertEquals(cfg, ld.model().config());
+        assertArrayEquals(m.params(), ld.model().params());
+        assertArrayEquals(m.projection(0), ld.model().projection(0));
+        assertArrayEquals(opt.m, ld.optimizer().m);
+        assertEquals(1, ld.optimizer().steps());
+        assertEquals("16", ld.metadata().get("train.length"));
+        assertEquals(7, ld.step());
+        // the header is plain safetensors: 8-byte length, then JSON starting with '{'
+        byte[] raw = Files.readAllBytes(f);
+        long hl = java.nio.ByteBuffer.wrap(raw, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        assertEquals('{', raw[8]);
+        assertEquals(0, (8 + hl) % 8, "data aligned to 8 bytes");
+        Files.write(tmp.resolve("bad.safetensors"), new byte[]{1, 2, 3});
+        assertThrows(IOException.class, () -> Checkpoint.load(tmp.resolve("bad.safetensors"), KERN));
+    }
+}
