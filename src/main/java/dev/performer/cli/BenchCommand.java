@@ -305,8 +305,10 @@ final class BenchCommand {
         double total = tensor * (bwd ? 8 : 4);
         if (method.equals("exact")) total += 4.0 * b * h * (double) l * l + (bwd ? 4.0 * threads * (double) l * l : 0);
         else if (method.startsWith("favor")) {
+            // streamed features: the denominators (B·H·L) and S, z per head are all that is kept;
+            // per thread a block of 256 rows of features and their gradients
             int mf = method.endsWith("hyp") || method.endsWith("trig") ? 2 * m : m;
-            total += 4.0 * b * h * l * (2.0 * mf + 1) + (bwd ? 4.0 * threads * l * (3.0 * mf + d) : 0);
+            total += 4.0 * b * h * (l + (double) mf * (d + 1)) + 4.0 * threads * 256 * (4.0 * mf + 2 * d);
         }
         return total / 1e9;
     }

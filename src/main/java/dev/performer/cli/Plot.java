@@ -8,9 +8,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -135,11 +133,9 @@ final class Plot {
             for (String line : wrap(footnote, 150)) { g.drawString(line, 12, y); y += 13; }
         }
         g.dispose();
-        Path abs = file.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+        Path tmp = dev.performer.io.AtomicFiles.temporaryFor(file);
         ImageIO.write(img, "png", tmp.toFile());
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.performer.io.AtomicFiles.publish(tmp, file);
     }
 
     private static boolean valid(double v, boolean log) { return Double.isFinite(v) && (!log || v > 0); }

@@ -8,7 +8,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -163,10 +162,7 @@ public final class Npy {
         ByteBuffer pre = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
         pre.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
                 .putShort((short) header.length());
-        Path abs = file.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+        Path tmp = AtomicFiles.temporaryFor(file);
         try (OutputStream os = Files.newOutputStream(tmp)) {
             os.write(pre.array());
             os.write(header.getBytes(StandardCharsets.ISO_8859_1));
@@ -175,7 +171,7 @@ public final class Npy {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.publish(tmp, file);
     }
 
     /** Reads all of a stream (for resources). */

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,9 +51,7 @@ public final class SafeTensors {
         byte[] padded = new byte[header.length + pad];
         System.arraycopy(header, 0, padded, 0, header.length);
         for (int i = header.length; i < padded.length; i++) padded[i] = ' ';
-        Path abs = file.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+        Path tmp = dev.performer.io.AtomicFiles.temporaryFor(file);
         try (OutputStream os = Files.newOutputStream(tmp)) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length);
             os.write(len.array());
@@ -71,7 +68,7 @@ public final class SafeTensors {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.performer.io.AtomicFiles.publish(tmp, file);
     }
 
     @SuppressWarnings("unchecked")
