@@ -21,6 +21,22 @@ final class Cli {
         }
     }
 
+    /**
+     * The checkpoint named by --checkpoint (a .safetensors file, or a run folder: its latest
+     * checkpoint), loaded; missing or unreadable files are usage errors naming the path.
+     */
+    static dev.performer.train.Checkpoint.Loaded loadCheckpoint(Args a, String command, Kernels kern) throws java.io.IOException {
+        java.nio.file.Path ck = java.nio.file.Path.of(a.required("checkpoint"));
+        if (java.nio.file.Files.isDirectory(ck))
+            ck = dev.performer.train.Checkpoint.latest(ck).orElseThrow(() -> new UsageException(command + ": no checkpoint in " + a.str("checkpoint", "")));
+        if (!java.nio.file.Files.exists(ck)) throw new UsageException(command + ": " + ck + ": no such file");
+        try {
+            return dev.performer.train.Checkpoint.load(ck, kern);
+        } catch (java.io.IOException e) {
+            throw new UsageException(command + ": " + e.getMessage());
+        }
+    }
+
     static double fmaPeak(int threads) {
         VectorKernels.measureFmaPeak(threads, 300); // warm-up: JIT and clocks
         return VectorKernels.measureFmaPeak(threads, 1500);

@@ -8,7 +8,6 @@ import dev.performer.train.TrainConfig;
 import dev.performer.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -34,17 +33,10 @@ final class EvalCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
         Args a = Args.parse("eval", argv, Set.of("checkpoint", "data", "L", "batch", "layout", "unknown", "backend", "threads"), Set.of("json"));
-        Path ck = Path.of(a.required("checkpoint"));
+        a.required("checkpoint");
         Path data = Path.of(a.required("data"));
-        if (Files.isDirectory(ck)) ck = Checkpoint.latest(ck).orElseThrow(() -> new UsageException("eval: no checkpoint in " + a.str("checkpoint", "")));
-        if (!Files.exists(ck)) throw new UsageException("eval: " + ck + ": no such file");
         try (Kernels kern = Cli.kernels(a)) {
-            Checkpoint.Loaded ld;
-            try {
-                ld = Checkpoint.load(ck, kern);
-            } catch (IOException e) {
-                throw new UsageException(e.getMessage());
-            }
+            Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "eval", kern);
             var meta = ld.metadata();
             int l = a.integer("L", Integer.parseInt(meta.getOrDefault("train.length", String.valueOf(Math.min(256, ld.model().config().maxLen())))), 3);
             if (l > ld.model().config().maxLen()) throw new UsageException("eval: --L " + l + " exceeds the model's maxLen " + ld.model().config().maxLen());
@@ -60,7 +52,7 @@ final class EvalCommand {
             if (a.has("json"))
                 out.printf(Locale.ROOT, "{\"loss\": %.6f, \"accuracy\": %.6f, \"perplexity\": %.6f, \"targets\": %d}%n", m.loss(), m.accuracy(), m.perplexity(), m.targets());
             else
-                out.printf(Locale.ROOT, "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%n", ck, data, d.size(), m.targets(),
+                out.printf(Locale.ROOT, "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%n", a.str("checkpoint", ""), data, d.size(), m.targets(),
                         m.loss(), m.accuracy(), m.perplexity());
         }
         return 0;

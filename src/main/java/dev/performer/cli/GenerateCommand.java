@@ -6,8 +6,6 @@ import dev.performer.model.PerformerModel;
 import dev.performer.train.Checkpoint;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
@@ -34,8 +32,7 @@ final class GenerateCommand {
     static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
         Args a = Args.parse("generate", argv, Set.of("checkpoint", "prompt", "tokens", "temperature", "top-k", "top-p", "seed", "samples",
                 "backend", "threads"), Set.of());
-        Path ck = Path.of(a.required("checkpoint"));
-        if (Files.isDirectory(ck)) ck = Checkpoint.latest(ck).orElseThrow(() -> new UsageException("generate: no checkpoint in " + a.str("checkpoint", "")));
+        a.required("checkpoint");
         String prompt = a.required("prompt");
         int bad = Tokenizer.firstUnknown(prompt);
         if (bad >= 0) throw new UsageException("generate: --prompt has '" + prompt.charAt(bad) + "' at " + (bad + 1) + ", not an amino-acid letter");
@@ -45,14 +42,9 @@ final class GenerateCommand {
         if (!(topP > 0 && topP <= 1)) throw new UsageException("generate: --top-p must be in (0, 1]");
         SplittableRandom r = new SplittableRandom(a.longValue("seed", 0));
         try (Kernels kern = Cli.kernels(a)) {
-            Checkpoint.Loaded ld;
-            try {
-                ld = Checkpoint.load(ck, kern);
-            } catch (IOException e) {
-                throw new UsageException(e.getMessage());
-            }
+            Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "generate", kern);
             PerformerModel model = ld.model();
-            if (!model.config().causal()) throw new UsageException("generate: " + ck + " is a bidirectional (masked LM) model; generation needs a causal one");
+            if (!model.config().causal()) throw new UsageException("generate: " + a.str("checkpoint", "") + " is a bidirectional (masked LM) model; generation needs a causal one");
             int[] ptoks = Tokenizer.encode(prompt, Tokenizer.Unknown.MAP_TO_X);
             for (int sIdx = 0; sIdx < samples; sIdx++) {
                 PerformerModel.Decoder dec = model.decoder();

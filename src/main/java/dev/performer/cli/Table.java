@@ -65,18 +65,7 @@ final class Table {
         atomicWrite(file, sb.toString());
     }
 
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char ch : s.toCharArray()) {
-            switch (ch) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                default -> { if (ch < 0x20) sb.append(String.format("\\u%04x", (int) ch)); else sb.append(ch); }
-            }
-        }
-        return sb.append('"').toString();
-    }
+    static String quote(String s) { return dev.performer.io.Json.quote(s); }
 
     static void atomicWrite(Path file, String text) throws IOException {
         Path tmp = dev.performer.io.AtomicFiles.temporaryFor(file);

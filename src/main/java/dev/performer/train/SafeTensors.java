@@ -1,5 +1,6 @@
 package dev.performer.train;
 
+import dev.performer.io.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;

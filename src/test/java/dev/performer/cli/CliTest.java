@@ -122,6 +122,12 @@ class CliTest {
         Result e = run("eval", "--checkpoint", run.toString(), "--data", fa.toString(), "--json");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().matches("(?s)\\{\"loss\": [0-9.]+, \"accuracy\": [0-9.]+, \"perplexity\": [0-9.]+, \"targets\": \\d+\\}\\s*"), e.out());
+        Result g = run("generate", "--checkpoint", run.toString(), "--prompt", "MKV", "--tokens", "5", "--seed", "1", "--top-k", "5");
+        assertEquals(0, g.code(), g.err());
+        assertTrue(g.out().startsWith("MKV|"), g.out());
+        Result g2 = run("generate", "--checkpoint", run.toString(), "--prompt", "MK1", "--tokens", "5");
+        assertEquals(2, g2.code());
+        assertTrue(g2.err().contains("'1' at 3"), g2.err());
         Result r = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "8", "--L", "32", "--batch", "2", "--layers", "1",
                 "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--seed", "3", "--resume");
         assertEquals(0, r.code(), r.err());
@@ -136,7 +142,7 @@ class CliTest {
 
     @Test
     void helpForEveryCommandExitsZero() {
-        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval"}) {
+        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval", "generate"}) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.code());
             assertTrue(r.out().contains("usage: performer " + cmd), r.out());

@@ -1,19 +1,20 @@
-package dev.performer.train;
+package dev.performer.io;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A small JSON reader and string quoting, enough for safetensors headers. */
-final class Json {
+/** A small JSON reader and string quoting: enough for safetensors headers and result files. */
+public final class Json {
 
     private final String s;
     private int i;
 
     private Json(String s) { this.s = s; }
 
-    static Object parse(String text) {
+    /** Parses a JSON text into maps, lists, strings, Long, Double, Boolean and null. */
+    public static Object parse(String text) {
         Json j = new Json(text);
         Object v = j.value();
         j.ws();
@@ -95,7 +96,8 @@ final class Json {
         }
     }
 
-    static String quote(String v) {
+    /** A JSON string literal for v. */
+    public static String quote(String v) {
         StringBuilder sb = new StringBuilder("\"");
         for (char c : v.toCharArray()) {
             switch (c) {
