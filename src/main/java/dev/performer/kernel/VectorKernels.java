@@ -144,12 +144,12 @@ public final class VectorKernels implements Kernels {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir), cAt = cOff + (ic + ir) * ldc + jc + jr;
                             if (!direct) {
-                                micro(kc, s.packA, ir * kc, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
+                                micro(kc, s.packA, ir * kc, 1, MR, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else if (mr == MR) {
-                                microDirect(kc, a, aOff + (ic + ir) * rs + pc * cs, rs, cs, s.packB, bBase, alpha, c, cAt, ldc, nr, s.tile);
+                                micro(kc, a, aOff + (ic + ir) * rs + pc * cs, rs, cs, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else { // a partial panel at the bottom edge: pack it alone, zero padded
                                 packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
-                                micro(kc, s.packA, 0, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
+                                micro(kc, s.packA, 0, 1, MR, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
                             }
                         }
                     }
@@ -209,13 +209,15 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * As {@link #micro} for a full 6-row panel read straight from A (element (r, kk) at
-     * aBase + r·rs + kk·cs), without packing: the six rows are six sequential streams, and
-     * skipping the packing pass was measured faster on the FAVOR+ shapes (packing A cost 13% of a
-     * forward pass). C[0:6, 0:nr] += alpha·A·B.
+     * The micro-kernel: C[0:mr, 0:nr] += alpha·A·B for a 6-row panel of A, element (r, kk) at
+     * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, with 6×4 vector accumulators. A is
+     * either a packed panel (rs = 1, cs = MR, zero padded) or read in place from the matrix
+     * (six sequential row streams; skipping the packing pass was measured faster on the FAVOR+
+     * shapes, where packing A cost 13% of a forward pass). Fully unrolled, with the stores written
+     * inline: passing the accumulators to a helper made C2 box them (6 vs 99 GFLOP/s on one core).
      */
-    private static void microDirect(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
-                                    float[] c, int cOff, int ldc, int nr, float[] tile) {
+    private static void micro(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
+                              float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
@@ -241,7 +243,7 @@ public final class VectorKernels implements Kernels {
             FloatVector x5 = FloatVector.broadcast(S, a[a5 + ao]);
             c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52); c53 = b3.fma(x5, c53);
         }
-        if (nr == NR) {
+        if (mr == MR && nr == NR) {
             FloatVector al = FloatVector.broadcast(S, alpha);
             c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c, cOff + 0 * ldc + 0 * LANES);
             c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c, cOff + 0 * ldc + 1 * LANES);
@@ -274,95 +276,8 @@ public final class VectorKernels implements Kernels {
             c30.intoArray(tile, 3 * NR + 0 * LANES); c31.intoArray(tile, 3 * NR + 1 * LANES); c32.intoArray(tile, 3 * NR + 2 * LANES); c33.intoArray(tile, 3 * NR + 3 * LANES);
             c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile, 4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
             c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile, 5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
-            for (int r = 0; r < MR; r++)
+            for (int r = 0; r < mr; r++)
                 for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
-        }
-    }
-
-    /**
-     * C[0:mr, 0:nr] += alpha · (packed A panel)·(packed B panel), with 6×4 vector accumulators.
-     * Fully unrolled and with the stores written inline: passing the accumulators to a helper
-     * method makes C2 box them, which was measured to cost 15× (6 vs 99 GFLOP/s on one core).
-     */
-    private static void micro(int kc, float[] pa, int aBase, float[] pb, int bBase, float alpha,
-                              float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
-        for (int kk = 0; kk < kc; kk++) {
-          int bo = bBase + kk * NR, ao = aBase + kk * MR;
-          FloatVector b0 = FloatVector.fromArray(S, pb, bo + 0 * LANES);
-          FloatVector b1 = FloatVector.fromArray(S, pb, bo + 1 * LANES);
-          FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * LANES);
-          FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * LANES);
-          FloatVector x0 = FloatVector.broadcast(S, pa[ao + 0]);
-          c00 = b0.fma(x0, c00); c01 = b1.fma(x0, c01); c02 = b2.fma(x0, c02); c03 = b3.fma(x0, c03);
-          FloatVector x1 = FloatVector.broadcast(S, pa[ao + 1]);
-          c10 = b0.fma(x1, c10); c11 = b1.fma(x1, c11); c12 = b2.fma(x1, c12); c13 = b3.fma(x1, c13);
-          FloatVector x2 = FloatVector.broadcast(S, pa[ao + 2]);
-          c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21); c22 = b2.fma(x2, c22); c23 = b3.fma(x2, c23);
-          FloatVector x3 = FloatVector.broadcast(S, pa[ao + 3]);
-          c30 = b0.fma(x3, c30); c31 = b1.fma(x3, c31); c32 = b2.fma(x3, c32); c33 = b3.fma(x3, c33);
-          FloatVector x4 = FloatVector.broadcast(S, pa[ao + 4]);
-          c40 = b0.fma(x4, c40); c41 = b1.fma(x4, c41); c42 = b2.fma(x4, c42); c43 = b3.fma(x4, c43);
-          FloatVector x5 = FloatVector.broadcast(S, pa[ao + 5]);
-          c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52); c53 = b3.fma(x5, c53);
-        }
-        if (mr == MR && nr == NR) {
-          FloatVector al = FloatVector.broadcast(S, alpha);
-          c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c, cOff + 0 * ldc + 0 * LANES);
-          c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c, cOff + 0 * ldc + 1 * LANES);
-          c02.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * LANES)).intoArray(c, cOff + 0 * ldc + 2 * LANES);
-          c03.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 3 * LANES)).intoArray(c, cOff + 0 * ldc + 3 * LANES);
-          c10.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 0 * LANES)).intoArray(c, cOff + 1 * ldc + 0 * LANES);
-          c11.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 1 * LANES)).intoArray(c, cOff + 1 * ldc + 1 * LANES);
-          c12.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * LANES)).intoArray(c, cOff + 1 * ldc + 2 * LANES);
-          c13.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 3 * LANES)).intoArray(c, cOff + 1 * ldc + 3 * LANES);
-          c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 0 * LANES)).intoArray(c, cOff + 2 * ldc + 0 * LANES);
-          c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 1 * LANES)).intoArray(c, cOff + 2 * ldc + 1 * LANES);
-          c22.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * LANES)).intoArray(c, cOff + 2 * ldc + 2 * LANES);
-          c23.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 3 * LANES)).intoArray(c, cOff + 2 * ldc + 3 * LANES);
-          c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 0 * LANES)).intoArray(c, cOff + 3 * ldc + 0 * LANES);
-          c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 1 * LANES)).intoArray(c, cOff + 3 * ldc + 1 * LANES);
-          c32.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * LANES)).intoArray(c, cOff + 3 * ldc + 2 * LANES);
-          c33.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 3 * LANES)).intoArray(c, cOff + 3 * ldc + 3 * LANES);
-          c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 0 * LANES)).intoArray(c, cOff + 4 * ldc + 0 * LANES);
-          c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 1 * LANES)).intoArray(c, cOff + 4 * ldc + 1 * LANES);
-          c42.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * LANES)).intoArray(c, cOff + 4 * ldc + 2 * LANES);
-          c43.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 3 * LANES)).intoArray(c, cOff + 4 * ldc + 3 * LANES);
-          c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 0 * LANES)).intoArray(c, cOff + 5 * ldc + 0 * LANES);
-          c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 1 * LANES)).intoArray(c, cOff + 5 * ldc + 1 * LANES);
-          c52.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * LANES)).intoArray(c, cOff + 5 * ldc + 2 * LANES);
-          c53.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 3 * LANES)).intoArray(c, cOff + 5 * ldc + 3 * LANES);
-        } else {
-          c00.intoArray(tile, 0 * NR + 0 * LANES);
-          c01.intoArray(tile, 0 * NR + 1 * LANES);
-          c02.intoArray(tile, 0 * NR + 2 * LANES);
-          c03.intoArray(tile, 0 * NR + 3 * LANES);
-          c10.intoArray(tile, 1 * NR + 0 * LANES);
-          c11.intoArray(tile, 1 * NR + 1 * LANES);
-          c12.intoArray(tile, 1 * NR + 2 * LANES);
-          c13.intoArray(tile, 1 * NR + 3 * LANES);
-          c20.intoArray(tile, 2 * NR + 0 * LANES);
-          c21.intoArray(tile, 2 * NR + 1 * LANES);
-          c22.intoArray(tile, 2 * NR + 2 * LANES);
-          c23.intoArray(tile, 2 * NR + 3 * LANES);
-          c30.intoArray(tile, 3 * NR + 0 * LANES);
-          c31.intoArray(tile, 3 * NR + 1 * LANES);
-          c32.intoArray(tile, 3 * NR + 2 * LANES);
-          c33.intoArray(tile, 3 * NR + 3 * LANES);
-          c40.intoArray(tile, 4 * NR + 0 * LANES);
-          c41.intoArray(tile, 4 * NR + 1 * LANES);
-          c42.intoArray(tile, 4 * NR + 2 * LANES);
-          c43.intoArray(tile, 4 * NR + 3 * LANES);
-          c50.intoArray(tile, 5 * NR + 0 * LANES);
-          c51.intoArray(tile, 5 * NR + 1 * LANES);
-          c52.intoArray(tile, 5 * NR + 2 * LANES);
-          c53.intoArray(tile, 5 * NR + 3 * LANES);
-          for (int r = 0; r < mr; r++) for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
         }
     }
 
