@@ -17,6 +17,7 @@ public final class Main {
               train       train a Performer language model on protein sequences (bundled sample by default)
               eval        loss, accuracy and perplexity of a checkpoint on a FASTA file
               generate    sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)
+              embed       per-sequence mean-pooled embeddings of a FASTA file as .npy, with the record ids
               attention   run an attention on .npy inputs, write out.npy (and gradients with --dout)
               bench       time GEMM or attention layers over L; CSV, JSON and PNG plots
               approx      approximation error of FAVOR+ features vs exact softmax attention; CSV, JSON, PNG
@@ -62,6 +63,7 @@ public final class Main {
                 case "train" -> TrainCommand.HELP;
                 case "eval" -> EvalCommand.HELP;
                 case "generate" -> GenerateCommand.HELP;
+                case "embed" -> EmbedCommand.HELP;
                 default -> null;
             };
             if (help != null) {
@@ -80,7 +82,8 @@ public final class Main {
                 case "train" -> TrainCommand.run(rest, out, err);
                 case "eval" -> EvalCommand.run(rest, out, err);
                 case "generate" -> GenerateCommand.run(rest, out, err);
-                default -> throw new UsageException("unknown command '" + cmd + "' (expected demo, train, eval, generate, attention, bench, approx or info)");
+                case "embed" -> EmbedCommand.run(rest, out, err);
+                default -> throw new UsageException("unknown command '" + cmd + "' (expected demo, train, eval, generate, embed, attention, bench, approx or info)");
             };
         } catch (UsageException e) {
             err.println("error: " + e.getMessage());

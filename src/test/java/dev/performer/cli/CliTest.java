@@ -125,6 +125,15 @@ class CliTest {
         Result g = run("generate", "--checkpoint", run.toString(), "--prompt", "MKV", "--tokens", "5", "--seed", "1", "--top-k", "5");
         assertEquals(0, g.code(), g.err());
         assertTrue(g.out().startsWith("MKV|"), g.out());
+        Path emb = tmp.resolve("emb.npy");
+        Result em = run("embed", "--checkpoint", run.toString(), "--data", fa.toString(), "--out", emb.toString());
+        assertEquals(0, em.code(), em.err());
+        Npy.Array ea = Npy.read(emb);
+        assertArrayEquals(new int[]{40, 16}, ea.shape());
+        assertEquals(40, Files.readAllLines(tmp.resolve("emb.ids.txt")).size());
+        assertEquals("S0", Files.readAllLines(tmp.resolve("emb.ids.txt")).get(0));
+        // records 0 and 3 are the same sequence: the same embedding, bit for bit (padding never enters the mean)
+        for (int j = 0; j < 16; j++) assertEquals(ea.data()[j], ea.data()[3 * 16 + j], 0.0);
         Result g2 = run("generate", "--checkpoint", run.toString(), "--prompt", "MK1", "--tokens", "5");
         assertEquals(2, g2.code());
         assertTrue(g2.err().contains("'1' at 3"), g2.err());
@@ -142,7 +151,7 @@ class CliTest {
 
     @Test
     void helpForEveryCommandExitsZero() {
-        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval", "generate"}) {
+        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed"}) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.code());
             assertTrue(r.out().contains("usage: performer " + cmd), r.out());

@@ -1,0 +1,88 @@
+package dev.performer.cli;
+
+import dev.performer.data.FastaReader;
+import dev.performer.data.ProteinData;
+import dev.performer.data.Tokenizer;
+import dev.performer.io.Npy;
+import dev.performer.kernel.Kernels;
+import dev.performer.model.PerformerModel;
+import dev.performer.train.Checkpoint;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** {@code performer embed}: per-sequence mean-pooled embeddings as .npy, with the record ids. */
+final class EmbedCommand {
+
+    static final String HELP = """
+            usage: performer embed --checkpoint PATH --data FILE --out FILE.npy [--L N] [--batch N]
+                                   [--unknown x|skip] [--backend vector] [--threads N]
+
+            Runs every record of a FASTA file through the model (BOS, residues, EOS; clipped to L,
+            default the checkpoint's training L) and writes the mean over its tokens of the final
+            LayerNorm output: a float32 array (records, width) to FILE.npy, and the record ids, one per
+            line in the same order, to FILE.ids.txt. Padding never enters the mean. Written atomically.
+
+            example: performer embed --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --out emb.npy
+            """;
+
+    private EmbedCommand() {}
+
+    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
+        Args a = Args.parse("embed", argv, Set.of("checkpoint", "data", "out", "L", "batch", "unknown", "backend", "threads"), Set.of());
+        a.required("checkpoint");
+        Path data = Path.of(a.required("data")), outFile = Path.of(a.required("out"));
+        if (!outFile.getFileName().toString().endsWith(".npy")) throw new UsageException("embed: --out must name a .npy file, got " + outFile);
+        Tokenizer.Unknown policy = a.choice("unknown", "x", Set.of("x", "skip")).equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+        try (Kernels kern = Cli.kernels(a)) {
+            Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "embed", kern);
+            PerformerModel model = ld.model();
+            int l = a.integer("L", Integer.parseInt(ld.metadata().getOrDefault("train.length", String.valueOf(model.config().maxLen()))), 3);
+            if (l > model.config().maxLen()) throw new UsageException("embed: --L " + l + " exceeds the model's maxLen " + model.config().maxLen());
+            int b = a.integer("batch", 8, 1), c = model.config().width();
+            ProteinData d = new ProteinData();
+            ProteinData.readAll(List.of(FastaReader.open(data)), policy, d, null, 0, 0, err);
+            float[] emb = new float[d.size() * c];
+            int[] tok = new int[b * l];
+            float[] mask = new float[b * l];
+            for (int s0 = 0; s0 < d.size(); s0 += b) {
+                int n = Math.min(b, d.size() - s0);
+                java.util.Arrays.fill(tok, Tokenizer.PAD);
+                java.util.Arrays.fill(mask, 0f);
+                for (int i = 0; i < n; i++) {
+                    int[] seq = d.sequence(s0 + i);
+                    int len = Math.min(seq.length, l - 2);
+                    tok[i * l] = Tokenizer.BOS;
+                    System.arraycopy(seq, 0, tok, i * l + 1, len);
+                    tok[i * l + 1 + len] = Tokenizer.EOS;
+                    java.util.Arrays.fill(mask, i * l, i * l + len + 2, 1f);
+                }
+                model.forward(java.util.Arrays.copyOf(tok, n * l), null, n, l, model.config().causal() ? null : java.util.Arrays.copyOf(mask, n * l), false, 0);
+                float[] h = model.hidden();
+                for (int i = 0; i < n; i++) {
+                    int count = 0;
+                    for (int t = 0; t < l; t++) {
+                        if (mask[i * l + t] == 0f) continue;
+                        kern.axpy(1f, h, (i * l + t) * c, emb, (s0 + i) * c, c);
+                        count++;
+                    }
+                    kern.scale(emb, (s0 + i) * c, c, 1f / count);
+                }
+            }
+            Npy.writeFloat32(outFile, new int[]{d.size(), c}, emb);
+            Path ids = outFile.resolveSibling(outFile.getFileName().toString().replaceAll("\\.npy$", ".ids.txt"));
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < d.size(); i++) lines.add(d.id(i));
+            Path tmp = dev.performer.io.AtomicFiles.temporaryFor(ids);
+            Files.write(tmp, lines, StandardCharsets.UTF_8);
+            dev.performer.io.AtomicFiles.publish(tmp, ids);
+            out.printf("%d embeddings of width %d -> %s, ids -> %s%n", d.size(), c, outFile, ids);
+        }
+        return 0;
+    }
+}
