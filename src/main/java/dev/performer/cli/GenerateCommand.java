@@ -16,11 +16,12 @@ final class GenerateCommand {
 
     static final String HELP = """
             usage: performer generate --checkpoint PATH --prompt SEQ --tokens N [--temperature 1.0]
-                                      [--top-k 0] [--top-p 1.0] [--seed 0] [--samples 1] [--backend vector] [--threads N]
+                                      [--top-k 0] [--top-p 1.0] [--seed 0] [--samples 1] [--ignore-eos]
+                                      [--backend vector] [--threads N]
 
             Feeds <bos> and the prompt's residues to a causal model one token at a time and samples N
             more tokens (stopping early at <eos>), with temperature, top-k (0 = off) and nucleus top-p
-            (1 = off) sampling from --seed. FAVOR+ models decode with the recurrent form: O(M·D) state
+            (1 = off) sampling from --seed. --ignore-eos keeps going past <eos> (for timing). FAVOR+ models decode with the recurrent form: O(M·D) state
             per head, so each new token costs the same however long the prefix. Prints each sample,
             the decoding speed and the attention state size.
 
@@ -31,7 +32,7 @@ final class GenerateCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
         Args a = Args.parse("generate", argv, Set.of("checkpoint", "prompt", "tokens", "temperature", "top-k", "top-p", "seed", "samples",
-                "backend", "threads"), Set.of());
+                "backend", "threads"), Set.of("ignore-eos"));
         a.required("checkpoint");
         String prompt = a.required("prompt");
         int bad = Tokenizer.firstUnknown(prompt);
@@ -55,7 +56,7 @@ final class GenerateCommand {
                 int made = 0;
                 for (; made < n; made++) {
                     int next = sample(p, temp, topK, topP, r);
-                    if (next == Tokenizer.EOS) { sb.append("<eos>"); made++; break; }
+                    if (next == Tokenizer.EOS && !a.has("ignore-eos")) { sb.append("<eos>"); made++; break; }
                     sb.append(next >= Tokenizer.FIRST_LETTER ? Tokenizer.decode(next) : "");
                     p = dec.step(next);
                 }
