@@ -1,7 +1,6 @@
 package dev.performer.io;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -172,10 +171,5 @@ public final class Npy {
             throw e;
         }
         AtomicFiles.publish(tmp, file);
-    }
-
-    /** Reads all of a stream (for resources). */
-    public static Array read(String name, InputStream in) throws IOException {
-        return parse(name, in.readAllBytes());
     }
 }
