@@ -24,7 +24,17 @@ public interface Attention {
      * Computes {@code out} (B,H,Lq,D). keyMask (B,Lk) holds 1 to keep and 0 to drop a key, or is
      * null for no mask.
      */
-    Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out);
+    default Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out) {
+        return forward(dims, q, k, v, keyMask, out, null);
+    }
+
+    /**
+     * As {@link #forward(Dims, float[], float[], float[], float[], float[])}, recycling the buffers
+     * of {@code reuse} (a Saved from an earlier forward of this operator, or null) when their sizes
+     * fit: a training loop passes the previous step's Saved and allocates nothing. The returned
+     * Saved may be {@code reuse} itself, so reuse must not be needed for another backward.
+     */
+    Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, Saved reuse);
 
     /** Overwrites dq (B,H,Lq,D), dk and dv (B,H,Lk,D) with the gradients of sum(out·dout). */
     void backward(Saved saved, float[] dout, float[] dq, float[] dk, float[] dv);

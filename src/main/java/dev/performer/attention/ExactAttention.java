@@ -25,17 +25,32 @@ public final class ExactAttention implements Attention {
     @Override public boolean causal() { return causal; }
 
     /** p: one (Lq×Lk) attention matrix per batch-head (separate arrays, so L² may exceed 2³¹ in total). */
-    private record State(Dims dims, float[] q, float[] k, float[] v, float[][] p) implements Saved {}
+    private static final class State implements Saved {
+        Dims dims;
+        float[] q, k, v;
+        final float[][] p;
+        final ExactAttention owner;
+
+        State(ExactAttention owner, int bh, int pSize) { this.owner = owner; this.p = new float[bh][pSize]; }
+
+        @Override public Dims dims() { return dims; }
+    }
+
+    /** The dP / dS scratch of backward (Lq×Lk), one per worker thread, kept across calls. */
+    private final ThreadLocal<float[]> dsScratch = new ThreadLocal<>();
 
     @Override
-    public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out) {
+    public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, Saved reuse) {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
         int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
         long pSize = (long) lq * lk;
         if (pSize > Integer.MAX_VALUE - 8)
             throw new IllegalArgumentException("exact attention needs an Lq×Lk matrix of " + pSize
                     + " floats per head, more than one Java array holds; use FAVOR+ for this length");
-        float[][] ps = new float[dims.bh()][(int) pSize];
+        State st = reuse instanceof State r && r.owner == this && r.p.length == dims.bh() && r.p[0].length == pSize
+                ? r : new State(this, dims.bh(), (int) pSize);
+        st.dims = dims; st.q = q; st.k = k; st.v = v;
+        float[][] ps = st.p;
         float scale = (float) (1.0 / Math.sqrt(d));
         kern.parallelFor(dims.bh(), bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, po = 0, b = bh / dims.heads();
@@ -65,26 +80,27 @@ public final class ExactAttention implements Attention {
             }
             kern.gemm(false, false, lq, d, lk, 1f, p, po, lk, v, ko, d, 0f, out, qo, d);
         });
-        return new State(dims, q, k, v, ps);
+        return st;
     }
 
     @Override
     public void backward(Saved saved, float[] dout, float[] dq, float[] dk, float[] dv) {
         if (!(saved instanceof State st)) throw new IllegalArgumentException("saved state is not from " + name());
-        Dims dims = st.dims();
+        Dims dims = st.dims;
         Attention.checkBackward(dims, dout, dq, dk, dv);
         int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
         float scale = (float) (1.0 / Math.sqrt(d));
         kern.parallelFor(dims.bh(), bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, po = 0;
-            float[] p = st.p()[bh], ds = new float[lq * lk];
-            kern.gemm(false, true, lq, lk, d, 1f, dout, qo, d, st.v(), ko, d, 0f, ds, 0, lk);   // dP = dout vᵀ
+            float[] p = st.p[bh], ds = dsScratch.get();
+            if (ds == null || ds.length < lq * lk) dsScratch.set(ds = new float[lq * lk]);
+            kern.gemm(false, true, lq, lk, d, 1f, dout, qo, d, st.v, ko, d, 0f, ds, 0, lk);   // dP = dout vᵀ
             for (int i = 0; i < lq; i++) {
                 float rowDot = kern.dot(p, po + i * lk, ds, i * lk, lk);
                 for (int j = 0; j < lk; j++) ds[i * lk + j] = p[po + i * lk + j] * (ds[i * lk + j] - rowDot);
             }
-            kern.gemm(false, false, lq, d, lk, scale, ds, 0, lk, st.k(), ko, d, 0f, dq, qo, d);
-            kern.gemm(true, false, lk, d, lq, scale, ds, 0, lk, st.q(), qo, d, 0f, dk, ko, d);
+            kern.gemm(false, false, lq, d, lk, scale, ds, 0, lk, st.k, ko, d, 0f, dq, qo, d);
+            kern.gemm(true, false, lk, d, lq, scale, ds, 0, lk, st.q, qo, d, 0f, dk, ko, d);
             kern.gemm(true, false, lk, d, lq, 1f, p, po, lk, dout, qo, d, 0f, dv, ko, d);
         });
     }

@@ -115,15 +115,25 @@ public final class FavorAttention implements Attention {
      * O(T·Mf) scratch per thread.
      */
     private static final class State implements Saved {
-        final Dims dims;
-        final float[] q, k, v, mask, out, w;
+        Dims dims;
+        float[] q, k, v, mask, out, w;
         final float[] den, keyMax;
         final float[] s, z;
+        final FavorAttention owner;
 
-        State(Dims dims, float[] q, float[] k, float[] v, float[] mask, float[] out, float[] w,
-              float[] den, float[] keyMax, float[] s, float[] z) {
-            this.dims = dims; this.q = q; this.k = k; this.v = v; this.mask = mask; this.out = out; this.w = w;
-            this.den = den; this.keyMax = keyMax; this.s = s; this.z = z;
+        State(FavorAttention owner, Dims dims) {
+            this.owner = owner;
+            this.dims = dims;
+            int bhN = dims.bh();
+            den = new float[bhN * dims.lq()];
+            keyMax = new float[bhN];
+            s = owner.causal ? null : new float[bhN * owner.mf * owner.d];
+            z = owner.causal ? null : new float[bhN * owner.mf];
+        }
+
+        /** Whether this state's buffers have the sizes a forward over dims needs. */
+        boolean fits(FavorAttention a, Dims dims) {
+            return owner == a && den.length == dims.bh() * dims.lq() && keyMax.length == dims.bh();
         }
 
         @Override public Dims dims() { return dims; }
@@ -197,13 +207,14 @@ public final class FavorAttention implements Attention {
     }
 
     @Override
-    public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out) {
+    public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, Saved reuse) {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
         if (dims.dim() != d) throw new IllegalArgumentException(name() + " was built for D=" + d + ", inputs have D=" + dims.dim());
         int bhN = dims.bh(), lq = dims.lq(), lk = dims.lk();
-        float[] den = new float[bhN * lq], keyMax = new float[bhN];
-        float[] s = causal ? null : new float[bhN * mf * d], z = causal ? null : new float[bhN * mf];
+        State st = reuse instanceof State r && r.fits(this, dims) ? r : new State(this, dims);
         float[] wl = w;
+        st.dims = dims; st.q = q; st.k = k; st.v = v; st.mask = keyMask; st.out = out; st.w = wl;
+        float[] den = st.den, keyMax = st.keyMax, s = st.s, z = st.z;
         kern.parallelFor(bhN, bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
             if (causal) {
@@ -227,7 +238,7 @@ public final class FavorAttention implements Attention {
                 else kern.scale(out, qo + i * d, d, 1f / dn);
             }
         });
-        return new State(dims, q, k, v, keyMask, out, wl, den, keyMax, s, z);
+        return st;
     }
 
     /**
@@ -241,6 +252,8 @@ public final class FavorAttention implements Attention {
                              float[] s, int sOff, float[] z, int zOff, Work wk) {
         boolean stab = map.stabilized();
         float c = Float.NEGATIVE_INFINITY;
+        Arrays.fill(s, sOff, sOff + mf * d, 0f);   // the buffers may be recycled from an earlier forward
+        Arrays.fill(z, zOff, zOff + mf, 0f);
         Arrays.fill(wk.vsum, 0f);
         int count = 0;
         for (int j0 = 0; j0 < lk; j0 += wk.rows) {

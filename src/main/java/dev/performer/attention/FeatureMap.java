@@ -235,7 +235,8 @@ public final class FeatureMap {
     /**
      * Backward for one batch-head: overwrites dx[rows×D] with the gradient through φ given
      * dphi[rows×Mf]. phi must be this map's forward output for x; dphi is used as scratch
-     * (overwritten). {@code scratch} needs rows·M floats for generalized maps (u is recomputed).
+     * (overwritten). {@code scratch} needs rows·M floats for generalized maps (u is recomputed),
+     * rows floats for the softmax maps.
      */
     public void backward(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, int m,
                          float[] phi, int phiOff, float[] dphi, int dphiOff, float[] dx, int dxOff, float[] scratch) {
@@ -269,7 +270,7 @@ public final class FeatureMap {
                 boolean hyp = kind == Kind.SOFTMAX_HYP;
                 float ratio = (float) (1.0 / Math.sqrt(m) / (hyp ? Math.sqrt(2) : 1.0));
                 float sub = ratio * eps;
-                float[] nsum = new float[rows];
+                float[] nsum = scratch; // rows per-row sums
                 for (int i = 0; i < rows; i++) {
                     int r = phiOff + i * mf, g = dphiOff + i * mf;
                     // g = dphi ⊙ (phi − ratio·eps): the derivative of phi w.r.t. its exponent
@@ -287,7 +288,7 @@ public final class FeatureMap {
                 for (int i = 0; i < rows; i++) kern.axpy(-s * s * nsum[i], x, xOff + i * d, dx, dxOff + i * d, d);
             }
             case SOFTMAX_TRIG -> {
-                float[] nsum = new float[rows];
+                float[] nsum = scratch; // rows per-row sums
                 for (int i = 0; i < rows; i++) {
                     int r = phiOff + i * mf, g = dphiOff + i * mf;
                     // phi = [h sin u, h cos u]: du = dS·φc − dC·φs, dn = Σ dphi ⊙ phi

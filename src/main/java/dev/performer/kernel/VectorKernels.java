@@ -456,11 +456,42 @@ public final class VectorKernels implements Kernels {
                 }
                 case IDENTITY -> v;
                 case ONE -> one;
+                case GELU -> v.div(exp(geluU2(v)).add(one));
+                case GELU_GRAD -> {
+                    FloatVector e = exp(geluU2(v)), s = one.div(e.add(one));
+                    FloatVector es = e.mul(s).blend(one, e.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)); // 1 − s, also where e overflows
+                    FloatVector du = v.mul(v).fma(FloatVector.broadcast(S, 3 * GELU_A), one).mul(2 * GELU_C);
+                    yield v.mul(du).mul(es).fma(s, s);
+                }
                 case SIN, COS -> throw new AssertionError("handled above");
             };
             r.intoArray(out, outOff + i);
         }
-        for (; i < n; i++) out[outOff + i] = op.apply(x[xOff + i]);
+        for (; i < n; i++) out[outOff + i] = mapScalar(op, x[xOff + i]);
+    }
+
+    private static final float GELU_C = (float) ElementwiseOp.GELU_C, GELU_A = (float) ElementwiseOp.GELU_A;
+
+    /** −2u = −2·√(2/π)·(x + 0.044715·x³), the exponent of the GELU sigmoid form. */
+    private static FloatVector geluU2(FloatVector x) {
+        return x.mul(x).fma(FloatVector.broadcast(S, GELU_A), FloatVector.broadcast(S, 1f)).mul(x).mul(-2 * GELU_C);
+    }
+
+    /** The loop tail: the same algorithm as the vector body for the maps that use the polynomial exp. */
+    private static float mapScalar(ElementwiseOp op, float x) {
+        return switch (op) {
+            case EXP -> expScalar(x);
+            case ELU_PLUS_ONE -> x > 0 ? x + 1f : expScalar(x);
+            case ELU_PLUS_ONE_GRAD -> x > 0 ? 1f : expScalar(x);
+            case GELU -> x / (expScalar(-2 * GELU_C * (Math.fma(x * x, GELU_A, 1f) * x)) + 1f);
+            case GELU_GRAD -> {
+                float e = expScalar(-2 * GELU_C * (Math.fma(x * x, GELU_A, 1f) * x)), s = 1f / (e + 1f);
+                float es = e == Float.POSITIVE_INFINITY ? 1f : e * s;
+                float du = 2 * GELU_C * Math.fma(x * x, 3 * GELU_A, 1f);
+                yield Math.fma(x * du * es, s, s);
+            }
+            default -> op.apply(x);
+        };
     }
 
     // ---------------------------------------------------------------- FMA peak

@@ -15,7 +15,8 @@ import java.util.Locale;
  * @param causal     unidirectional (next-token) or bidirectional
  * @param features   M, random features per head for FAVOR+
  * @param orthogonal orthogonal (true) or iid random projections
- * @param positional learned | sinusoidal
+ * @param positional learned (a table of L positions added to the embedding) | sinusoidal (fixed, added) |
+ *                   rotary (RoFormer: each head's query and key pairs rotated by position; needs an even D)
  * @param dropout    residual and attention-output dropout probability
  */
 public record ModelConfig(int vocab, int maxLen, int layers, int width, int heads, int ffn, String attention, boolean causal,
@@ -31,8 +32,10 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
         if (!java.util.Set.of("exact", "favor-softmax", "favor-relu", "identity").contains(attention))
             throw new IllegalArgumentException("attention must be exact, favor-softmax, favor-relu or identity, got '" + attention + "'");
         if (attention.startsWith("favor") && features < 1) throw new IllegalArgumentException("features must be >= 1, got " + features);
-        if (!positional.equals("learned") && !positional.equals("sinusoidal"))
-            throw new IllegalArgumentException("positional must be learned or sinusoidal, got '" + positional + "'");
+        if (!java.util.Set.of("learned", "sinusoidal", "rotary").contains(positional))
+            throw new IllegalArgumentException("positional must be learned, sinusoidal or rotary, got '" + positional + "'");
+        if (positional.equals("rotary") && (width / heads) % 2 != 0)
+            throw new IllegalArgumentException("rotary positions need an even head dimension, got D = " + width / heads);
         if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
     }
 

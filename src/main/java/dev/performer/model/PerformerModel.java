@@ -8,6 +8,7 @@ import dev.performer.attention.FeatureMap;
 import dev.performer.attention.IdentityAttention;
 import dev.performer.attention.Projection;
 import dev.performer.attention.RecurrentFavor;
+import dev.performer.kernel.ElementwiseOp;
 import dev.performer.kernel.Kernels;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -26,8 +27,13 @@ import java.util.SplittableRandom;
  *     x = x + drop(h·Wfcproj + b)
  *   y = LNf(x); logits = y·wteᵀ; loss = mean CE       dlogits = (p − onehot)/count
  * </pre>
- * Activations are kept for backward in buffers sized for the current (B, T) and reused while it
- * stays the same. Not thread-safe: one model, one caller.
+ * Activations kept for backward live in buffers sized from the configuration and the current
+ * (B, T), allocated on the first step and reused while (B, T) stays the same: a training step
+ * (forward, backward) allocates no buffers; only O(layers) small task handles for the worker threads.
+ * Dropout masks are not stored: they are a hash of (seed, layer, site, element) and are recomputed
+ * in backward. With rotary positions, q and k of every head are rotated by position after the
+ * split (RoFormer, interleaved pairs) and dq, dk rotated back in backward.
+ * Not thread-safe: one model, one caller.
  */
 public final class PerformerModel {
 
@@ -39,7 +45,22 @@ public final class PerformerModel {
     /** Gradients, same layout; backward adds into them. */
     private final float[] grads;
     private final Attention[] attention;
-    private final float[] sinusoid; // (L, C) fixed positions, or null with learned positions
+    private final float[] sinusoid; // (L, C) fixed positions, or null with learned or rotary positions
+    private final float[] ropeCos, ropeSin; // (L, D/2) rotary angles cos/sin(t·10000^(−2i/D)), or null
+    /** Parameter offsets of each layer (resolved once; no name lookups in the step). */
+    private final LayerParams[] lp;
+    private final int wteOff, wpeOff, lnfG, lnfB;
+
+    /** Offsets of one block's tensors in the flat buffers. */
+    private record LayerParams(int ln1g, int ln1b, int qkvW, int qkvB, int projW, int projB,
+                               int ln2g, int ln2b, int fcW, int fcB, int fcprojW, int fcprojB) {
+        static LayerParams of(ParameterLayout lay, int l) {
+            String p = "h" + l + ".";
+            return new LayerParams(lay.offset(p + "ln1.g"), lay.offset(p + "ln1.b"), lay.offset(p + "qkv.w"), lay.offset(p + "qkv.b"),
+                    lay.offset(p + "proj.w"), lay.offset(p + "proj.b"), lay.offset(p + "ln2.g"), lay.offset(p + "ln2.b"),
+                    lay.offset(p + "fc.w"), lay.offset(p + "fc.b"), lay.offset(p + "fcproj.w"), lay.offset(p + "fcproj.b"));
+        }
+    }
 
     // ---- activations for the current (B, T); N = B·T
     private int bsz = -1, len = -1;
@@ -53,7 +74,9 @@ public final class PerformerModel {
     private Attention.Saved[] saved;     // [layers]
     private float[][] res2;              // [layers] (N, C) residual after attention
     private float[][] fcPre, fcAct;      // [layers] (N, F) before and after gelu
-    private float[][] dropAtt, dropFfn;  // [layers] (N, C) dropout multipliers (null when not training)
+    private Dims dims;                   // (B, H, T, D) of the current shape
+    private long dropSeed;               // dropout seed of the last forward
+    private boolean dropOn;              // whether the last forward applied dropout
     private float[] lnf, lnfMean, lnfRstd; // (N, C), (N), (N)
     private float[] probs;               // (N, V) softmax of the logits
     private int[] tokens, targets;
@@ -86,7 +109,29 @@ public final class PerformerModel {
         this.attention = new Attention[cfg.layers()];
         for (int l = 0; l < cfg.layers(); l++) attention[l] = buildAttention(l, seed);
         this.sinusoid = cfg.positional().equals("sinusoidal") ? sinusoid(cfg.maxLen(), cfg.width()) : null;
+        if (cfg.positional().equals("rotary")) {
+            int half = cfg.headDim() / 2;
+            ropeCos = new float[cfg.maxLen() * half];
+            ropeSin = new float[cfg.maxLen() * half];
+            for (int t = 0; t < cfg.maxLen(); t++)
+                for (int i = 0; i < half; i++) {
+                    double ang = ropeAngle(t, i, cfg.headDim());
+                    ropeCos[t * half + i] = (float) Math.cos(ang);
+                    ropeSin[t * half + i] = (float) Math.sin(ang);
+                }
+        } else {
+            ropeCos = ropeSin = null;
+        }
+        this.lp = new LayerParams[cfg.layers()];
+        for (int l = 0; l < cfg.layers(); l++) lp[l] = LayerParams.of(layout, l);
+        this.wteOff = layout.offset("wte");
+        this.wpeOff = layout.has("wpe") ? layout.offset("wpe") : -1;
+        this.lnfG = layout.offset("lnf.g");
+        this.lnfB = layout.offset("lnf.b");
     }
+
+    /** Rotary angle of pair i at position t for head dimension D: t·10000^(−2i/D). */
+    static double ropeAngle(int t, int i, int d) { return t * Math.pow(10000, -2.0 * i / d); }
 
     private Attention buildAttention(int layer, long seed) {
         int d = cfg.headDim();
@@ -155,9 +200,9 @@ public final class PerformerModel {
         q = new float[nl][n * c]; k = new float[nl][n * c]; v = new float[nl][n * c]; att = new float[nl][n * c];
         attMerged = new float[nl][n * c];
         saved = new Attention.Saved[nl];
+        dims = Dims.self(b, cfg.heads(), t, cfg.headDim());
         res2 = new float[nl][n * c];
         fcPre = new float[nl][n * f]; fcAct = new float[nl][n * f];
-        dropAtt = new float[nl][]; dropFfn = new float[nl][];
         lnf = new float[n * c]; lnfMean = new float[n]; lnfRstd = new float[n];
         probs = new float[n * cfg.vocab()];
         dx = new float[n * c]; dtmp = new float[n * c]; dln = new float[n * c];
@@ -182,39 +227,39 @@ public final class PerformerModel {
         this.targets = targets;
         this.keyMask = keyMask;
         int n = b * t, c = cfg.width(), f = cfg.ffn(), vocab = cfg.vocab(), h = cfg.heads(), d = cfg.headDim();
-        int wte = layout.offset("wte"), wpe = layout.has("wpe") ? layout.offset("wpe") : -1;
         for (int i = 0; i < n; i++) {
             int tok = tokens[i], pos = i % t;
             if (tok < 0 || tok >= vocab) throw new IllegalArgumentException("token " + tok + " at " + i + " outside vocabulary of " + vocab);
-            System.arraycopy(params, wte + tok * c, enc, i * c, c);
-            if (wpe >= 0) kern.axpy(1f, params, wpe + pos * c, enc, i * c, c);
-            else kern.axpy(1f, sinusoid, pos * c, enc, i * c, c);
+            System.arraycopy(params, wteOff + tok * c, enc, i * c, c);
+            if (wpeOff >= 0) kern.axpy(1f, params, wpeOff + pos * c, enc, i * c, c);
+            else if (sinusoid != null) kern.axpy(1f, sinusoid, pos * c, enc, i * c, c);
         }
         System.arraycopy(enc, 0, resIn[0], 0, n * c);
-        SplittableRandom drop = train && cfg.dropout() > 0 ? new SplittableRandom(dropoutSeed) : null;
-        Dims dims = Dims.self(b, h, t, d);
+        dropOn = train && cfg.dropout() > 0;
+        dropSeed = dropoutSeed;
         for (int l = 0; l < cfg.layers(); l++) {
-            String p = "h" + l + ".";
+            LayerParams w = lp[l];
             float[] x = resIn[l];
-            layerNorm(x, ln1[l], ln1Mean[l], ln1Rstd[l], layout.offset(p + "ln1.g"), layout.offset(p + "ln1.b"), n, c);
-            linear(ln1[l], n, c, layout.offset(p + "qkv.w"), layout.offset(p + "qkv.b"), qkv[l], 3 * c);
+            layerNorm(x, ln1[l], ln1Mean[l], ln1Rstd[l], w.ln1g(), w.ln1b(), n, c);
+            linear(ln1[l], n, c, w.qkvW(), w.qkvB(), qkv[l], 3 * c);
             splitHeads(qkv[l], q[l], k[l], v[l], b, t, h, d);
-            saved[l] = attention[l].forward(dims, q[l], k[l], v[l], keyMask, att[l]);
+            if (ropeCos != null) { rotate(q[l], b * h, t, d, false); rotate(k[l], b * h, t, d, false); }
+            saved[l] = attention[l].forward(dims, q[l], k[l], v[l], keyMask, att[l], saved[l]);
             mergeHeads(att[l], attMerged[l], b, t, h, d);
             float[] r2 = res2[l];
-            linear(attMerged[l], n, c, layout.offset(p + "proj.w"), layout.offset(p + "proj.b"), r2, c);
-            dropAtt[l] = dropout(drop, r2, n * c);
+            linear(attMerged[l], n, c, w.projW(), w.projB(), r2, c);
+            if (dropOn) dropout(r2, n * c, l, 0);
             kern.axpy(1f, x, 0, r2, 0, n * c);                                 // res2 = x + drop(proj)
-            layerNorm(r2, ln2[l], ln2Mean[l], ln2Rstd[l], layout.offset(p + "ln2.g"), layout.offset(p + "ln2.b"), n, c);
-            linear(ln2[l], n, c, layout.offset(p + "fc.w"), layout.offset(p + "fc.b"), fcPre[l], f);
-            for (int i = 0; i < n * f; i++) fcAct[l][i] = gelu(fcPre[l][i]);
+            layerNorm(r2, ln2[l], ln2Mean[l], ln2Rstd[l], w.ln2g(), w.ln2b(), n, c);
+            linear(ln2[l], n, c, w.fcW(), w.fcB(), fcPre[l], f);
+            map(ElementwiseOp.GELU, fcPre[l], fcAct[l], n * f);
             float[] next = resIn[l + 1];
-            linear(fcAct[l], n, f, layout.offset(p + "fcproj.w"), layout.offset(p + "fcproj.b"), next, c);
-            dropFfn[l] = dropout(drop, next, n * c);
+            linear(fcAct[l], n, f, w.fcprojW(), w.fcprojB(), next, c);
+            if (dropOn) dropout(next, n * c, l, 1);
             kern.axpy(1f, r2, 0, next, 0, n * c);                              // x' = res2 + drop(fcproj)
         }
-        layerNorm(resIn[cfg.layers()], lnf, lnfMean, lnfRstd, layout.offset("lnf.g"), layout.offset("lnf.b"), n, c);
-        kern.gemm(false, true, n, vocab, c, 1f, lnf, 0, c, params, wte, c, 0f, probs, 0, vocab);   // logits = y·wteᵀ
+        layerNorm(resIn[cfg.layers()], lnf, lnfMean, lnfRstd, lnfG, lnfB, n, c);
+        kern.gemm(false, true, n, vocab, c, 1f, lnf, 0, c, params, wteOff, c, 0f, probs, 0, vocab);   // logits = y·wteᵀ
         double loss = 0;
         counted = 0;
         for (int i = 0; i < n; i++) {
@@ -236,7 +281,7 @@ public final class PerformerModel {
     public void backward() {
         if (tokens == null) throw new IllegalStateException("backward before forward");
         int b = bsz, t = len, n = b * t, c = cfg.width(), f = cfg.ffn(), vocab = cfg.vocab(), h = cfg.heads(), d = cfg.headDim();
-        int wte = layout.offset("wte");
+        int wte = wteOff;
         // dlogits = (p − onehot)/count, in place in probs (rows without a target contribute nothing)
         float inv = counted == 0 ? 0f : 1f / counted;
         for (int i = 0; i < n; i++) {
@@ -248,34 +293,37 @@ public final class PerformerModel {
         kern.gemm(true, false, vocab, c, n, 1f, probs, 0, vocab, lnf, 0, c, 1f, grads, wte, c);  // dwte += dlogitsᵀ·y
         kern.gemm(false, false, n, c, vocab, 1f, probs, 0, vocab, params, wte, c, 0f, dln, 0, c); // dy = dlogits·wte
         Arrays.fill(dx, 0f);
-        layerNormBackward(dln, resIn[cfg.layers()], lnfMean, lnfRstd, layout.offset("lnf.g"), layout.offset("lnf.b"), dx, n, c);
-        Dims dims = Dims.self(b, h, t, d);
+        layerNormBackward(dln, resIn[cfg.layers()], lnfMean, lnfRstd, lnfG, lnfB, dx, n, c);
         for (int l = cfg.layers() - 1; l >= 0; l--) {
-            String p = "h" + l + ".";
+            LayerParams w = lp[l];
             // x' = res2 + drop(fcproj(gelu(fc(LN2(res2)))))
-            mulDrop(dx, dropFfn[l], dtmp, n * c);
+            System.arraycopy(dx, 0, dtmp, 0, n * c);
+            if (dropOn) dropout(dtmp, n * c, l, 1);
             Arrays.fill(dfc, 0f);
-            linearBackward(fcAct[l], n, f, layout.offset(p + "fcproj.w"), layout.offset(p + "fcproj.b"), dtmp, c, dfc);
-            for (int i = 0; i < n * f; i++) dfc[i] *= geluGrad(fcPre[l][i]);
+            linearBackward(fcAct[l], n, f, w.fcprojW(), w.fcprojB(), dtmp, c, dfc);
+            float[] gd = fcAct[l];                                             // fcAct is not needed any more: reuse for gelu'
+            map(ElementwiseOp.GELU_GRAD, fcPre[l], gd, n * f);
+            kern.mul(dfc, 0, gd, 0, dfc, 0, n * f);
             Arrays.fill(dln, 0f);
-            linearBackward(ln2[l], n, c, layout.offset(p + "fc.w"), layout.offset(p + "fc.b"), dfc, f, dln);
-            layerNormBackward(dln, res2[l], ln2Mean[l], ln2Rstd[l], layout.offset(p + "ln2.g"), layout.offset(p + "ln2.b"), dx, n, c);
-            // res2 = x + drop(proj(merge(attention(split(qkv(LN1(x)))))))
-            mulDrop(dx, dropAtt[l], dtmp, n * c);
+            linearBackward(ln2[l], n, c, w.fcW(), w.fcB(), dfc, f, dln);
+            layerNormBackward(dln, res2[l], ln2Mean[l], ln2Rstd[l], w.ln2g(), w.ln2b(), dx, n, c);
+            // res2 = x + drop(proj(merge(attention(rotate(split(qkv(LN1(x))))))))
+            System.arraycopy(dx, 0, dtmp, 0, n * c);
+            if (dropOn) dropout(dtmp, n * c, l, 0);
             Arrays.fill(datt, 0f);
-            linearBackward(attMerged[l], n, c, layout.offset(p + "proj.w"), layout.offset(p + "proj.b"), dtmp, c, datt);
+            linearBackward(attMerged[l], n, c, w.projW(), w.projB(), dtmp, c, datt);
             splitMerged(datt, dtmp, b, t, h, d);                                // (N, C) -> (B, H, T, D)
             attention[l].backward(saved[l], dtmp, dq, dk, dv);
+            if (ropeCos != null) { rotate(dq, b * h, t, d, true); rotate(dk, b * h, t, d, true); }
             joinHeads(dq, dk, dv, dqkv, b, t, h, d);
             Arrays.fill(dln, 0f);
-            linearBackward(ln1[l], n, c, layout.offset(p + "qkv.w"), layout.offset(p + "qkv.b"), dqkv, 3 * c, dln);
-            layerNormBackward(dln, resIn[l], ln1Mean[l], ln1Rstd[l], layout.offset(p + "ln1.g"), layout.offset(p + "ln1.b"), dx, n, c);
+            linearBackward(ln1[l], n, c, w.qkvW(), w.qkvB(), dqkv, 3 * c, dln);
+            layerNormBackward(dln, resIn[l], ln1Mean[l], ln1Rstd[l], w.ln1g(), w.ln1b(), dx, n, c);
         }
         // embeddings
-        int wpe = layout.has("wpe") ? layout.offset("wpe") : -1;
         for (int i = 0; i < n; i++) {
             kern.axpy(1f, dx, i * c, grads, wte + tokens[i] * c, c);
-            if (wpe >= 0) kern.axpy(1f, dx, i * c, grads, wpe + (i % t) * c, c);
+            if (wpeOff >= 0) kern.axpy(1f, dx, i * c, grads, wpeOff + (i % t) * c, c);
         }
     }
 
@@ -314,6 +362,8 @@ public final class PerformerModel {
         private final RecurrentFavor[] rec = new RecurrentFavor[cfg.layers()];
         private final float[][] kCache = new float[cfg.layers()][], vCache = new float[cfg.layers()][];
         private final float[] x, a, qkvRow, o, hid, tmp, logits, mean = new float[1], rstd = new float[1];
+        private final float[] rowCos = new float[cfg.headDim() / 2], rowSin = new float[cfg.headDim() / 2]; // rotary angles of pos
+        private float[] scores = new float[16];   // exact attention scores over the cache (grown by doubling)
         private int pos;
 
         private Decoder() {
@@ -344,35 +394,45 @@ public final class PerformerModel {
         public float[] step(int token) {
             int c = cfg.width(), f = cfg.ffn(), h = cfg.heads(), d = cfg.headDim(), vocab = cfg.vocab();
             if (token < 0 || token >= vocab) throw new IllegalArgumentException("token " + token + " outside vocabulary of " + vocab);
-            int wte = layout.offset("wte");
-            System.arraycopy(params, wte + token * c, x, 0, c);
-            if (layout.has("wpe")) {
+            System.arraycopy(params, wteOff + token * c, x, 0, c);
+            if (wpeOff >= 0) {
                 if (pos >= cfg.maxLen()) throw new IllegalStateException("position " + pos + " beyond the learned positions (maxLen " + cfg.maxLen() + ")");
-                kern.axpy(1f, params, layout.offset("wpe") + pos * c, x, 0, c);
-            } else {
+                kern.axpy(1f, params, wpeOff + pos * c, x, 0, c);
+            } else if (sinusoid != null) {
                 for (int i = 0; i < c; i += 2) {
                     double ang = pos / Math.pow(10000, (double) i / c);
                     x[i] += (float) Math.sin(ang);
                     if (i + 1 < c) x[i + 1] += (float) Math.cos(ang);
                 }
+            } else {
+                for (int i = 0; i < d / 2; i++) {           // rotary: this position's angles (any position, not only < maxLen)
+                    double ang = ropeAngle(pos, i, d);
+                    rowCos[i] = (float) Math.cos(ang);
+                    rowSin[i] = (float) Math.sin(ang);
+                }
             }
             for (int l = 0; l < cfg.layers(); l++) {
-                String p = "h" + l + ".";
-                layerNorm(x, a, mean, rstd, layout.offset(p + "ln1.g"), layout.offset(p + "ln1.b"), 1, c);
-                linear(a, 1, c, layout.offset(p + "qkv.w"), layout.offset(p + "qkv.b"), qkvRow, 3 * c);
+                LayerParams w = lp[l];
+                layerNorm(x, a, mean, rstd, w.ln1g(), w.ln1b(), 1, c);
+                linear(a, 1, c, w.qkvW(), w.qkvB(), qkvRow, 3 * c);
+                if (ropeCos != null)
+                    for (int hi = 0; hi < h; hi++) {
+                        rotatePairs(qkvRow, hi * d, rowCos, rowSin, 0, d, false);
+                        rotatePairs(qkvRow, c + hi * d, rowCos, rowSin, 0, d, false);
+                    }
                 if (rec[l] != null) rec[l].step(qkvRow, 0, qkvRow, c, qkvRow, 2 * c, o, 0);
                 else if (kCache[l] != null) cachedAttention(l, h, d);
                 else System.arraycopy(qkvRow, 2 * c, o, 0, c);
-                linear(o, 1, c, layout.offset(p + "proj.w"), layout.offset(p + "proj.b"), tmp, c);
+                linear(o, 1, c, w.projW(), w.projB(), tmp, c);
                 kern.axpy(1f, tmp, 0, x, 0, c);
-                layerNorm(x, a, mean, rstd, layout.offset(p + "ln2.g"), layout.offset(p + "ln2.b"), 1, c);
-                linear(a, 1, c, layout.offset(p + "fc.w"), layout.offset(p + "fc.b"), hid, f);
-                for (int i = 0; i < f; i++) hid[i] = gelu(hid[i]);
-                linear(hid, 1, f, layout.offset(p + "fcproj.w"), layout.offset(p + "fcproj.b"), tmp, c);
+                layerNorm(x, a, mean, rstd, w.ln2g(), w.ln2b(), 1, c);
+                linear(a, 1, c, w.fcW(), w.fcB(), hid, f);
+                kern.map(ElementwiseOp.GELU, hid, 0, hid, 0, f);
+                linear(hid, 1, f, w.fcprojW(), w.fcprojB(), tmp, c);
                 kern.axpy(1f, tmp, 0, x, 0, c);
             }
-            layerNorm(x, a, mean, rstd, layout.offset("lnf.g"), layout.offset("lnf.b"), 1, c);
-            kern.gemm(false, true, 1, vocab, c, 1f, a, 0, c, params, wte, c, 0f, logits, 0, vocab);
+            layerNorm(x, a, mean, rstd, lnfG, lnfB, 1, c);
+            kern.gemm(false, true, 1, vocab, c, 1f, a, 0, c, params, wteOff, c, 0f, logits, 0, vocab);
             float mx = kern.max(logits, 0, vocab);
             kern.expAffine(logits, 0, vocab, -mx, 1f, 0f);
             kern.scale(logits, 0, vocab, 1f / kern.sum(logits, 0, vocab));
@@ -387,9 +447,10 @@ public final class PerformerModel {
                 kCache[l] = Arrays.copyOf(kCache[l], 2 * (pos + 1) * c);
                 vCache[l] = Arrays.copyOf(vCache[l], 2 * (pos + 1) * c);
             }
+            if (pos + 1 > scores.length) scores = new float[2 * (pos + 1)];
+            float[] sc = scores;
             System.arraycopy(qkvRow, c, kCache[l], pos * c, c);
             System.arraycopy(qkvRow, 2 * c, vCache[l], pos * c, c);
-            float[] sc = new float[pos + 1];
             float scale = (float) (1.0 / Math.sqrt(d));
             for (int hi = 0; hi < h; hi++) {
                 for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(qkvRow, hi * d, kCache[l], j * c + hi * d, d);
@@ -452,36 +513,67 @@ public final class PerformerModel {
         for (int r = 0; r < n; r++) kern.axpy(1f, dout, r * o, grads, bOff, o);
     }
 
-    private static final float GELU_C = (float) Math.sqrt(2 / Math.PI);
+    /** Elements per parallel task of the element-wise maps (64K floats: 256 KB, well above task overhead). */
+    private static final int MAP_CHUNK = 1 << 16;
 
-    /** GELU, tanh approximation. */
-    static float gelu(float x) {
-        float u = GELU_C * (x + 0.044715f * x * x * x);
-        return 0.5f * x * (1f + (float) Math.tanh(u));
+    /** out = op(x) over n elements, split across the backend's threads. */
+    private void map(ElementwiseOp op, float[] x, float[] out, int n) {
+        int tasks = (n + MAP_CHUNK - 1) / MAP_CHUNK;
+        kern.parallelFor(tasks, i -> {
+            int from = i * MAP_CHUNK;
+            kern.map(op, x, from, out, from, Math.min(MAP_CHUNK, n - from));
+        });
     }
 
-    static float geluGrad(float x) {
-        float u = GELU_C * (x + 0.044715f * x * x * x);
-        float th = (float) Math.tanh(u);
-        float du = GELU_C * (1f + 3 * 0.044715f * x * x);
-        return 0.5f * (1f + th) + 0.5f * x * (1f - th * th) * du;
+    /**
+     * Inverted dropout in place: x[i] ·= keep(i) / (1 − p). keep(i) is a hash of (seed, layer,
+     * site, i) against 1 − p, so backward recomputes the same mask instead of storing it; site 0
+     * is the attention branch, 1 the feed-forward branch.
+     */
+    private void dropout(float[] x, int n, int layer, int site) {
+        float scale = 1f / (1f - cfg.dropout());
+        long keepBelow = keepBelow(cfg.dropout()), base = dropoutBase(dropSeed, layer, site);
+        int tasks = (n + MAP_CHUNK - 1) / MAP_CHUNK;
+        kern.parallelFor(tasks, task -> {
+            int from = task * MAP_CHUNK, to = Math.min(n, from + MAP_CHUNK);
+            for (int i = from; i < to; i++) x[i] = keeps(base, i, keepBelow) ? x[i] * scale : 0f;
+        });
     }
 
-    /** Applies inverted dropout in place; returns the multipliers (null when off). */
-    private float[] dropout(SplittableRandom r, float[] x, int n) {
-        if (r == null) return null;
-        float keep = 1f - cfg.dropout(), scale = 1f / keep;
-        float[] mask = new float[n];
-        for (int i = 0; i < n; i++) {
-            mask[i] = r.nextDouble() < keep ? scale : 0f;
-            x[i] *= mask[i];
+    /** Whether dropout keeps element i of (layer, site) under seed: the mask the model applies (for references). */
+    static boolean dropoutKeeps(long seed, float p, int layer, int site, int i) {
+        return keeps(dropoutBase(seed, layer, site), i, keepBelow(p));
+    }
+
+    private static long keepBelow(float p) { return (long) Math.ceil((1.0 - p) * (1L << 24)); } // against the hash's top 24 bits
+    private static long dropoutBase(long seed, int layer, int site) { return mix(seed ^ mix(0x632BE59BD9B4E019L * (2L * layer + site + 1))); }
+    private static boolean keeps(long base, int i, long keepBelow) { return (mix(base + 0x9E3779B97F4A7C15L * i) >>> 40) < keepBelow; }
+
+    /** The SplitMix64 finalizer: a bijective 64-bit mix. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
+     * Rotary positions for (BH, T, D) rows in place: each pair (x[2i], x[2i+1]) of row t turns by
+     * t·θ_i (inverse: by −t·θ_i, which is the transpose and so the backward of the rotation).
+     */
+    private void rotate(float[] x, int bh, int t, int d, boolean inverse) {
+        int half = d / 2;
+        kern.parallelFor(bh, r -> {
+            for (int ti = 0; ti < t; ti++) rotatePairs(x, (r * t + ti) * d, ropeCos, ropeSin, ti * half, d, inverse);
+        });
+    }
+
+    private static void rotatePairs(float[] x, int off, float[] cos, float[] sin, int angOff, int d, boolean inverse) {
+        for (int i = 0; i < d / 2; i++) {
+            float cs = cos[angOff + i], sn = inverse ? -sin[angOff + i] : sin[angOff + i];
+            float a = x[off + 2 * i], b = x[off + 2 * i + 1];
+            x[off + 2 * i] = a * cs - b * sn;
+            x[off + 2 * i + 1] = a * sn + b * cs;
         }
-        return mask;
-    }
-
-    private static void mulDrop(float[] g, float[] mask, float[] out, int n) {
-        if (mask == null) System.arraycopy(g, 0, out, 0, n);
-        else for (int i = 0; i < n; i++) out[i] = g[i] * mask[i];
     }
 
     /** qkv (B·T, 3C) -> q, k, v (B, H, T, D). */

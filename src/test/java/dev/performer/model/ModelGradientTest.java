@@ -29,19 +29,26 @@ class ModelGradientTest {
     static Stream<Arguments> configs() {
         Stream.Builder<Arguments> b = Stream.builder();
         for (String att : new String[]{"exact", "favor-softmax", "favor-relu", "identity"})
-            for (boolean causal : new boolean[]{false, true})
-                b.add(Arguments.of(att, causal));
+            for (boolean causal : new boolean[]{false, true}) {
+                b.add(Arguments.of(att, causal, causal ? "sinusoidal" : "learned", 0f));
+                b.add(Arguments.of(att, causal, "rotary", 0f));
+            }
+        // dropout on (a training forward): the same masks in float and in the reference
+        b.add(Arguments.of("favor-softmax", false, "learned", 0.3f));
+        b.add(Arguments.of("exact", true, "rotary", 0.3f));
         return b.build();
     }
 
-    static ModelConfig tiny(String att, boolean causal, String pos) {
-        return new ModelConfig(11, 8, 2, 8, 2, 12, att, causal, 6, true, pos, 0f);
+    static ModelConfig tiny(String att, boolean causal, String pos) { return tiny(att, causal, pos, 0f); }
+
+    static ModelConfig tiny(String att, boolean causal, String pos, float dropout) {
+        return new ModelConfig(11, 8, 2, 8, 2, 12, att, causal, 6, true, pos, dropout);
     }
 
-    @ParameterizedTest(name = "{0} causal={1}")
+    @ParameterizedTest(name = "{0} causal={1} {2} dropout={3}")
     @MethodSource("configs")
-    void lossAndGradientsMatchDoubleReference(String att, boolean causal) {
-        ModelConfig cfg = tiny(att, causal, causal ? "sinusoidal" : "learned");
+    void lossAndGradientsMatchDoubleReference(String att, boolean causal, String pos, float dropout) {
+        ModelConfig cfg = tiny(att, causal, pos, dropout);
         PerformerModel m = new PerformerModel(cfg, KERN, 5);
         // larger-than-init weights so that every path carries signal
         SplittableRandom r = new SplittableRandom(9);
@@ -58,9 +65,11 @@ class ModelGradientTest {
             for (int i = 0; i < mask.length; i++) maskD[i] = mask[i];
         }
         m.zeroGrad();
-        float loss = m.forward(tok, tgt, b, t, mask, false, 0);
+        long dropSeed = 321;
+        float loss = m.forward(tok, tgt, b, t, mask, dropout > 0, dropSeed);
         m.backward();
         RefModel ref = new RefModel(m);
+        if (dropout > 0) ref.dropoutSeed = dropSeed;
         double[] pd = new double[p.length];
         for (int i = 0; i < p.length; i++) pd[i] = p[i];
         double[][][] stabs = new double[cfg.layers()][][];
@@ -85,7 +94,7 @@ class ModelGradientTest {
             double e = Math.abs(g[i] - fd[i]);
             if (e > maxErr) { maxErr = e; worst = i; }
         }
-        System.out.printf("model %-14s causal=%-5b loss %.6f (ref %.6f)  max grad err %.2e of max |g| %.3f%n", att, causal, loss, lossRef, maxErr / maxG, maxG);
+        System.out.printf("model %-14s causal=%-5b %-10s drop %.1f loss %.6f (ref %.6f)  max grad err %.2e of max |g| %.3f%n", att, causal, pos, dropout, loss, lossRef, maxErr / maxG, maxG);
         // float32 backward through 2 blocks: u = 6e-8 times reductions of ≤ 24 terms along ~40 chained
         // operations gives ~1e-5 of max |g| (measured ≤ 3.3e-7 for exact, softmax and identity): bound 2e-5.
         // ReLU features have a jump in their derivative: a pre-activation within float rounding of 0 takes

@@ -13,6 +13,8 @@ final class RefModel {
     final ParameterLayout layout;
     final float[][] proj;      // per layer FAVOR+ projection (M×D) or null
     final float[] sinusoid;
+    /** Dropout of a training forward: its seed, or null for none (evaluation). */
+    Long dropoutSeed;
 
     RefModel(PerformerModel m) {
         this.cfg = m.config();
@@ -29,7 +31,8 @@ final class RefModel {
         int wte = layout.offset("wte");
         for (int i = 0; i < n; i++)
             for (int j = 0; j < c; j++)
-                x[i * c + j] = p[wte + tok[i] * c + j] + (sinusoid != null ? sinusoid[(i % t) * c + j] : p[layout.offset("wpe") + (i % t) * c + j]);
+                x[i * c + j] = p[wte + tok[i] * c + j] + (sinusoid != null ? sinusoid[(i % t) * c + j]
+                        : layout.has("wpe") ? p[layout.offset("wpe") + (i % t) * c + j] : 0);
         Dims dims = Dims.self(b, h, t, d);
         for (int l = 0; l < cfg.layers(); l++) {
             String pre = "h" + l + ".";
@@ -40,6 +43,7 @@ final class RefModel {
                 int src = (bi * t + ti) * 3 * c + hi * d + e, dst = ((bi * h + hi) * t + ti) * d + e;
                 q[dst] = qkv[src]; k[dst] = qkv[src + c]; v[dst] = qkv[src + 2 * c];
             }
+            if (cfg.positional().equals("rotary")) { rotary(q, b * h, t, d); rotary(k, b * h, t, d); }
             double[] o;
             switch (cfg.attention()) {
                 case "exact" -> o = dev.performer.attention.RefAttentionAccess.exact(dims, q, k, v, mask, cfg.causal());
@@ -55,6 +59,7 @@ final class RefModel {
             for (int bi = 0; bi < b; bi++) for (int ti = 0; ti < t; ti++) for (int hi = 0; hi < h; hi++) for (int e = 0; e < d; e++)
                 merged[(bi * t + ti) * c + hi * d + e] = o[((bi * h + hi) * t + ti) * d + e];
             double[] pr = lin(merged, p, layout.offset(pre + "proj.w"), layout.offset(pre + "proj.b"), n, c, c);
+            drop(pr, l, 0);
             for (int i = 0; i < n * c; i++) x[i] += pr[i];
             double[] a2 = ln(x, p, layout.offset(pre + "ln2.g"), layout.offset(pre + "ln2.b"), n, c);
             double[] fc = lin(a2, p, layout.offset(pre + "fc.w"), layout.offset(pre + "fc.b"), n, c, f);
@@ -63,6 +68,7 @@ final class RefModel {
                 fc[i] = 0.5 * fc[i] * (1 + Math.tanh(u));
             }
             double[] fp = lin(fc, p, layout.offset(pre + "fcproj.w"), layout.offset(pre + "fcproj.b"), n, f, c);
+            drop(fp, l, 1);
             for (int i = 0; i < n * c; i++) x[i] += fp[i];
         }
         double[] y = ln(x, p, layout.offset("lnf.g"), layout.offset("lnf.b"), n, c);
@@ -84,6 +90,27 @@ final class RefModel {
             count++;
         }
         return count == 0 ? 0 : loss / count;
+    }
+
+    /** Rotary positions: pair (2i, 2i+1) of row t of every head turned by t·10000^(−2i/D), angles in double. */
+    static void rotary(double[] x, int bh, int t, int d) {
+        for (int r = 0; r < bh; r++)
+            for (int ti = 0; ti < t; ti++)
+                for (int i = 0; i < d / 2; i++) {
+                    double ang = ti * Math.pow(10000, -2.0 * i / d), cs = Math.cos(ang), sn = Math.sin(ang);
+                    int o = (r * t + ti) * d + 2 * i;
+                    double a = x[o], bb = x[o + 1];
+                    x[o] = a * cs - bb * sn;
+                    x[o + 1] = a * sn + bb * cs;
+                }
+    }
+
+    /** Inverted dropout with the model's mask (the mask is an input here, like the projections). */
+    void drop(double[] y, int layer, int site) {
+        if (dropoutSeed == null || cfg.dropout() == 0f) return;
+        double scale = 1.0 / (1.0 - cfg.dropout());
+        for (int i = 0; i < y.length; i++)
+            y[i] = PerformerModel.dropoutKeeps(dropoutSeed, cfg.dropout(), layer, site, i) ? y[i] * scale : 0;
     }
 
     static double[] ln(double[] x, double[] p, int g, int bb, int n, int c) {
