@@ -56,31 +56,32 @@ public final class ExactAttention implements Attention {
             int qo = bh * lq * d, ko = bh * lk * d, po = 0, b = bh / dims.heads();
             float[] p = ps[bh];
             kern.gemm(false, true, lq, lk, d, scale, q, qo, d, k, ko, d, 0f, p, po, lk);
-            for (int i = 0; i < lq; i++) {
-                int row = po + i * lk;
-                int visible = causal ? Math.min(i + 1, lk) : lk;
-                Arrays.fill(p, row + visible, row + lk, 0f);
-                float max = Float.NEGATIVE_INFINITY;
-                if (keyMask == null) {
-                    if (visible > 0) max = kern.max(p, row, visible);
-                } else {
-                    for (int j = 0; j < visible; j++) {
-                        if (keyMask[b * lk + j] == 0f) p[row + j] = Float.NEGATIVE_INFINITY;
-                        else max = Math.max(max, p[row + j]);
-                    }
-                }
-                if (max == Float.NEGATIVE_INFINITY) { // no visible key: output 0
-                    Arrays.fill(p, row, row + visible, 0f);
-                    continue;
-                }
-                kern.expAffine(p, row, visible, -max, 1f, 0f);
-                if (keyMask != null)
-                    for (int j = 0; j < visible; j++) if (keyMask[b * lk + j] == 0f) p[row + j] = 0f;
-                kern.scale(p, row, visible, 1f / kern.sum(p, row, visible));
-            }
+            for (int i = 0; i < lq; i++) softmaxRow(p, po + i * lk, causal ? Math.min(i + 1, lk) : lk, lk, keyMask, b);
             kern.gemm(false, false, lq, d, lk, 1f, p, po, lk, v, ko, d, 0f, out, qo, d);
         });
         return st;
+    }
+
+    /** Row of scores → probabilities over its first `visible` keys (masked keys and the rest 0; all 0 if none is visible). */
+    private void softmaxRow(float[] p, int row, int visible, int lk, float[] keyMask, int b) {
+        Arrays.fill(p, row + visible, row + lk, 0f);
+        float max = Float.NEGATIVE_INFINITY;
+        if (keyMask == null) {
+            if (visible > 0) max = kern.max(p, row, visible);
+        } else {
+            for (int j = 0; j < visible; j++) {
+                if (keyMask[b * lk + j] == 0f) p[row + j] = Float.NEGATIVE_INFINITY;
+                else max = Math.max(max, p[row + j]);
+            }
+        }
+        if (max == Float.NEGATIVE_INFINITY) { // no visible key: output 0
+            Arrays.fill(p, row, row + visible, 0f);
+            return;
+        }
+        kern.expAffine(p, row, visible, -max, 1f, 0f);
+        if (keyMask != null)
+            for (int j = 0; j < visible; j++) if (keyMask[b * lk + j] == 0f) p[row + j] = 0f;
+        kern.scale(p, row, visible, 1f / kern.sum(p, row, visible));
     }
 
     @Override

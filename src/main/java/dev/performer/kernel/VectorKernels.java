@@ -293,7 +293,17 @@ public final class VectorKernels implements Kernels {
         }
         for (; i < bound; i += LANES)
             acc0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc0);
-        float s = sumLanes(acc0.add(acc1));
+        FloatVector v = acc0.add(acc1);
+        float s;
+        // fixed lane tree, written out here: a call that takes a vector and is not inlined boxes it
+        if (LANES > 16) s = sumLanesWide(v);
+        else {
+            if (LANES > 8) v = v.add(v.rearrange(X8));
+            if (LANES > 4) v = v.add(v.rearrange(X4));
+            if (LANES > 2) v = v.add(v.rearrange(X2));
+            if (LANES > 1) v = v.add(v.rearrange(X1));
+            s = v.lane(0);
+        }
         for (; i < n; i++) s += x[xOff + i] * y[yOff + i];
         return s;
     }
@@ -333,7 +343,17 @@ public final class VectorKernels implements Kernels {
         int i = 0, bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += LANES) acc = acc.add(FloatVector.fromArray(S, x, off + i));
-        float s = sumLanes(acc);
+        FloatVector v = acc;
+        float s;
+        // fixed lane tree, written out here: a call that takes a vector and is not inlined boxes it
+        if (LANES > 16) s = sumLanesWide(v);
+        else {
+            if (LANES > 8) v = v.add(v.rearrange(X8));
+            if (LANES > 4) v = v.add(v.rearrange(X4));
+            if (LANES > 2) v = v.add(v.rearrange(X2));
+            if (LANES > 1) v = v.add(v.rearrange(X1));
+            s = v.lane(0);
+        }
         for (; i < n; i++) s += x[off + i];
         return s;
     }
@@ -355,23 +375,16 @@ public final class VectorKernels implements Kernels {
         return jdk.incubator.vector.VectorShuffle.fromOp(S, i -> i ^ step);
     }
 
-    /**
-     * Sums the lanes by a fixed tree of IEEE adds. reduceLanes(ADD) may add in one order when
-     * compiled and in another when interpreted: different bits in different JIT tiers.
-     */
-    private static float sumLanes(FloatVector v) {
-        if (LANES > 16) { // wider than AVX-512 (e.g. long SVE): a plain fixed-order loop
-            float[] t = new float[LANES];
-            v.intoArray(t, 0);
-            float s = 0f;
-            for (float x : t) s += x;
-            return s;
-        }
-        if (LANES > 8) v = v.add(v.rearrange(X8));
-        if (LANES > 4) v = v.add(v.rearrange(X4));
-        if (LANES > 2) v = v.add(v.rearrange(X2));
-        if (LANES > 1) v = v.add(v.rearrange(X1));
-        return v.lane(0);
+    // Lane sums use a fixed tree of IEEE adds (xor-shuffles 8, 4, 2, 1): reduceLanes(ADD) may add in one
+    // order when compiled and in another when interpreted, giving different bits in different JIT tiers.
+
+    /** Wider than AVX-512 (e.g. long SVE): a plain fixed-order loop. */
+    private static float sumLanesWide(FloatVector v) {
+        float[] t = new float[LANES];
+        v.intoArray(t, 0);
+        float s = 0f;
+        for (float x : t) s += x;
+        return s;
     }
 
     // exp(x) = 2^n · exp(r), n = round(x·log2 e), r = x − n·ln 2 (Cody-Waite, two parts), exp(r) by
@@ -439,6 +452,22 @@ public final class VectorKernels implements Kernels {
             for (int i = 0; i < n; i++) out[outOff + i] = op.apply(x[xOff + i]);
             return;
         }
+        // One small loop per map that calls the polynomial exp: in a single loop over a switch, C2
+        // judged the exp call sites cold or the method too large, did not inline exp, and boxed
+        // every vector (megabytes of garbage per call).
+        int done = switch (op) {
+            case EXP -> mapExp(x, xOff, out, outOff, n);
+            case ELU_PLUS_ONE -> mapElu(x, xOff, out, outOff, n, false);
+            case ELU_PLUS_ONE_GRAD -> mapElu(x, xOff, out, outOff, n, true);
+            case GELU -> mapGelu(x, xOff, out, outOff, n);
+            case GELU_GRAD -> mapGeluGrad(x, xOff, out, outOff, n);
+            default -> mapPlain(op, x, xOff, out, outOff, n);
+        };
+        for (int i = done; i < n; i++) out[outOff + i] = mapScalar(op, x[xOff + i]);
+    }
+
+    /** The maps without exp; returns how many elements the vector loop did. */
+    private static int mapPlain(ElementwiseOp op, float[] x, int xOff, float[] out, int outOff, int n) {
         int i = 0, bound = S.loopBound(n);
         FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += LANES) {
@@ -446,9 +475,6 @@ public final class VectorKernels implements Kernels {
             FloatVector r = switch (op) {
                 case RELU -> v.max(zero);
                 case RELU_GRAD -> zero.blend(one, v.compare(VectorOperators.GT, 0f));
-                case ELU_PLUS_ONE -> exp(v.min(zero)).blend(v.add(one), v.compare(VectorOperators.GT, 0f));
-                case ELU_PLUS_ONE_GRAD -> exp(v.min(zero)).blend(one, v.compare(VectorOperators.GT, 0f));
-                case EXP -> exp(v);
                 case ABS -> v.abs();
                 case SIGN -> {
                     VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f), neg = v.compare(VectorOperators.LT, 0f);
@@ -456,18 +482,53 @@ public final class VectorKernels implements Kernels {
                 }
                 case IDENTITY -> v;
                 case ONE -> one;
-                case GELU -> v.div(exp(geluU2(v)).add(one));
-                case GELU_GRAD -> {
-                    FloatVector e = exp(geluU2(v)), s = one.div(e.add(one));
-                    FloatVector es = e.mul(s).blend(one, e.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)); // 1 − s, also where e overflows
-                    FloatVector du = v.mul(v).fma(FloatVector.broadcast(S, 3 * GELU_A), one).mul(2 * GELU_C);
-                    yield v.mul(du).mul(es).fma(s, s);
-                }
-                case SIN, COS -> throw new AssertionError("handled above");
+                default -> throw new AssertionError(op + " has its own loop");
             };
             r.intoArray(out, outOff + i);
         }
-        for (; i < n; i++) out[outOff + i] = mapScalar(op, x[xOff + i]);
+        return i;
+    }
+
+    private static int mapExp(float[] x, int xOff, float[] out, int outOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += LANES) exp(FloatVector.fromArray(S, x, xOff + i)).intoArray(out, outOff + i);
+        return i;
+    }
+
+    /** elu(x) + 1 (x + 1 above 0, exp(x) below), or its derivative (1 above 0, exp(x) below). */
+    private static int mapElu(float[] x, int xOff, float[] out, int outOff, int n, boolean grad) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
+        for (; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            exp(v.min(zero)).blend(grad ? one : v.add(one), v.compare(VectorOperators.GT, 0f)).intoArray(out, outOff + i);
+        }
+        return i;
+    }
+
+    /** GELU as x / (1 + exp(−2u)). */
+    private static int mapGelu(float[] x, int xOff, float[] out, int outOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            v.div(exp(geluU2(v)).add(one)).intoArray(out, outOff + i);
+        }
+        return i;
+    }
+
+    /** GELU' = s + x·du·s·(1 − s), s = 1 / (1 + e), e = exp(−2u), 1 − s = e·s (1 where e overflows). */
+    private static int mapGeluGrad(float[] x, int xOff, float[] out, int outOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector e = exp(geluU2(v)), s = one.div(e.add(one));
+            FloatVector es = e.mul(s).blend(one, e.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
+            FloatVector du = v.mul(v).fma(FloatVector.broadcast(S, 3 * GELU_A), one).mul(2 * GELU_C);
+            v.mul(du).mul(es).fma(s, s).intoArray(out, outOff + i);
+        }
+        return i;
     }
 
     private static final float GELU_C = (float) ElementwiseOp.GELU_C, GELU_A = (float) ElementwiseOp.GELU_A;
