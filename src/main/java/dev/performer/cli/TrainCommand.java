@@ -31,9 +31,11 @@ final class TrainCommand {
             usage: performer train [--data FILE[,FILE...]] [--valid FILE] [--run DIR] [--steps N] [--seed S]
                      [--attention exact|favor-softmax|favor-relu|identity] [--direction bidir|causal]
                      [--L N] [--batch N] [--layers N] [--width N] [--heads N] [--ffn N] [--features M]
-                     [--redraw-every N] [--lr X] [--warmup N] [--weight-decay X] [--clip X] [--dropout X]
-                     [--eval-every N] [--checkpoint-every N] [--layout pad|concat] [--positional learned|sinusoidal]
-                     [--unknown x|skip] [--valid-fraction F] [--resume] [--backend vector] [--threads N]
+                     [--projection orthogonal|iid] [--redraw-every N] [--lr X] [--warmup N]
+                     [--beta1 X] [--beta2 X] [--eps X] [--weight-decay X] [--clip X] [--dropout X]
+                     [--eval-every N] [--eval-batches N] [--checkpoint-every N] [--layout pad|concat]
+                     [--positional learned|sinusoidal|rotary] [--unknown x|skip] [--valid-fraction F]
+                     [--resume] [--backend vector|scalar|openblas] [--threads N]
 
             Trains a Performer on FASTA files (plain or .gz). Without --data it trains on the bundled
             sample of 3,000 UniProtKB/Swiss-Prot sequences and validates on the bundled held-out 600.
@@ -41,8 +43,11 @@ final class TrainCommand {
             causal = next-token LM, metrics on every position. Without --valid, a seeded hash of the
             record id holds out --valid-fraction (default 0.05) of --data.
             Defaults: favor-softmax, bidir, L 256, batch 8, 2 layers, width 128, 4 heads, ffn 256,
-            M 64 orthogonal features redrawn every 100 steps, 300 steps, lr 1e-3 (warm-up 30, cosine),
-            weight decay 0.01, clip 1.0, dropout 0.1, pad layout, learned positions, seed 0.
+            M 64 orthogonal features redrawn every 100 steps (--redraw-every 0: never), 300 steps,
+            lr 1e-3 (warm-up 30, cosine to 0.1 lr), AdamW beta1 0.9, beta2 0.98, eps 1e-8, weight decay
+            0.01, clip 1.0 (global norm), dropout 0.1, pad layout, learned positions, seed 0.
+            Validation every --eval-every steps (default steps/5) on at most --eval-batches batches
+            (default 40; 0 = the whole validation set), and at the end.
             Writes to --run (default runs/train-<attention>-<direction>): log.csv (every step and
             evaluation), checkpoint-NNNNNNN.safetensors every --checkpoint-every steps and at the end
             (atomic), loss.png (training and validation loss). --resume continues from the latest
@@ -59,7 +64,8 @@ final class TrainCommand {
     static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
         Args a = Args.parse("train", argv, Set.of("data", "valid", "run", "steps", "seed", "attention", "direction", "L", "batch", "layers",
                 "width", "heads", "ffn", "features", "redraw-every", "lr", "warmup", "weight-decay", "clip", "dropout", "eval-every",
-                "checkpoint-every", "layout", "positional", "unknown", "valid-fraction", "backend", "threads", "eval-batches"), Set.of("resume"));
+                "checkpoint-every", "layout", "positional", "unknown", "valid-fraction", "backend", "threads", "eval-batches", "projection",
+                "beta1", "beta2", "eps"), Set.of("resume"));
         String attention = a.choice("attention", "favor-softmax", Set.of("exact", "favor-softmax", "favor-relu", "identity"));
         boolean causal = a.choice("direction", "bidir", Set.of("bidir", "causal")).equals("causal");
         int l = a.integer("L", 256, 3);
@@ -69,10 +75,11 @@ final class TrainCommand {
         TrainConfig tc;
         try {
             cfg = new ModelConfig(Tokenizer.vocabSize(), l, a.integer("layers", 2, 1), a.integer("width", 128, 1), a.integer("heads", 4, 1),
-                    a.integer("ffn", 256, 1), attention, causal, a.integer("features", 64, 1), true,
-                    a.choice("positional", "learned", Set.of("learned", "sinusoidal")), (float) a.dbl("dropout", 0.1));
+                    a.integer("ffn", 256, 1), attention, causal, a.integer("features", 64, 1),
+                    a.choice("projection", "orthogonal", Set.of("orthogonal", "iid")).equals("orthogonal"),
+                    a.choice("positional", "learned", Set.of("learned", "sinusoidal", "rotary")), (float) a.dbl("dropout", 0.1));
             tc = new TrainConfig(steps, a.integer("batch", 8, 1), l, (float) a.dbl("lr", 1e-3), a.integer("warmup", Math.min(30, steps / 10), 0),
-                    0.1f, 0.9f, 0.98f, 1e-8f, (float) a.dbl("weight-decay", 0.01), (float) a.dbl("clip", 1.0), a.integer("redraw-every", 100, 0),
+                    0.1f, (float) a.dbl("beta1", 0.9), (float) a.dbl("beta2", 0.98), (float) a.dbl("eps", 1e-8), (float) a.dbl("weight-decay", 0.01), (float) a.dbl("clip", 1.0), a.integer("redraw-every", 100, 0),
                     a.integer("eval-every", Math.max(1, steps / 5), 0), a.integer("checkpoint-every", Math.max(1, steps / 2), 0), seed,
                     a.choice("layout", "pad", Set.of("pad", "concat")).equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD,
                     a.integer("eval-batches", 40, 0));

@@ -21,11 +21,12 @@ class DecoderTest {
     @AfterAll
     static void close() { KERN.close(); }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"favor-softmax", "favor-relu", "exact", "identity"})
-    void decoderMatchesParallelForward(String att) {
+    @ParameterizedTest(name = "{0} {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"favor-softmax,learned", "favor-relu,learned", "exact,learned", "identity,learned",
+            "favor-softmax,rotary", "exact,rotary", "favor-softmax,sinusoidal"})
+    void decoderMatchesParallelForward(String att, String pos) {
         int t = 40;
-        ModelConfig cfg = new ModelConfig(30, t, 2, 32, 4, 64, att, true, 16, true, "learned", 0f);
+        ModelConfig cfg = new ModelConfig(30, t, 2, 32, 4, 64, att, true, 16, true, pos, 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
         java.util.SplittableRandom r = new java.util.SplittableRandom(1);
         float[] p = m.params();
@@ -46,7 +47,7 @@ class DecoderTest {
         // blocks moves probabilities by ~1e-7 (measured ≤ 2.3e-8 with these weights, 0.05 around
         // the init; with weights 0.2 around it FAVOR+ softmax differed by 1.4e-4, relu and exact by
         // 3e-7: large feature exponents amplify float rounding; noted in the README)
-        System.out.printf("decoder %-14s max |p_decoder - p_parallel| = %.2e%n", att, maxErr);
+        System.out.printf("decoder %-14s %-10s max |p_decoder - p_parallel| = %.2e%n", att, pos, maxErr);
         assertTrue(maxErr < 1e-5, att + ": " + maxErr);
         if (att.startsWith("favor")) assertEquals(state0, dec.stateFloats(), "O(1) state: constant in the prefix length");
         if (att.equals("exact")) assertEquals(2L * t * 32 * 2, dec.stateFloats(), "a key/value cache grows with the prefix");
