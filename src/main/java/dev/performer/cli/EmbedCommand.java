@@ -62,17 +62,8 @@ final class EmbedCommand {
                     tok[i * l + 1 + len] = Tokenizer.EOS;
                     java.util.Arrays.fill(mask, i * l, i * l + len + 2, 1f);
                 }
-                model.forward(java.util.Arrays.copyOf(tok, n * l), null, n, l, model.config().causal() ? null : java.util.Arrays.copyOf(mask, n * l), false, 0);
-                float[] h = model.hidden();
-                for (int i = 0; i < n; i++) {
-                    int count = 0;
-                    for (int t = 0; t < l; t++) {
-                        if (mask[i * l + t] == 0f) continue;
-                        kern.axpy(1f, h, (i * l + t) * c, emb, (s0 + i) * c, c);
-                        count++;
-                    }
-                    kern.scale(emb, (s0 + i) * c, c, 1f / count);
-                }
+                float[] e = model.embed(java.util.Arrays.copyOf(tok, n * l), java.util.Arrays.copyOf(mask, n * l), n, l);
+                System.arraycopy(e, 0, emb, s0 * c, n * c);
             }
             Npy.writeFloat32(outFile, new int[]{d.size(), c}, emb);
             Path ids = outFile.resolveSibling(outFile.getFileName().toString().replaceAll("\\.npy$", ".ids.txt"));

@@ -3,6 +3,7 @@ package dev.performer.cli;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.PerformerModel;
+import dev.performer.model.Sampler;
 import dev.performer.train.Checkpoint;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,8 +40,12 @@ final class GenerateCommand {
         if (bad >= 0) throw new UsageException("generate: --prompt has '" + prompt.charAt(bad) + "' at " + (bad + 1) + ", not an amino-acid letter");
         int n = a.integer("tokens", 50, 1), samples = a.integer("samples", 1, 1), topK = a.integer("top-k", 0, 0);
         double temp = a.dbl("temperature", 1.0), topP = a.dbl("top-p", 1.0);
-        if (!(temp > 0)) throw new UsageException("generate: --temperature must be > 0");
-        if (!(topP > 0 && topP <= 1)) throw new UsageException("generate: --top-p must be in (0, 1]");
+        Sampler sampler;
+        try {
+            sampler = new Sampler(temp, topK, topP);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("generate: " + e.getMessage());
+        }
         SplittableRandom r = new SplittableRandom(a.longValue("seed", 0));
         try (Kernels kern = Cli.kernels(a)) {
             Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "generate", kern);
@@ -55,7 +60,7 @@ final class GenerateCommand {
                 long t0 = System.nanoTime();
                 int made = 0;
                 for (; made < n; made++) {
-                    int next = sample(p, temp, topK, topP, r);
+                    int next = sampler.sample(p, r);
                     if (next == Tokenizer.EOS && !a.has("ignore-eos")) { sb.append("<eos>"); made++; break; }
                     sb.append(next >= Tokenizer.FIRST_LETTER ? Tokenizer.decode(next) : "");
                     p = dec.step(next);
@@ -67,31 +72,5 @@ final class GenerateCommand {
             }
         }
         return 0;
-    }
-
-    /** Samples from p (V) with temperature, then top-k and top-p truncation. */
-    static int sample(float[] p, double temp, int topK, double topP, SplittableRandom r) {
-        int v = p.length;
-        double[] w = new double[v];
-        for (int i = 0; i < v; i++) w[i] = p[i] <= 0 ? 0 : Math.exp(Math.log(p[i]) / temp);
-        Integer[] order = new Integer[v];
-        for (int i = 0; i < v; i++) order[i] = i;
-        Arrays.sort(order, (x, y) -> Double.compare(w[y], w[x]));
-        double total = 0;
-        for (double x : w) total += x;
-        int keep = topK > 0 ? Math.min(topK, v) : v;
-        double cum = 0;
-        for (int i = 0; i < keep; i++) {
-            cum += w[order[i]] / total;
-            if (cum >= topP) { keep = i + 1; break; }
-        }
-        double z = 0;
-        for (int i = 0; i < keep; i++) z += w[order[i]];
-        double u = r.nextDouble() * z;
-        for (int i = 0; i < keep; i++) {
-            u -= w[order[i]];
-            if (u <= 0) return order[i];
-        }
-        return order[keep - 1];
     }
 }

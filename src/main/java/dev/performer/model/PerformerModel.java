@@ -348,6 +348,50 @@ public final class PerformerModel {
     /** Softmax probabilities (B·T, V) of the last forward (valid until backward, which reuses them). */
     public float[] probabilities() { return probs; }
 
+    /**
+     * Mean-pooled representations: for each of the B rows of tokens (B, T), the mean of the final
+     * LayerNorm outputs over the positions where mask (B, T) is 1 (all positions when mask is null;
+     * a row with no position gets zeros). The mask is also the attention key mask of bidirectional
+     * models. Returns (B, C).
+     */
+    public float[] embed(int[] tokens, float[] mask, int b, int t) {
+        forward(tokens, null, b, t, cfg.causal() ? null : mask, false, 0);
+        int c = cfg.width();
+        float[] out = new float[b * c];
+        for (int i = 0; i < b; i++) {
+            int count = 0;
+            for (int j = 0; j < t; j++) {
+                if (mask != null && mask[i * t + j] == 0f) continue;
+                kern.axpy(1f, lnf, (i * t + j) * c, out, i * c, c);
+                count++;
+            }
+            if (count > 0) kern.scale(out, i * c, c, 1f / count);
+        }
+        return out;
+    }
+
+    /**
+     * Samples a continuation of {@code prompt} (token ids, non-empty, e.g. BOS then residues) with
+     * the recurrent decoder: at most maxNew tokens, stopping after {@code stop} (pass -1 for none).
+     * Every new token costs the same however long the prompt for FAVOR+ (O(M·D) state per head).
+     */
+    public int[] generate(int[] prompt, int maxNew, Sampler sampler, SplittableRandom random, int stop) {
+        if (prompt.length == 0) throw new IllegalArgumentException("prompt must hold at least one token (e.g. BOS)");
+        if (maxNew < 0) throw new IllegalArgumentException("maxNew must be >= 0, got " + maxNew);
+        Decoder dec = decoder();
+        float[] p = null;
+        for (int tok : prompt) p = dec.step(tok);
+        int[] out = new int[maxNew];
+        int n = 0;
+        while (n < maxNew) {
+            int next = sampler.sample(p, random);
+            out[n++] = next;
+            if (next == stop || n == maxNew) break;
+            p = dec.step(next);
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     /** A decoder for one causal sequence, one token at a time (see {@link Decoder}). */
     public Decoder decoder() { return new Decoder(); }
 

@@ -25,11 +25,11 @@ public final class Trainer {
     /** Loss (mean cross-entropy per target), accuracy and perplexity over a number of targets. */
     public record Metrics(double loss, double accuracy, double perplexity, long targets) {}
 
-    /** Progress callbacks (for a progress bar). */
+    /** Progress callbacks (for a progress bar); each does nothing unless overridden. */
     public interface Listener {
-        void step(int step, float loss, double accuracy, float lr, double gradNorm, double tokensPerSecond);
-        void evaluated(int step, Metrics m);
-        void saved(int step, Path file);
+        default void step(int step, float loss, double accuracy, float lr, double gradNorm, double tokensPerSecond) {}
+        default void evaluated(int step, Metrics m) {}
+        default void saved(int step, Path file) {}
     }
 
     public static final String LOG_HEADER = "step,split,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,elapsed_s";
