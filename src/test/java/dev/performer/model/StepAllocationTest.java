@@ -8,6 +8,7 @@ import dev.performer.train.AdamW;
 import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -16,8 +17,12 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (forward with dropout, backward, AdamW) allocates no buffers. Measured with the JVM's per-thread
  * allocation counters summed over all threads (the kernel pool's workers included), at two
  * sequence lengths: what remains is a few small task handles per parallel call, the same at
- * T = 64 and T = 512, while one activation buffer at T = 512 is already 256 KB.
+ * T = 64 and T = 512, while one activation buffer at T = 512 is already 256 KB. Runs in a JVM of its
+ * own (tag fresh-jvm): in a JVM that has also run the scalar and OpenBLAS backends and dozens of
+ * other shapes, C2's profiles differ and it may leave a vector helper un-inlined (measured: a few
+ * MB of boxed vectors per step), which is a property of that mixed JVM, not of a training process.
  */
+@Tag("fresh-jvm")
 class StepAllocationTest {
 
     static final Kernels KERN = new VectorKernels(2);
