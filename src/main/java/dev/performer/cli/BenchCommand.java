@@ -37,7 +37,7 @@ final class BenchCommand {
                      layer: [--methods exact,favor-softmax,favor-relu,identity] [--direction bidir|causal|both]
                             [--pass fwd|fwdbwd|both] [--L 512,1024,...] [--batch 1] [--heads 8] [--dim 64]
                             [--features 256] [--reps 5] [--warmup 2] [--budget-seconds 120] [--max-heap-gb G]
-                     model: the layer options, and [--model paper|small]
+                     model: the layer options, and [--model paper|small|train], --pass also step
                      gemm:  [--L 4096] [--square 1024,2048,4096] [--features 256] [--dim 64] [--reps 7]
 
             layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D)
@@ -56,6 +56,10 @@ final class BenchCommand {
               paper's figure: --model paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary
               256; --model small = 6 layers, width 64, 1 head, feed-forward 64. Methods: exact,
               favor-softmax, favor-relu, identity. --heads/--dim override the model's heads and head width.
+              --model train = 4 layers, width 256, 8 heads, feed-forward 1024, the protein vocabulary (30):
+              the issue's training-throughput model. --pass step = one training step: forward with
+              dropout 0.1, backward, AdamW update. Model rows also report tokens per second (B·L over
+              the median) and the speed-up over exact attention at the same point.
             gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a
               transposed A, output L×M·M×D) and on squares, by this project's vector kernels and,
               when installed, OpenBLAS sgemm on the same threads, in the same run.
@@ -74,7 +78,7 @@ final class BenchCommand {
 
     static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch", "heads", "dim", "features",
             "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb", "peak_heap_mb", "gflops",
-            "pct_fma_peak", "ratio_to_identity", "status", "note");
+            "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status", "note");
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity");
     static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads", "vector_gflops",
@@ -94,11 +98,11 @@ final class BenchCommand {
         } else {
             a.wordList("methods", "exact,favor-softmax,favor-relu,identity", scope.equals("model") ? MODEL_METHODS : Methods.METHODS);
             a.choice("direction", "both", Set.of("bidir", "causal", "both"));
-            a.choice("pass", "both", Set.of("fwd", "fwdbwd", "both"));
+            a.choice("pass", "both", scope.equals("model") ? Set.of("fwd", "fwdbwd", "step", "both") : Set.of("fwd", "fwdbwd", "both"));
             a.intList("L", "512", 1); a.integer("batch", 1, 1); a.integer("heads", 8, 1); a.integer("dim", 64, 1);
             a.integer("features", 256, 1); a.integer("reps", 5, 1); a.integer("warmup", 2, 0);
             a.dbl("budget-seconds", 120); a.dbl("max-heap-gb", 1); a.longValue("seed", 0);
-            a.choice("model", "paper", Set.of("paper", "small"));
+            a.choice("model", "paper", Set.of("paper", "small", "train"));
         }
         try (Kernels kern = Cli.kernels(a)) {
             Map<String, String> meta = Machine.describe(kern);
@@ -192,7 +196,11 @@ final class BenchCommand {
     /** The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width 64, ffn 64. */
     record ModelSize(String name, int layers, int width, int heads, int ffn, int vocab) {
         static ModelSize of(String name) {
-            return name.equals("small") ? new ModelSize("small", 6, 64, 1, 64, 256) : new ModelSize("paper", 6, 512, 8, 2048, 256);
+            return switch (name) {
+                case "small" -> new ModelSize("small", 6, 64, 1, 64, 256);
+                case "train" -> new ModelSize("train", 4, 256, 8, 1024, dev.performer.data.Tokenizer.vocabSize());
+                default -> new ModelSize("paper", 6, 512, 8, 2048, 256);
+            };
         }
     }
 
@@ -200,11 +208,11 @@ final class BenchCommand {
                              boolean modelScope) throws IOException, InterruptedException {
         List<String> methods = a.wordList("methods", "exact,favor-softmax,favor-relu,identity", modelScope ? MODEL_METHODS : Methods.METHODS);
         String dirOpt = a.choice("direction", "both", Set.of("bidir", "causal", "both"));
-        String passOpt = a.choice("pass", "both", Set.of("fwd", "fwdbwd", "both"));
+        String passOpt = a.choice("pass", "both", modelScope ? Set.of("fwd", "fwdbwd", "step", "both") : Set.of("fwd", "fwdbwd", "both"));
         List<String> dirs = dirOpt.equals("both") ? List.of("bidir", "causal") : List.of(dirOpt);
         List<String> passes = passOpt.equals("both") ? List.of("fwd", "fwdbwd") : List.of(passOpt);
         List<Integer> ls = a.intList("L", "512,1024,2048,4096,8192,16384,32768,65536", 1);
-        ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small")));
+        ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small", "train")));
         int defHeads = modelScope ? ms.heads() : 8, defDim = modelScope ? ms.width() / ms.heads() : 64;
         int batch = a.integer("batch", 1, 1), heads = a.integer("heads", defHeads, 1), dim = a.integer("dim", defDim, 1);
         String modelName = modelScope ? ms.name() + (heads != ms.heads() || dim * heads != ms.width() ? "-h" + heads + "d" + dim : "") : "";
@@ -232,7 +240,7 @@ final class BenchCommand {
             row.put("heads", heads); row.put("dim", dim); row.put("features", method.startsWith("favor") ? m : 0);
             row.put("threads", kern.threads()); row.put("backend", kern.name()); row.put("reps", reps);
             String skip = dead.get(series);
-            double needGb = memoryEstimateGb(method, ps.equals("fwdbwd"), batch, heads, l, dim, m, kern.threads())
+            double needGb = memoryEstimateGb(method, !ps.equals("fwd"), batch, heads, l, dim, m, kern.threads())
                     * (modelScope ? ms.layers() : 1) + (modelScope ? modelActivationsGb(ms, batch, l, heads * dim) : 0);
             if (skip == null && needGb > heapGb * 0.9)
                 skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
@@ -268,6 +276,7 @@ final class BenchCommand {
                 row.put("median_ms", med); row.put("min_ms", res.get("min_ms")); row.put("max_ms", res.get("max_ms"));
                 row.put("peak_rss_mb", res.get("peak_rss_mb")); row.put("peak_heap_mb", res.get("peak_heap_mb"));
                 row.put("gflops", flops > 0 ? flops / med / 1e6 : Double.NaN);
+                if (modelScope) row.put("tokens_per_s", batch * (double) l / med * 1e3);
                 row.put("pct_fma_peak", flops > 0 ? 100 * flops / med / 1e6 / peak : Double.NaN);
                 row.put("status", "ok");
                 last.put(series, new double[]{l, med});
@@ -283,6 +292,10 @@ final class BenchCommand {
                 if ("identity".equals(id.get("method")) && "ok".equals(id.get("status")) && id.get("direction").equals(row.get("direction"))
                         && id.get("pass").equals(row.get("pass")) && id.get("L").equals(row.get("L")))
                     row.put("ratio_to_identity", (double) row.get("median_ms") / (double) id.get("median_ms"));
+            for (var ex : t.rows)
+                if ("exact".equals(ex.get("method")) && "ok".equals(ex.get("status")) && ex.get("direction").equals(row.get("direction"))
+                        && ex.get("pass").equals(row.get("pass")) && ex.get("L").equals(row.get("L")))
+                    row.put("speedup_vs_exact", (double) ex.get("median_ms") / (double) row.get("median_ms"));
         }
         t.writeCsv(dir.resolve("bench.csv"));
         t.writeJson(dir.resolve("bench.json"), meta);
@@ -361,7 +374,9 @@ final class BenchCommand {
         boolean modelScope = a.choice("scope", "layer", Set.of("layer", "model")).equals("model");
         String method = a.choice("method", "favor-softmax", Methods.METHODS);
         boolean causal = a.choice("direction", "bidir", Set.of("bidir", "causal")).equals("causal");
-        boolean bwd = a.choice("pass", "fwd", Set.of("fwd", "fwdbwd")).equals("fwdbwd");
+        String pass = a.choice("pass", "fwd", Set.of("fwd", "fwdbwd", "step"));
+        boolean bwd = !pass.equals("fwd"), step = pass.equals("step");
+        if (step && !modelScope) throw new UsageException("bench-point: --pass step needs --scope model");
         int l = a.integer("L", 4096, 1), b = a.integer("batch", 1, 1), h = a.integer("heads", 8, 1), d = a.integer("dim", 64, 1);
         int m = a.integer("features", 256, 1), reps = a.integer("reps", 5, 1), warmup = a.integer("warmup", 2, 0);
         long seed = a.longValue("seed", 0);
@@ -374,14 +389,18 @@ final class BenchCommand {
             float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd ? new float[v.length] : null;
             Runnable once;
             if (modelScope) {
-                ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small")));
-                ModelConfig cfg = new ModelConfig(ms.vocab(), l, ms.layers(), h * d, h, ms.ffn(), method, causal, m, true, "learned", 0f);
+                ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small", "train")));
+                ModelConfig cfg = new ModelConfig(ms.vocab(), l, ms.layers(), h * d, h, ms.ffn(), method, causal, m, true, "learned",
+                        step ? 0.1f : 0f);
                 PerformerModel model = new PerformerModel(cfg, kern, seed);
+                dev.performer.train.AdamW opt = step ? new dev.performer.train.AdamW(model.layout()) : null;
                 int[] tok = new int[b * l], tgt = new int[b * l];
                 for (int i = 0; i < tok.length; i++) { tok[i] = r.nextInt(ms.vocab()); tgt[i] = r.nextInt(ms.vocab()); }
+                long[] stepNo = {0};
                 once = () -> {
-                    model.forward(tok, tgt, b, l, null, false, 0);
+                    model.forward(tok, tgt, b, l, null, step, stepNo[0]++);
                     if (bwd) { model.zeroGrad(); model.backward(); }
+                    if (step) opt.step(model.params(), model.grads(), 1e-4f, 0.9f, 0.98f, 1e-8f, 0.01f);
                 };
             } else {
                 Attention att = Methods.build(method, kern, m, d, causal, seed);
