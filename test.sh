@@ -8,4 +8,6 @@ if ! command -v mvn >/dev/null 2>&1; then
   exit 1
 fi
 cd "$here"
+# Maven 3.8 bundles a Guava that calls sun.misc.Unsafe; JDK 24+ warns about it unless allowed
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 exec mvn -B test "$@"
