@@ -23,6 +23,7 @@ public final class ProteinData {
     private final List<String> ids = new ArrayList<>();
     private final List<int[]> seqs = new ArrayList<>();
     private int[] stream; // CONCAT layout, built on demand
+    private int[] rowScratch; // (B, L+1) rows of the last sample
 
     /** One batch: tokens and targets (B·L, -1 = no target), key mask (B·L, 1 keep / 0 padding). */
     public record Batch(int batch, int length, int[] tokens, int[] targets, float[] keyMask) {
@@ -86,14 +87,27 @@ public final class ProteinData {
 
     /** A random training batch for a step: the same (seed, step) always gives the same batch. */
     public Batch sample(int b, int l, Layout layout, boolean masked, long seed, long step) {
+        return sample(b, l, layout, masked, seed, step, null);
+    }
+
+    /**
+     * As {@link #sample(int, int, Layout, boolean, long, long)}, written into {@code into} when it
+     * has the shape (B, L) (a training loop passes its previous batch: no allocation per step), else
+     * into a new batch. Returns the batch written. Not thread-safe (one row scratch per instance).
+     */
+    public Batch sample(int b, int l, Layout layout, boolean masked, long seed, long step, Batch into) {
         if (seqs.isEmpty()) throw new IllegalStateException("no sequences to sample from");
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
-        int[] rows = new int[b * (l + 1)];
+        if (rowScratch == null || rowScratch.length != b * (l + 1)) rowScratch = new int[b * (l + 1)];
+        int[] rows = rowScratch;
         for (int i = 0; i < b; i++) {
             if (layout == Layout.CONCAT) concatWindow(r, rows, i * (l + 1), l + 1);
             else padRow(seqs.get(r.nextInt(seqs.size())), r, rows, i * (l + 1), l + 1);
         }
-        return objective(rows, b, l, masked, r);
+        Batch out = into != null && into.batch() == b && into.length() == l ? into
+                : new Batch(b, l, new int[b * l], new int[b * l], new float[b * l]);
+        objective(rows, b, l, masked, r, out);
+        return out;
     }
 
     /** Evaluation batches: every record once (its first window), masked with a fixed seed. */
@@ -162,8 +176,14 @@ public final class ProteinData {
 
     /** Rows of width l+1 into a batch of width l: masked LM on the first l, or next-token targets. */
     private static Batch objective(int[] rows, int b, int l, boolean masked, SplittableRandom r) {
-        int[] tok = new int[b * l], tgt = new int[b * l];
-        float[] mask = new float[b * l];
+        Batch out = new Batch(b, l, new int[b * l], new int[b * l], new float[b * l]);
+        objective(rows, b, l, masked, r, out);
+        return out;
+    }
+
+    private static void objective(int[] rows, int b, int l, boolean masked, SplittableRandom r, Batch out) {
+        int[] tok = out.tokens(), tgt = out.targets();
+        float[] mask = out.keyMask();
         for (int i = 0; i < b; i++) {
             for (int t = 0; t < l; t++) {
                 int x = rows[i * (l + 1) + t], n = i * l + t;
@@ -183,6 +203,5 @@ public final class ProteinData {
                 }
             }
         }
-        return new Batch(b, l, tok, tgt, mask);
     }
 }

@@ -53,9 +53,10 @@ public final class Trainer {
         boolean masked = !model.config().causal();
         int b = tc.batch(), l = tc.length();
         long t00 = System.nanoTime();
+        ProteinData.Batch bt = null;
         for (int step = startStep; step < tc.steps(); step++) {
             if (tc.redrawEvery() > 0 && step > 0 && step % tc.redrawEvery() == 0) model.redrawFeatures(tc.seed() * 31 + step);
-            ProteinData.Batch bt = train.sample(b, l, tc.layout(), masked, tc.seed(), step);
+            bt = train.sample(b, l, tc.layout(), masked, tc.seed(), step, bt);
             long t0 = System.nanoTime();
             model.zeroGrad();
             float loss = model.forward(bt.tokens(), bt.targets(), b, l, bt.keyMask(), true, tc.seed() * 0x2545F4914F6CDD1DL + step);

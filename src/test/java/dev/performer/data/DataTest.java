@@ -143,6 +143,25 @@ class DataTest {
     }
 
     @Test
+    void aReusedBatchHoldsExactlyWhatAFreshSampleHolds() {
+        ProteinData d = sample(50, 100, 4);
+        for (ProteinData.Layout layout : ProteinData.Layout.values())
+            for (boolean masked : new boolean[]{true, false}) {
+                ProteinData.Batch reused = null;
+                for (int step = 0; step < 6; step++) {
+                    ProteinData.Batch next = d.sample(3, 40, layout, masked, 11, step, reused);
+                    if (reused != null) assertSame(reused, next, "the buffer is reused");
+                    reused = next;
+                    ProteinData.Batch fresh = d.sample(3, 40, layout, masked, 11, step);
+                    assertArrayEquals(fresh.tokens(), reused.tokens(), layout + " masked=" + masked + " step " + step);
+                    assertArrayEquals(fresh.targets(), reused.targets());
+                    assertArrayEquals(fresh.keyMask(), reused.keyMask());
+                }
+                assertNotSame(reused, d.sample(2, 40, layout, masked, 11, 0, reused), "another shape gets a new batch");
+            }
+    }
+
+    @Test
     void causalBatchesPredictTheNextTokenAndAreSeeded() {
         ProteinData d = sample(50, 100, 2);
         ProteinData.Batch a = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5), b = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5);
