@@ -18,6 +18,7 @@ public final class Main {
               eval        loss, accuracy and perplexity of a checkpoint on a FASTA file
               generate    sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)
               embed       per-sequence mean-pooled embeddings of a FASTA file as .npy, with the record ids
+              plot-runs   one metric (validation loss, ...) of several training runs in one PNG
               attention   run an attention on .npy inputs, write out.npy (and gradients with --dout)
               bench       time GEMM or attention layers over L; CSV, JSON and PNG plots
               approx      approximation error of FAVOR+ features vs exact softmax attention; CSV, JSON, PNG
@@ -64,6 +65,7 @@ public final class Main {
                 case "eval" -> EvalCommand.HELP;
                 case "generate" -> GenerateCommand.HELP;
                 case "embed" -> EmbedCommand.HELP;
+                case "plot-runs" -> PlotRunsCommand.HELP;
                 default -> null;
             };
             if (help != null) {
@@ -83,6 +85,7 @@ public final class Main {
                 case "eval" -> EvalCommand.run(rest, out, err);
                 case "generate" -> GenerateCommand.run(rest, out, err);
                 case "embed" -> EmbedCommand.run(rest, out, err);
+                case "plot-runs" -> PlotRunsCommand.run(rest, out, err);
                 default -> throw new UsageException("unknown command '" + cmd + "' (expected demo, train, eval, generate, embed, attention, bench, approx or info)");
             };
         } catch (UsageException e) {
