@@ -147,11 +147,25 @@ class CliTest {
         Result badResume = run("train", "--data", fa.toString(), "--run", run.toString(), "--width", "32", "--resume", "--L", "32");
         assertEquals(2, badResume.code());
         assertTrue(badResume.err().contains("holds a different model"), badResume.err());
+        // rotary positions and IID features from the command line, then both runs in one plot
+        Path run2 = tmp.resolve("run2");
+        Result t2 = run("train", "--data", fa.toString(), "--run", run2.toString(), "--steps", "4", "--L", "32", "--batch", "2", "--layers", "1",
+                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--positional", "rotary",
+                "--projection", "iid", "--eval-every", "2");
+        assertEquals(0, t2.code(), t2.err());
+        assertTrue(t2.out().contains("M=8 iid, rotary positions"), t2.out());
+        Path png = tmp.resolve("cmp.png");
+        Result pr = run("plot-runs", "--runs", run + "," + run2, "--out", png.toString());
+        assertEquals(0, pr.code(), pr.err());
+        assertTrue(Files.size(png) > 1000 && pr.out().contains("run2"), pr.out());
+        Result prBad = run("plot-runs", "--runs", tmp.resolve("none").toString(), "--out", png.toString());
+        assertEquals(2, prBad.code());
+        assertTrue(prBad.err().contains("log.csv not found"), prBad.err());
     }
 
     @Test
     void helpForEveryCommandExitsZero() {
-        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed"}) {
+        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed", "plot-runs"}) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.code());
             assertTrue(r.out().contains("usage: performer " + cmd), r.out());
