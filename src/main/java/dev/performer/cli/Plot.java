@@ -62,19 +62,21 @@ final class Plot {
         centered(g, title, w / 2, 30);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
         // grid and ticks
-        for (double[] t : ticks(xmin, xmax, logX, xPow2)) {
+        List<double[]> xt = ticks(xmin, xmax, logX, xPow2), yt = ticks(ymin, ymax, logY, false);
+        double xStep = xt.size() > 1 ? xt.get(1)[0] - xt.get(0)[0] : 0, yStep = yt.size() > 1 ? yt.get(1)[0] - yt.get(0)[0] : 0;
+        for (double[] t : xt) {
             int x = (int) Math.round(px.applyAsDouble(t[0]));
             if (x < left || x > left + pw) continue;
             g.setColor(new Color(0xe6e6e6)); g.drawLine(x, top, x, top + ph);
             g.setColor(Color.BLACK); g.drawLine(x, top + ph, x, top + ph + 5);
-            centered(g, label(t[0], logX, xPow2), x, top + ph + 20);
+            centered(g, label(t[0], logX, xPow2, xStep), x, top + ph + 20);
         }
-        for (double[] t : ticks(ymin, ymax, logY, false)) {
+        for (double[] t : yt) {
             int y = (int) Math.round(py.applyAsDouble(t[0]));
             if (y < top || y > top + ph) continue;
             g.setColor(new Color(0xe6e6e6)); g.drawLine(left, y, left + pw, y);
             g.setColor(Color.BLACK); g.drawLine(left - 5, y, left, y);
-            String s = label(t[0], logY, false);
+            String s = label(t[0], logY, false, yStep);
             g.drawString(s, left - 8 - g.getFontMetrics().stringWidth(s), y + 5);
         }
         g.setColor(Color.BLACK);
@@ -113,7 +115,18 @@ final class Plot {
         FontMetrics fm = g.getFontMetrics();
         int lw = 0;
         for (Series s : series) lw = Math.max(lw, fm.stringWidth(s.name()));
-        int lx = left + 12, ly = top + 12, lh = 18 * series.size() + 10;
+        int lh = 18 * series.size() + 10, lwid = lw + 46;
+        int lx = left + 12, ly = top + 12, fewest = Integer.MAX_VALUE;
+        for (int corner = 0; corner < 4; corner++) {  // the corner whose box covers the fewest points
+            int cx = corner % 2 == 0 ? left + 12 : left + pw - 12 - lwid, cy = corner < 2 ? top + 12 : top + ph - 12 - lh, hits = 0;
+            for (Series sr : series)
+                for (int i = 0; i < sr.x().length; i++) {
+                    if (!valid(sr.y()[i], logY) || !valid(sr.x()[i], logX)) continue;
+                    double x = px.applyAsDouble(sr.x()[i]), y = py.applyAsDouble(sr.y()[i]);
+                    if (x >= cx - 6 && x <= cx + lwid + 6 && y >= cy - 6 && y <= cy + lh + 6) hits++;
+                }
+            if (hits < fewest) { fewest = hits; lx = cx; ly = cy; }
+        }
         g.setColor(new Color(255, 255, 255, 230));
         g.fillRect(lx, ly, lw + 46, lh);
         g.setColor(Color.GRAY);
@@ -158,18 +171,24 @@ final class Plot {
                 if (fine) { t.add(new double[]{2 * Math.pow(10, e)}); t.add(new double[]{5 * Math.pow(10, e)}); }
             }
         } else {
-            double span = hi - lo, step = Math.pow(10, Math.floor(Math.log10(span / 5)));
-            if (span / step > 10) step *= 2;
-            for (double v = Math.ceil(lo / step) * step; v <= hi + 1e-12; v += step) t.add(new double[]{v});
+            // the smallest of 1, 2, 5 × 10^k that gives at most 8 intervals
+            double span = hi - lo, base = Math.pow(10, Math.floor(Math.log10(span / 8))), step = base;
+            for (double f : new double[]{1, 2, 5, 10}) { step = f * base; if (span / step <= 8) break; }
+            for (long i = (long) Math.ceil(lo / step); i * step <= hi + 1e-9 * span; i++) t.add(new double[]{i * step});
         }
         return t;
     }
 
-    private static String label(double v, boolean log, boolean pow2) {
+    /** A tick label; on a linear axis with as many decimals as the tick step needs. */
+    private static String label(double v, boolean log, boolean pow2, double step) {
         if (pow2) return "2^" + Math.round(Math.log(v) / Math.log(2));
         if (log) {
             double e = Math.log10(v);
             if (Math.abs(e - Math.round(e)) < 1e-9 && (Math.abs(e) >= 4)) return "1e" + Math.round(e);
+        }
+        if (!log && step > 0 && step < 1 && Math.abs(v) < 1e6) {
+            int decimals = (int) Math.ceil(-Math.log10(step) - 1e-9);
+            return String.format(Locale.ROOT, "%." + decimals + "f", v);
         }
         if (v == Math.rint(v) && Math.abs(v) < 1e6) return String.valueOf((long) v);
         return String.format(Locale.ROOT, "%.3g", v);
