@@ -90,6 +90,10 @@ public final class VectorKernels implements Kernels {
             }
         }
         if (k == 0 || alpha == 0f) return;
+        if (m == 1 && !(transA && transB && lda != 1)) { // one row (decoding): no packing, B streamed once
+            rowTimesMatrix(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff);
+            return;
+        }
         double flops = 2.0 * m * n * k;
         int parts = (pool == null || inPool() || flops < PARALLEL_FLOPS) ? 1 : threads;
         if (parts == 1) {
@@ -115,6 +119,23 @@ public final class VectorKernels implements Kernels {
             }
         }
         for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /**
+     * c (1×n) += alpha·a (1×k)·op(B): B (k×n) as k axpy's over its rows, Bᵀ (n×k) as n dot products
+     * with its rows. Packing a one-row A and its B panel costs as much as this whole product.
+     */
+    private void rowTimesMatrix(boolean transA, boolean transB, int n, int k, float alpha, float[] a, int aOff, int lda,
+                                float[] b, int bOff, int ldb, float[] c, int cOff) {
+        int as = transA ? lda : 1;
+        if (!transB) {
+            for (int p = 0; p < k; p++) {
+                float ap = alpha * a[aOff + p * as];
+                axpy(ap, b, bOff + p * ldb, c, cOff, n);
+            }
+        } else {
+            for (int j = 0; j < n; j++) c[cOff + j] += alpha * dot(a, aOff, b, bOff + j * ldb, k); // a contiguous here
+        }
     }
 
     /**
