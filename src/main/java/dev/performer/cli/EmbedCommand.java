@@ -62,7 +62,7 @@ final class EmbedCommand {
                     tok[i * l + 1 + len] = Tokenizer.EOS;
                     java.util.Arrays.fill(mask, i * l, i * l + len + 2, 1f);
                 }
-                float[] e = model.embed(java.util.Arrays.copyOf(tok, n * l), java.util.Arrays.copyOf(mask, n * l), n, l);
+                float[] e = model.embed(tok, mask, b, l);   // always B rows (padding rows are all-PAD, mask 0): buffers kept
                 System.arraycopy(e, 0, emb, s0 * c, n * c);
             }
             Npy.writeFloat32(outFile, new int[]{d.size(), c}, emb);

@@ -110,7 +110,11 @@ public final class ProteinData {
         return out;
     }
 
-    /** Evaluation batches: every record once (its first window), masked with a fixed seed. */
+    /**
+     * Evaluation batches: every record once (its first window), masked with a fixed seed. Every
+     * batch has B rows: the last one is completed with padding rows (all PAD, key mask 0, no
+     * targets), which change no metric and let a model keep its activation buffers of shape (B, L).
+     */
     public List<Batch> evaluationBatches(int b, int l, Layout layout, boolean masked, long seed) {
         List<Batch> out = new ArrayList<>();
         SplittableRandom r = new SplittableRandom(seed);
@@ -119,21 +123,22 @@ public final class ProteinData {
             int windows = Math.max(1, (s.length - 1) / l);
             for (int w0 = 0; w0 < windows; w0 += b) {
                 int n = Math.min(b, windows - w0);
-                int[] rows = new int[n * (l + 1)];
+                int[] rows = new int[b * (l + 1)];
                 java.util.Arrays.fill(rows, Tokenizer.PAD);
                 for (int i = 0; i < n; i++) {
                     int from = (w0 + i) * l;
                     System.arraycopy(s, from, rows, i * (l + 1), Math.min(l + 1, s.length - from));
                 }
-                out.add(objective(rows, n, l, masked, r));
+                out.add(objective(rows, b, l, masked, r));
             }
             return out;
         }
         for (int s0 = 0; s0 < seqs.size(); s0 += b) {
             int n = Math.min(b, seqs.size() - s0);
-            int[] rows = new int[n * (l + 1)];
+            int[] rows = new int[b * (l + 1)];
+            java.util.Arrays.fill(rows, Tokenizer.PAD);
             for (int i = 0; i < n; i++) padRow(seqs.get(s0 + i), null, rows, i * (l + 1), l + 1);
-            out.add(objective(rows, n, l, masked, r));
+            out.add(objective(rows, b, l, masked, r));
         }
         return out;
     }

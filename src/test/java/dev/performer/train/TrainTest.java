@@ -133,6 +133,28 @@ class TrainTest {
     }
 
     @Test
+    void evaluationMetricsDoNotDependOnTheBatchSize() {
+        // 9 records: batch 4 leaves 3 padding rows in the last batch, batch 1 none
+        ProteinData data = new ProteinData(), all = motifs();
+        for (int i = 0; i < 9; i++) data.add(all.id(i), all.sequence(i));
+        for (String att : new String[]{"exact", "favor-softmax"})
+            for (boolean causal : new boolean[]{false, true}) {
+                ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 48, 1, 16, 2, 32, att, causal, 8, true, "learned", 0f);
+                PerformerModel m = new PerformerModel(cfg, KERN, 2);
+                Trainer.Metrics[] ms = new Trainer.Metrics[2];
+                int[] batches = {1, 4};
+                for (int i = 0; i < 2; i++)
+                    ms[i] = Trainer.evaluate(m, data, new TrainConfig(1, batches[i], 48, 1e-3f, 0, 0.1f, 0.9f, 0.98f, 1e-8f, 0f, 1f, 0, 0, 0, 0,
+                            ProteinData.Layout.PAD, 0));
+                assertEquals(ms[0].targets(), ms[1].targets(), "padding rows hold no targets");
+                // the same rows in other GEMM blockings: float rounding only (~1e-7 relative)
+                assertEquals(ms[0].loss(), ms[1].loss(), 1e-5 * ms[0].loss(), att + " causal=" + causal);
+                assertEquals(ms[0].accuracy(), ms[1].accuracy(), 1e-12, att + " causal=" + causal);
+            }
+        for (ProteinData.Batch bt : data.evaluationBatches(4, 48, ProteinData.Layout.PAD, true, 1)) assertEquals(4, bt.batch());
+    }
+
+    @Test
     void checkpointRoundTripsParametersProjectionsAndMetadata() throws IOException {
         ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 16, 1, 16, 2, 32, "favor-relu", false, 8, false, "sinusoidal", 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 5);
