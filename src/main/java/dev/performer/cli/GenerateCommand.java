@@ -7,7 +7,6 @@ import dev.performer.model.Sampler;
 import dev.performer.train.Checkpoint;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;

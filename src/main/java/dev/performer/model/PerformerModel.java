@@ -281,7 +281,6 @@ public final class PerformerModel {
     public void backward() {
         if (tokens == null) throw new IllegalStateException("backward before forward");
         int b = bsz, t = len, n = b * t, c = cfg.width(), f = cfg.ffn(), vocab = cfg.vocab(), h = cfg.heads(), d = cfg.headDim();
-        int wte = wteOff;
         // dlogits = (p − onehot)/count, in place in probs (rows without a target contribute nothing)
         float inv = counted == 0 ? 0f : 1f / counted;
         for (int i = 0; i < n; i++) {
@@ -290,8 +289,8 @@ public final class PerformerModel {
             probs[row + targets[i]] -= 1f;
             kern.scale(probs, row, vocab, inv);
         }
-        kern.gemm(true, false, vocab, c, n, 1f, probs, 0, vocab, lnf, 0, c, 1f, grads, wte, c);  // dwte += dlogitsᵀ·y
-        kern.gemm(false, false, n, c, vocab, 1f, probs, 0, vocab, params, wte, c, 0f, dln, 0, c); // dy = dlogits·wte
+        kern.gemm(true, false, vocab, c, n, 1f, probs, 0, vocab, lnf, 0, c, 1f, grads, wteOff, c);  // dwte += dlogitsᵀ·y
+        kern.gemm(false, false, n, c, vocab, 1f, probs, 0, vocab, params, wteOff, c, 0f, dln, 0, c); // dy = dlogits·wte
         Arrays.fill(dx, 0f);
         layerNormBackward(dln, resIn[cfg.layers()], lnfMean, lnfRstd, lnfG, lnfB, dx, n, c);
         for (int l = cfg.layers() - 1; l >= 0; l--) {
@@ -322,7 +321,7 @@ public final class PerformerModel {
         }
         // embeddings
         for (int i = 0; i < n; i++) {
-            kern.axpy(1f, dx, i * c, grads, wte + tokens[i] * c, c);
+            kern.axpy(1f, dx, i * c, grads, wteOff + tokens[i] * c, c);
             if (wpeOff >= 0) kern.axpy(1f, dx, i * c, grads, wpeOff + (i % t) * c, c);
         }
     }
