@@ -102,7 +102,7 @@ final class TrainCommand {
         } else {
             ProteinData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0, err);
             ProteinData.readAll(List.of(bundled("swissprot2014_sample_heldout.fasta")), policy, valid, null, seed, 0, err);
-            dataDesc = "bundled UniProtKB/Swiss-Prot sample (CC BY 4.0, see data/README.md in the jar)";
+            dataDesc = "bundled UniProtKB/Swiss-Prot sample (CC BY 4.0, see dev/performer/cli/data/README.md in the jar)";
         }
         if (train.size() == 0) throw new UsageException("train: no usable training sequences in " + dataDesc);
 
@@ -158,7 +158,7 @@ final class TrainCommand {
     }
 
     static FastaReader bundled(String name) throws IOException {
-        InputStream in = TrainCommand.class.getResourceAsStream("/data/" + name);
+        InputStream in = TrainCommand.class.getResourceAsStream("/dev/performer/cli/data/" + name);
         if (in == null) throw new IOException("bundled data " + name + " missing from the jar");
         return FastaReader.open("bundled:" + name, in);
     }

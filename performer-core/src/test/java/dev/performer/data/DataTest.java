@@ -2,7 +2,6 @@ package dev.performer.data;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -180,18 +179,5 @@ class DataTest {
         boolean sep = false;
         for (int t : c.tokens()) sep |= t == Tokenizer.SEP;
         assertTrue(sep, "concatenated windows cross record boundaries at SEP");
-    }
-
-    @Test
-    void bundledSampleReadsAsWritten() throws IOException {
-        try (var in = DataTest.class.getResourceAsStream("/data/swissprot2014_sample_train.fasta")) {
-            assertNotNull(in, "bundled sample in the jar resources");
-            ProteinData d = new ProteinData();
-            ProteinData.readAll(List.of(FastaReader.open("bundled", in)), Tokenizer.Unknown.MAP_TO_X, d, null, 0, 0, null);
-            assertEquals(3000, d.size(), "the sample's README: 3,000 sequences");
-            assertEquals(1.03e6, d.residues(), 0.01e6, "the sample's README: 1.03 M residues");
-        }
-        assertTrue(new String(DataTest.class.getResourceAsStream("/data/README.md").readAllBytes(), StandardCharsets.UTF_8).contains("CC BY 4.0"));
-        new ByteArrayInputStream(new byte[0]).close();
     }
 }

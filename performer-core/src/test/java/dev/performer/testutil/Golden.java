@@ -17,6 +17,8 @@ public final class Golden {
     private Golden() {}
 
     public static Path root() {
+        String dir = System.getProperty("performer.golden");   // set by modules that use the fixtures from outside
+        if (dir != null) return Path.of(dir);
         try {
             var url = Golden.class.getResource("/golden/attention");
             if (url == null) throw new IllegalStateException("golden/attention missing from test resources");

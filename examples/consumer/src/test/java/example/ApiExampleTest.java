@@ -1,4 +1,4 @@
-package dev.performer;
+package example;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -32,9 +32,7 @@ class ApiExampleTest {
     @Test
     void readmeExampleRunsAsWritten() throws Exception {
         Path fasta = tmp.resolve("proteins.fasta"), runDir = tmp.resolve("run");
-        try (var in = getClass().getResourceAsStream("/data/swissprot2014_sample_heldout.fasta")) {
-            Files.copy(in, fasta);
-        }
+        Files.copy(Path.of(System.getProperty("sample.fasta")), fasta);   // the CLI's bundled sample (see pom.xml)
         Trainer.Metrics m;
         int[] more;
         float[] emb;
@@ -72,10 +70,10 @@ class ApiExampleTest {
         for (float x : emb) assertTrue(Float.isFinite(x));
 
         // the README shows exactly this code
-        String src = Files.readString(Path.of("src/test/java/dev/performer/ApiExampleTest.java"), StandardCharsets.UTF_8);
+        String src = Files.readString(Path.of("src/test/java/example/ApiExampleTest.java"), StandardCharsets.UTF_8);
         String body = src.substring(src.indexOf("// README-BEGIN\n") + "// README-BEGIN\n".length(), src.indexOf("        // README-END"));
         String dedented = body.lines().map(l -> l.startsWith("        ") ? l.substring(8) : l).reduce("", (a, b) -> a + b + "\n");
-        String readme = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
+        String readme = Files.readString(Path.of("../../README.md"), StandardCharsets.UTF_8);
         assertTrue(readme.contains(dedented), "README.md's Java example differs from ApiExampleTest; paste:\n" + dedented);
     }
 }
