@@ -3,6 +3,7 @@ package dev.performer.cli;
 import dev.performer.attention.Dims;
 import dev.performer.attention.ExactAttention;
 import dev.performer.attention.FavorAttention;
+import dev.performer.attention.FeatureKind;
 import dev.performer.attention.FeatureMap;
 import dev.performer.attention.Projection;
 import dev.performer.kernel.Kernels;
@@ -85,7 +86,7 @@ final class ApproxCommand {
                 for (int m : ms) {
                     double[] mse = new double[draws];
                     boolean relu = c[0].equals("relu");
-                    FeatureMap map = relu ? FeatureMap.relu(reluEps) : FeatureMap.byName(c[0], 0f);
+                    FeatureMap map = relu ? FeatureMap.relu(reluEps) : FeatureKind.of(c[0]).map(0f);
                     Projection.Type type = c[1].equals("iid") ? Projection.Type.IID : Projection.Type.ORTHOGONAL;
                     float[] ref = relu ? reluExact : exact;
                     for (int s = 0; s < draws; s++) {

@@ -4,6 +4,7 @@ import dev.performer.attention.Attention;
 import dev.performer.attention.Dims;
 import dev.performer.attention.ExactAttention;
 import dev.performer.attention.FavorAttention;
+import dev.performer.attention.FeatureKind;
 import dev.performer.attention.FeatureMap;
 import dev.performer.attention.IdentityAttention;
 import dev.performer.attention.Projection;
@@ -113,7 +114,7 @@ final class AttentionCommand {
             } else if (kernel.equals("x-opt")) {
                 att = new IdentityAttention(causal);
             } else {
-                FeatureMap map = FeatureMap.byName(kernel, (float) a.dbl("eps", Methods.defaultEps(kernel)));
+                FeatureMap map = FeatureKind.of(kernel).map((float) a.dbl("eps", FeatureKind.of(kernel).defaultEps()));
                 if (a.has("no-projection")) {
                     if (map.kind() != FeatureMap.Kind.GENERALIZED)
                         throw new UsageException("--no-projection applies to relu, elu, exp, abs and identity only");

@@ -4,7 +4,11 @@ import dev.performer.attention.Attention;
 import dev.performer.attention.Dims;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.OpenBlas;
+import dev.performer.attention.AttentionSpec;
+import dev.performer.model.Direction;
 import dev.performer.model.ModelConfig;
+import dev.performer.model.Positions;
+import dev.performer.train.AdamW;
 import dev.performer.model.PerformerModel;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -390,20 +394,21 @@ final class BenchCommand {
             Runnable once;
             if (modelScope) {
                 ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small", "train")));
-                ModelConfig cfg = new ModelConfig(ms.vocab(), l, ms.layers(), h * d, h, ms.ffn(), method, causal, m, true, "learned",
-                        step ? 0.1f : 0f);
+                ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers()).width(h * d).heads(h)
+                        .ffn(ms.ffn()).attention(AttentionSpec.of(method, m)).direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
+                        .positions(Positions.LEARNED).dropout(step ? 0.1f : 0f).build();
                 PerformerModel model = new PerformerModel(cfg, kern, seed);
-                dev.performer.train.AdamW opt = step ? new dev.performer.train.AdamW(model.layout()) : null;
+                AdamW opt = step ? new AdamW(model.layout(), AdamW.Config.defaults().withLr(1e-4f)) : null;
                 int[] tok = new int[b * l], tgt = new int[b * l];
                 for (int i = 0; i < tok.length; i++) { tok[i] = r.nextInt(ms.vocab()); tgt[i] = r.nextInt(ms.vocab()); }
                 long[] stepNo = {0};
                 once = () -> {
                     model.forward(tok, tgt, b, l, null, step, stepNo[0]++);
                     if (bwd) { model.zeroGrad(); model.backward(); }
-                    if (step) opt.step(model.params(), model.grads(), 1e-4f, 0.9f, 0.98f, 1e-8f, 0.01f);
+                    if (step) opt.step(model.params(), model.grads(), opt.config().lr());
                 };
             } else {
-                Attention att = Methods.build(method, kern, m, d, causal, seed);
+                Attention att = AttentionSpec.of(method, m).build(kern, d, causal, seed);
                 once = () -> {
                     Attention.Saved s = att.forward(dims, q, k, v, null, o);
                     if (bwd) att.backward(s, dout, dq, dk, dv);

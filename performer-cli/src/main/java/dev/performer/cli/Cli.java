@@ -1,5 +1,6 @@
 package dev.performer.cli;
 
+import dev.performer.kernel.Backend;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
 import java.util.Arrays;
@@ -15,7 +16,7 @@ final class Cli {
         String name = a.choice("backend", "vector", java.util.Set.of("scalar", "vector", "openblas"));
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors(), 1);
         try {
-            return Kernels.create(name, threads);
+            return Kernels.create(Backend.of(name), threads);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

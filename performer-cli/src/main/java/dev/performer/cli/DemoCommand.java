@@ -1,6 +1,7 @@
 package dev.performer.cli;
 
 import dev.performer.attention.Attention;
+import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Dims;
 import dev.performer.kernel.Kernels;
 import java.io.PrintStream;
@@ -44,9 +45,9 @@ final class DemoCommand {
             out.printf(Locale.ROOT, "%-9s %11s %11s %10s %10s %10s %12s %9s%n", "direction", "rel_l2_err", "max_abs_err",
                     "mean_cos", "exact_ms", "favor_ms", "identity_ms", "speedup");
             for (boolean causal : new boolean[]{false, true}) {
-                Attention exact = Methods.build("exact", kern, m, d, causal, seed);
-                Attention favor = Methods.build("favor-softmax", kern, m, d, causal, seed);
-                Attention id = Methods.build("identity", kern, m, d, causal, seed);
+                Attention exact = AttentionSpec.of("exact", m).build(kern, d, causal, seed);
+                Attention favor = AttentionSpec.of("favor-softmax", m).build(kern, d, causal, seed);
+                Attention id = AttentionSpec.of("identity", m).build(kern, d, causal, seed);
                 float[] oe = new float[dims.qSize()], of = new float[dims.qSize()], oi = new float[dims.qSize()];
                 double te = time(exact, dims, q, k, v, oe, reps), tf = time(favor, dims, q, k, v, of, reps), ti = time(id, dims, q, k, v, oi, reps);
                 double num = 0, den = 0, maxAbs = 0, cos = 0;

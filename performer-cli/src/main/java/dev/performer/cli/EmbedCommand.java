@@ -42,7 +42,7 @@ final class EmbedCommand {
         try (Kernels kern = Cli.kernels(a)) {
             Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "embed", kern);
             PerformerModel model = ld.model();
-            int l = a.integer("L", Integer.parseInt(ld.metadata().getOrDefault("train.length", String.valueOf(model.config().maxLen()))), 3);
+            int l = a.integer("L", ld.training().map(t -> t.batching().length()).orElse(model.config().maxLen()), 3);
             if (l > model.config().maxLen()) throw new UsageException("embed: --L " + l + " exceeds the model's maxLen " + model.config().maxLen());
             int b = a.integer("batch", 8, 1), c = model.config().width();
             ProteinData d = new ProteinData();

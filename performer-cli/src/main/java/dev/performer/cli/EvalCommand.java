@@ -3,7 +3,9 @@ package dev.performer.cli;
 import dev.performer.data.ProteinData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
+import dev.performer.train.Batching;
 import dev.performer.train.Checkpoint;
+import dev.performer.train.Metrics;
 import dev.performer.train.TrainConfig;
 import dev.performer.train.Trainer;
 import java.io.IOException;
@@ -37,18 +39,19 @@ final class EvalCommand {
         Path data = Path.of(a.required("data"));
         try (Kernels kern = Cli.kernels(a)) {
             Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "eval", kern);
-            var meta = ld.metadata();
-            int l = a.integer("L", Integer.parseInt(meta.getOrDefault("train.length", String.valueOf(Math.min(256, ld.model().config().maxLen())))), 3);
+            // defaults: the batches the model was trained on
+            Batching trained = ld.training().map(TrainConfig::batching)
+                    .orElse(new Batching(8, Math.min(256, ld.model().config().maxLen()), ProteinData.Layout.PAD));
+            int l = a.integer("L", trained.length(), 3);
             if (l > ld.model().config().maxLen()) throw new UsageException("eval: --L " + l + " exceeds the model's maxLen " + ld.model().config().maxLen());
-            int b = a.integer("batch", Integer.parseInt(meta.getOrDefault("train.batch", "8")), 1);
-            ProteinData.Layout layout = a.choice("layout", meta.getOrDefault("train.layout", "PAD").toLowerCase(Locale.ROOT), Set.of("pad", "concat"))
+            int b = a.integer("batch", trained.size(), 1);
+            ProteinData.Layout layout = a.choice("layout", trained.layout().name().toLowerCase(Locale.ROOT), Set.of("pad", "concat"))
                     .equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD;
             Tokenizer.Unknown policy = a.choice("unknown", "x", Set.of("x", "skip")).equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
             ProteinData d = new ProteinData();
             ProteinData.readFiles(List.of(data), policy, d, null, 0, 0, a.has("json") ? null : err);
             if (d.size() == 0) throw new UsageException("eval: no usable sequences in " + data);
-            TrainConfig tc = new TrainConfig(1, b, l, 1e-3f, 0, 0.1f, 0.9f, 0.98f, 1e-8f, 0f, 1f, 0, 0, 0, 0, layout, 0);
-            Trainer.Metrics m = Trainer.evaluate(ld.model(), d, tc);
+            Metrics m = Trainer.evaluate(ld.model(), d, new Batching(b, l, layout), 0);
             if (a.has("json"))
                 out.printf(Locale.ROOT, "{\"loss\": %.6f, \"accuracy\": %.6f, \"perplexity\": %.6f, \"targets\": %d}%n", m.loss(), m.accuracy(), m.perplexity(), m.targets());
             else

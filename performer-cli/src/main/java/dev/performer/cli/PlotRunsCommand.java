@@ -1,8 +1,8 @@
 package dev.performer.cli;
 
+import dev.performer.train.TrainingLog;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +35,6 @@ final class PlotRunsCommand {
         if (!outFile.getFileName().toString().endsWith(".png")) throw new UsageException("plot-runs: --out must name a .png file, got " + outFile);
         String split = a.choice("split", "valid", Set.of("valid", "train"));
         String metric = a.choice("metric", "loss", Set.of("loss", "accuracy", "perplexity"));
-        int column = switch (metric) { case "loss" -> 2; case "accuracy" -> 3; default -> 4; };
         List<Plot.Series> series = new ArrayList<>();
         out.printf(Locale.ROOT, "%-40s %8s %12s%n", "run", "step", metric);
         for (String name : a.str("runs", "").split(",")) {
@@ -43,18 +42,19 @@ final class PlotRunsCommand {
             Path log = Path.of(name.trim()).resolve("log.csv");
             if (!Files.isRegularFile(log)) throw new UsageException("plot-runs: " + log + " not found (is " + name.trim() + " a run folder?)");
             List<double[]> pts = new ArrayList<>();
-            int lineNo = 0;
-            for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-                lineNo++;
-                if (line.startsWith("step") || line.isBlank()) continue;
-                String[] f = line.split(",", -1);
-                if (f.length < 5) throw new UsageException("plot-runs: " + log + ":" + lineNo + ": expected the columns of " + "performer train's log, got '" + line + "'");
-                if (!f[1].equals(split)) continue;
-                try {
-                    pts.add(new double[]{Double.parseDouble(f[0]), Double.parseDouble(f[column])});
-                } catch (NumberFormatException e) {
-                    throw new UsageException("plot-runs: " + log + ":" + lineNo + ": not a number in '" + line + "'");
-                }
+            List<TrainingLog.Row> rows;
+            try {
+                rows = TrainingLog.read(log);
+            } catch (IOException e) {
+                throw new UsageException("plot-runs: " + e.getMessage());
+            }
+            for (TrainingLog.Row r : rows) {
+                if (!r.split().equals(split)) continue;
+                pts.add(new double[]{r.step(), switch (metric) {
+                    case "loss" -> r.loss();
+                    case "accuracy" -> r.accuracy();
+                    default -> r.perplexity();
+                }});
             }
             if (pts.isEmpty()) throw new UsageException("plot-runs: " + log + " has no " + split + " rows");
             double[] x = new double[pts.size()], y = new double[pts.size()];

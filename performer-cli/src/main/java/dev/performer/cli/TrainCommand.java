@@ -1,23 +1,27 @@
 package dev.performer.cli;
 
+import dev.performer.attention.AttentionSpec;
+import dev.performer.attention.Projection;
 import dev.performer.data.FastaReader;
 import dev.performer.data.ProteinData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
+import dev.performer.model.Direction;
 import dev.performer.model.ModelConfig;
 import dev.performer.model.PerformerModel;
+import dev.performer.model.Positions;
 import dev.performer.train.AdamW;
 import dev.performer.train.Checkpoint;
+import dev.performer.train.Metrics;
 import dev.performer.train.TrainConfig;
 import dev.performer.train.Trainer;
+import dev.performer.train.TrainingLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -67,25 +71,35 @@ final class TrainCommand {
                 "checkpoint-every", "layout", "positional", "unknown", "valid-fraction", "backend", "threads", "eval-batches", "projection",
                 "beta1", "beta2", "eps"), Set.of("resume"));
         String attention = a.choice("attention", "favor-softmax", Set.of("exact", "favor-softmax", "favor-relu", "identity"));
-        boolean causal = a.choice("direction", "bidir", Set.of("bidir", "causal")).equals("causal");
-        int l = a.integer("L", 256, 3);
-        int steps = a.integer("steps", 300, 1);
+        Direction direction = Direction.of(a.choice("direction", "bidir", Set.of("bidir", "causal")));
         long seed = a.longValue("seed", 0);
         ModelConfig cfg;
         TrainConfig tc;
         try {
-            cfg = new ModelConfig(Tokenizer.vocabSize(), l, a.integer("layers", 2, 1), a.integer("width", 128, 1), a.integer("heads", 4, 1),
-                    a.integer("ffn", 256, 1), attention, causal, a.integer("features", 64, 1),
-                    a.choice("projection", "orthogonal", Set.of("orthogonal", "iid")).equals("orthogonal"),
-                    a.choice("positional", "learned", Set.of("learned", "sinusoidal", "rotary")), (float) a.dbl("dropout", 0.1));
-            tc = new TrainConfig(steps, a.integer("batch", 8, 1), l, (float) a.dbl("lr", 1e-3), a.integer("warmup", Math.min(30, steps / 10), 0),
-                    0.1f, (float) a.dbl("beta1", 0.9), (float) a.dbl("beta2", 0.98), (float) a.dbl("eps", 1e-8), (float) a.dbl("weight-decay", 0.01), (float) a.dbl("clip", 1.0), a.integer("redraw-every", 100, 0),
-                    a.integer("eval-every", Math.max(1, steps / 5), 0), a.integer("checkpoint-every", Math.max(1, steps / 2), 0), seed,
-                    a.choice("layout", "pad", Set.of("pad", "concat")).equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD,
-                    a.integer("eval-batches", 40, 0));
+            ModelConfig d = ModelConfig.small();
+            int l = a.integer("L", d.maxLen(), 3);
+            AttentionSpec spec = AttentionSpec.of(attention, a.integer("features", 64, 1));
+            if (spec instanceof AttentionSpec.Favor f)
+                spec = f.withProjection(Projection.Type.valueOf(a.choice("projection", "orthogonal", Set.of("orthogonal", "iid"))
+                        .toUpperCase(Locale.ROOT))).withRedrawEvery(a.integer("redraw-every", 100, 0));
+            cfg = d.toBuilder().maxLen(l).layers(a.integer("layers", d.layers(), 1)).width(a.integer("width", d.width(), 1))
+                    .heads(a.integer("heads", d.heads(), 1)).ffn(a.integer("ffn", d.ffn(), 1)).attention(spec).direction(direction)
+                    .positions(Positions.of(a.choice("positional", "learned", Set.of("learned", "sinusoidal", "rotary"))))
+                    .dropout((float) a.dbl("dropout", d.dropout())).build();
+            AdamW.Config o = AdamW.Config.defaults();
+            TrainConfig.Builder tb = TrainConfig.builder().steps(a.integer("steps", 300, 1)).batch(a.integer("batch", 8, 1)).length(l)
+                    .optimizer(new AdamW.Config((float) a.dbl("lr", o.lr()), (float) a.dbl("beta1", o.beta1()),
+                            (float) a.dbl("beta2", o.beta2()), (float) a.dbl("eps", o.eps()), (float) a.dbl("weight-decay", o.weightDecay())))
+                    .clip((float) a.dbl("clip", 1.0)).evalBatches(a.integer("eval-batches", 40, 0)).seed(seed)
+                    .layout(a.choice("layout", "pad", Set.of("pad", "concat")).equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD);
+            if (a.given("warmup")) tb.warmup(a.integer("warmup", 0, 0));
+            if (a.given("eval-every")) tb.evalEvery(a.integer("eval-every", 0, 0));
+            if (a.given("checkpoint-every")) tb.checkpointEvery(a.integer("checkpoint-every", 0, 0));
+            tc = tb.build();
         } catch (IllegalArgumentException e) {
             throw new UsageException("train: " + e.getMessage());
         }
+        boolean causal = direction.causal();
         Tokenizer.Unknown policy = a.choice("unknown", "x", Set.of("x", "skip")).equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
         double validFraction = a.dbl("valid-fraction", 0.05);
         Path run = Path.of(a.str("run", "runs/train-" + attention + "-" + (causal ? "causal" : "bidir")));
@@ -117,33 +131,35 @@ final class TrainCommand {
                 if (!ld.model().config().equals(cfg))
                     throw new UsageException("train --resume: " + latest.get() + " holds a different model (" + ld.model().config().describe()
                             + "); pass the same options as the original run");
+                // the number of steps (and with it the schedule and the periods) may change: a run can be extended
+                TrainConfig was = ld.training().orElse(tc);
+                String differs = !was.batching().equals(tc.batching()) ? "batches " + was.batching()
+                        : !was.optimizer().equals(tc.optimizer()) ? "optimizer " + was.optimizer()
+                        : was.seed() != tc.seed() ? "seed " + was.seed() : was.clip() != tc.clip() ? "clip " + was.clip() : null;
+                if (differs != null)
+                    throw new UsageException("train --resume: " + latest.get() + " was trained with other settings (" + differs
+                            + "); pass the same options as the original run");
                 model = ld.model();
-                opt = ld.optimizer() != null ? ld.optimizer() : new AdamW(model.layout());
+                opt = ld.optimizer() != null ? ld.optimizer() : new AdamW(model.layout(), tc.optimizer());
                 start = ld.step();
                 out.printf("resuming from %s at step %d%n", latest.get(), start);
             } else {
                 model = new PerformerModel(cfg, kern, seed);
-                opt = new AdamW(model.layout());
+                opt = new AdamW(model.layout(), tc.optimizer());
             }
             out.printf(Locale.ROOT, "model: %s, %,d parameters%n", cfg.describe(), model.params().length);
             out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc, train.size(), train.residues(), valid.size());
-            out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.2g, seed %d, %s; run folder %s%n", tc.steps(), tc.batch(), tc.length(),
-                    tc.lr(), seed, kern.describe(), run);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("train.length", String.valueOf(tc.length()));
-            meta.put("train.batch", String.valueOf(tc.batch()));
-            meta.put("train.layout", tc.layout().name());
-            meta.put("train.seed", String.valueOf(seed));
-            meta.put("train.steps", String.valueOf(tc.steps()));
-            meta.put("train.data", dataDesc);
+            out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n", tc.steps(),
+                    tc.batching().size(), tc.batching().length(), tc.optimizer().lr(), seed, kern.describe(), run);
+            Map<String, String> meta = Map.of("data", dataDesc);
             Progress prog = new Progress(err, "train", tc.steps() - start);
             double[] lastValid = {Double.NaN, Double.NaN, Double.NaN};
-            Trainer trainer = new Trainer(model, opt, tc, train, valid.size() > 0 ? valid : null, run, meta);
+            Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta);
             trainer.run(start, new Trainer.Listener() {
                 @Override public void step(int step, float loss, double acc, float lr, double gn, double tps) {
                     prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc, tps));
                 }
-                @Override public void evaluated(int step, Trainer.Metrics m) {
+                @Override public void evaluated(int step, Metrics m) {
                     lastValid[0] = m.loss(); lastValid[1] = m.accuracy(); lastValid[2] = m.perplexity();
                     out.printf(Locale.ROOT, "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step, m.loss(), m.accuracy(),
                             m.perplexity(), m.targets());
@@ -166,11 +182,7 @@ final class TrainCommand {
     /** loss.png from log.csv: training loss (moving average of 10 steps) and validation loss against steps. */
     static void lossPlot(Path run, String title) throws IOException {
         List<double[]> tr = new ArrayList<>(), va = new ArrayList<>();
-        for (String line : Files.readAllLines(run.resolve("log.csv"), StandardCharsets.UTF_8)) {
-            String[] f = line.split(",");
-            if (f[0].equals("step")) continue;
-            (f[1].equals("train") ? tr : va).add(new double[]{Double.parseDouble(f[0]), Double.parseDouble(f[2])});
-        }
+        for (TrainingLog.Row r : TrainingLog.read(TrainingLog.of(run))) (r.isTrain() ? tr : va).add(new double[]{r.step(), r.loss()});
         double[] tx = new double[tr.size()], ty = new double[tr.size()];
         for (int i = 0; i < tr.size(); i++) {
             tx[i] = tr.get(i)[0];

@@ -2,7 +2,6 @@ package dev.performer.attention;
 
 import dev.performer.kernel.ElementwiseOp;
 import dev.performer.kernel.Kernels;
-import java.util.Locale;
 
 /**
  * A random-feature map φ: R^D → R^Mf and its backward, for one batch-head at a time.
@@ -67,25 +66,6 @@ public final class FeatureMap {
     public static FeatureMap custom(String name, ScalarFunction f, ScalarFunction df, float eps) {
         if (f == null || df == null) throw new IllegalArgumentException("custom feature map needs f and its derivative");
         return new FeatureMap(Kind.GENERALIZED, name, eps, true, null, null, f, df);
-    }
-
-    /**
-     * A feature map by its command-line name: softmax, softmax-hyp, softmax-trig, relu, elu, exp,
-     * abs, identity.
-     */
-    public static FeatureMap byName(String name, float eps) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "softmax" -> softmax(eps);
-            case "softmax-hyp" -> softmaxHyp(eps);
-            case "softmax-trig" -> softmaxTrig();
-            case "relu" -> relu(eps);
-            case "elu" -> elu(eps);
-            case "exp" -> exp(eps);
-            case "abs" -> abs(eps);
-            case "identity" -> identity(eps);
-            default -> throw new IllegalArgumentException("unknown feature map '" + name
-                    + "' (expected softmax, softmax-hyp, softmax-trig, relu, elu, exp, abs or identity)");
-        };
     }
 
     /** This generalized map applied to x~ directly, without a random projection (Mf = D). */

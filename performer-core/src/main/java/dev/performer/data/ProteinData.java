@@ -1,5 +1,6 @@
 package dev.performer.data;
 
+import dev.performer.random.Seeds;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -43,6 +44,22 @@ public final class ProteinData {
         ids.add(id);
         seqs.add(seq);
         stream = null;
+    }
+
+    /** FASTA files read into a training and a validation part, with the counts of records read and skipped. */
+    public record Corpus(ProteinData train, ProteinData valid, int read, int skipped) {}
+
+    /**
+     * Reads FASTA files (plain or .gz), holding out the records whose id hashes (with the seed)
+     * into validFraction; letters outside the alphabet become X, silently (see
+     * {@link #readFiles} for other policies and for warnings).
+     */
+    public static Corpus load(List<Path> files, double validFraction, long seed) throws IOException {
+        if (!(validFraction >= 0 && validFraction < 1))
+            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + validFraction);
+        ProteinData train = new ProteinData(), valid = new ProteinData();
+        int[] rs = readFiles(files, Tokenizer.Unknown.MAP_TO_X, train, valid, seed, validFraction, null);
+        return new Corpus(train, valid, rs[0], rs[1]);
     }
 
     /**
@@ -97,7 +114,7 @@ public final class ProteinData {
      */
     public Batch sample(int b, int l, Layout layout, boolean masked, long seed, long step, Batch into) {
         if (seqs.isEmpty()) throw new IllegalStateException("no sequences to sample from");
-        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
+        SplittableRandom r = new SplittableRandom(Seeds.batch(seed, step));
         if (rowScratch == null || rowScratch.length != b * (l + 1)) rowScratch = new int[b * (l + 1)];
         int[] rows = rowScratch;
         for (int i = 0; i < b; i++) {

@@ -65,24 +65,24 @@ public interface Kernels extends AutoCloseable {
     default void close() {}
 
     /**
-     * Creates a backend by name: {@code "scalar"} (reference, one thread), {@code "vector"}
+     * Creates a backend: {@link Backend#SCALAR} (reference, one thread), {@link Backend#VECTOR}
      * (Vector API, {@code threads} workers; threads ≤ 0 means all available processors) or
-     * {@code "openblas"} (OpenBLAS GEMM through FFM, when the library is installed).
+     * {@link Backend#OPENBLAS} (OpenBLAS GEMM through FFM, when the library is installed).
      */
-    static Kernels create(String name, int threads) {
+    static Kernels create(Backend backend, int threads) {
         int t = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
-        return switch (name) {
-            case "scalar" -> new ScalarKernels();
-            case "vector" -> new VectorKernels(t);
-            case "openblas" -> new OpenBlasKernels(OpenBlas.load().orElseThrow(() -> new IllegalArgumentException(
+        return switch (backend) {
+            case SCALAR -> new ScalarKernels();
+            case VECTOR -> new VectorKernels(t);
+            case OPENBLAS -> new OpenBlasKernels(OpenBlas.load().orElseThrow(() -> new IllegalArgumentException(
                     "backend openblas: libopenblas.so.0 not found (apt-get install libopenblas0-pthread, "
                             + "or set PERFORMER_OPENBLAS to its path)")), t);
-            default -> throw new IllegalArgumentException(
-                    "unknown kernel backend '" + name + "' (expected scalar, vector or openblas)");
         };
     }
 
-    /** Checks that [off, off + rows·ld) with the last row of width cols lies in the array. */
+    /** {@link #create(Backend, int)} on all available processors. */
+    static Kernels create(Backend backend) { return create(backend, 0); }
+
     static void checkMatrix(String what, float[] x, int off, int rows, int cols, int ld) {
         if (rows < 0 || cols < 0) throw new IllegalArgumentException(what + ": negative shape " + rows + "x" + cols);
         if (rows == 0 || cols == 0) return;

@@ -1,26 +1,32 @@
 package dev.performer.model;
 
+import dev.performer.attention.AttentionSpec;
+import dev.performer.attention.FeatureKind;
+import dev.performer.attention.Projection;
+import dev.performer.data.Tokenizer;
 import java.util.Locale;
 
 /**
- * The shape of a Performer model. Validates itself.
+ * The shape of a Performer model. Validates itself. Start from a preset ({@link #small()},
+ * {@link #paper()}, {@link #paperSmall()}) or {@link #builder()} and change what differs:
+ * <pre>{@code
+ * ModelConfig cfg = ModelConfig.builder().layers(4).width(256).heads(8).ffn(1024)
+ *         .attention(AttentionSpec.favor(FeatureKind.RELU, 128)).direction(Direction.CAUSAL).build();
+ * }</pre>
  *
- * @param vocab      V, vocabulary size
- * @param maxLen     L, longest sequence (size of the learned position table)
- * @param layers     number of Transformer blocks
- * @param width      C, model width (a multiple of heads)
- * @param heads      H
- * @param ffn        F, feed-forward width
- * @param attention  exact | favor-softmax | favor-relu | identity
- * @param causal     unidirectional (next-token) or bidirectional
- * @param features   M, random features per head for FAVOR+
- * @param orthogonal orthogonal (true) or iid random projections
- * @param positional learned (a table of L positions added to the embedding) | sinusoidal (fixed, added) |
- *                   rotary (RoFormer: each head's query and key pairs rotated by position; needs an even D)
- * @param dropout    residual and attention-output dropout probability
+ * @param vocab     V, vocabulary size
+ * @param maxLen    L, longest sequence (the size of the learned position table; the training L must fit)
+ * @param layers    number of Transformer blocks
+ * @param width     C, model width (a multiple of heads)
+ * @param heads     H
+ * @param ffn       F, feed-forward width
+ * @param attention what each block's attention computes (exact, identity, FAVOR+ with its features)
+ * @param direction bidirectional (masked LM) or causal (next-token LM)
+ * @param positions learned, sinusoidal or rotary (rotary needs an even head dimension D = C/H)
+ * @param dropout   residual and attention-output dropout probability, in [0, 1)
  */
-public record ModelConfig(int vocab, int maxLen, int layers, int width, int heads, int ffn, String attention, boolean causal,
-                          int features, boolean orthogonal, String positional, float dropout) {
+public record ModelConfig(int vocab, int maxLen, int layers, int width, int heads, int ffn, AttentionSpec attention,
+                          Direction direction, Positions positions, float dropout) {
 
     public ModelConfig {
         if (vocab < 2) throw new IllegalArgumentException("vocab must be >= 2, got " + vocab);
@@ -29,22 +35,87 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
         if (width < 1 || heads < 1 || width % heads != 0)
             throw new IllegalArgumentException("width " + width + " must be a positive multiple of heads " + heads);
         if (ffn < 1) throw new IllegalArgumentException("ffn must be >= 1, got " + ffn);
-        if (!java.util.Set.of("exact", "favor-softmax", "favor-relu", "identity").contains(attention))
-            throw new IllegalArgumentException("attention must be exact, favor-softmax, favor-relu or identity, got '" + attention + "'");
-        if (attention.startsWith("favor") && features < 1) throw new IllegalArgumentException("features must be >= 1, got " + features);
-        if (!java.util.Set.of("learned", "sinusoidal", "rotary").contains(positional))
-            throw new IllegalArgumentException("positional must be learned, sinusoidal or rotary, got '" + positional + "'");
-        if (positional.equals("rotary") && (width / heads) % 2 != 0)
+        if (attention == null) throw new IllegalArgumentException("attention must be given");
+        if (direction == null) throw new IllegalArgumentException("direction must be given");
+        if (positions == null) throw new IllegalArgumentException("positions must be given");
+        if (positions == Positions.ROTARY && (width / heads) % 2 != 0)
             throw new IllegalArgumentException("rotary positions need an even head dimension, got D = " + width / heads);
         if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
     }
 
+    /** D = C / H. */
     public int headDim() { return width / heads; }
+
+    /** Whether the model is causal (next-token) rather than bidirectional (masked). */
+    public boolean causal() { return direction.causal(); }
+
+    /**
+     * The default small model (the command line's {@code performer train}): protein vocabulary,
+     * L ≤ 256, 2 layers, width 128, 4 heads, ffn 256, FAVOR+ softmax with M = 64 orthogonal features
+     * redrawn every 100 steps, bidirectional, learned positions, dropout 0.1.
+     */
+    public static ModelConfig small() {
+        return new ModelConfig(Tokenizer.vocabSize(), 256, 2, 128, 4, 256,
+                new AttentionSpec.Favor(FeatureKind.SOFTMAX, 64, Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 100),
+                Direction.BIDIRECTIONAL, Positions.LEARNED, 0.1f);
+    }
+
+    /** The paper's regular setting (its timing figure): 6 layers, width 512, 8 heads, ffn 2048, L ≤ 1024, M = 256. */
+    public static ModelConfig paper() {
+        return small().toBuilder().maxLen(1024).layers(6).width(512).heads(8).ffn(2048)
+                .attention(((AttentionSpec.Favor) small().attention()).withM(256)).build();
+    }
+
+    /** The paper's small setting: 6 layers, width 64, 1 head, ffn 64, L ≤ 1024, M = 256. */
+    public static ModelConfig paperSmall() {
+        return paper().toBuilder().width(64).heads(1).ffn(64).build();
+    }
+
+    /** A builder starting from {@link #small()}. */
+    public static Builder builder() { return small().toBuilder(); }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() { return new Builder(this); }
+
+    public ModelConfig withAttention(AttentionSpec a) { return toBuilder().attention(a).build(); }
+    public ModelConfig withDirection(Direction d) { return toBuilder().direction(d).build(); }
+    public ModelConfig withMaxLen(int l) { return toBuilder().maxLen(l).build(); }
 
     /** A compact description for logs. */
     public String describe() {
+        String favor = attention instanceof AttentionSpec.Favor f
+                ? ", M=" + f.m() + " " + f.projection().name().toLowerCase(Locale.ROOT) : "";
         return String.format(Locale.ROOT, "%s %s, %d layers, width %d, %d heads, ffn %d, vocab %d, L<=%d%s, %s positions, dropout %.2f",
-                attention, causal ? "causal" : "bidirectional", layers, width, heads, ffn, vocab, maxLen,
-                attention.startsWith("favor") ? ", M=" + features + (orthogonal ? " orthogonal" : " iid") : "", positional, dropout);
+                attention.id(), causal() ? "causal" : "bidirectional", layers, width, heads, ffn, vocab, maxLen, favor,
+                positions.id(), dropout);
+    }
+
+    /** Changes one field at a time; {@link #build()} validates the whole. */
+    public static final class Builder {
+        private int vocab, maxLen, layers, width, heads, ffn;
+        private AttentionSpec attention;
+        private Direction direction;
+        private Positions positions;
+        private float dropout;
+
+        private Builder(ModelConfig c) {
+            vocab = c.vocab; maxLen = c.maxLen; layers = c.layers; width = c.width; heads = c.heads; ffn = c.ffn;
+            attention = c.attention; direction = c.direction; positions = c.positions; dropout = c.dropout;
+        }
+
+        public Builder vocab(int v) { vocab = v; return this; }
+        public Builder maxLen(int l) { maxLen = l; return this; }
+        public Builder layers(int n) { layers = n; return this; }
+        public Builder width(int c) { width = c; return this; }
+        public Builder heads(int h) { heads = h; return this; }
+        public Builder ffn(int f) { ffn = f; return this; }
+        public Builder attention(AttentionSpec a) { attention = a; return this; }
+        public Builder direction(Direction d) { direction = d; return this; }
+        public Builder positions(Positions p) { positions = p; return this; }
+        public Builder dropout(float p) { dropout = p; return this; }
+
+        public ModelConfig build() {
+            return new ModelConfig(vocab, maxLen, layers, width, heads, ffn, attention, direction, positions, dropout);
+        }
     }
 }

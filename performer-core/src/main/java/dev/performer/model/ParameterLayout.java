@@ -36,7 +36,7 @@ public final class ParameterLayout {
     public ParameterLayout(ModelConfig c) {
         int v = c.vocab(), w = c.width(), f = c.ffn();
         add("wte", v, w);
-        if (c.positional().equals("learned")) add("wpe", c.maxLen(), w);
+        if (c.positions() == Positions.LEARNED) add("wpe", c.maxLen(), w);
         for (int i = 0; i < c.layers(); i++) {
             String p = "h" + i + ".";
             add(p + "ln1.g", w); add(p + "ln1.b", w);

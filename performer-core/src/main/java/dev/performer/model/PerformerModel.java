@@ -1,15 +1,14 @@
 package dev.performer.model;
 
 import dev.performer.attention.Attention;
+import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Dims;
-import dev.performer.attention.ExactAttention;
 import dev.performer.attention.FavorAttention;
-import dev.performer.attention.FeatureMap;
-import dev.performer.attention.IdentityAttention;
-import dev.performer.attention.Projection;
 import dev.performer.attention.RecurrentFavor;
+import dev.performer.data.Tokenizer;
 import dev.performer.kernel.ElementwiseOp;
 import dev.performer.kernel.Kernels;
+import dev.performer.random.Seeds;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -107,9 +106,10 @@ public final class PerformerModel {
             }
         }
         this.attention = new Attention[cfg.layers()];
-        for (int l = 0; l < cfg.layers(); l++) attention[l] = buildAttention(l, seed);
-        this.sinusoid = cfg.positional().equals("sinusoidal") ? sinusoid(cfg.maxLen(), cfg.width()) : null;
-        if (cfg.positional().equals("rotary")) {
+        for (int l = 0; l < cfg.layers(); l++)
+            attention[l] = cfg.attention().build(kern, cfg.headDim(), cfg.causal(), Seeds.projection(seed, l));
+        this.sinusoid = cfg.positions() == Positions.SINUSOIDAL ? sinusoid(cfg.maxLen(), cfg.width()) : null;
+        if (cfg.positions() == Positions.ROTARY) {
             int half = cfg.headDim() / 2;
             ropeCos = new float[cfg.maxLen() * half];
             ropeSin = new float[cfg.maxLen() * half];
@@ -132,23 +132,6 @@ public final class PerformerModel {
 
     /** Rotary angle of pair i at position t for head dimension D: t·10000^(−2i/D). */
     static double ropeAngle(int t, int i, int d) { return t * Math.pow(10000, -2.0 * i / d); }
-
-    private Attention buildAttention(int layer, long seed) {
-        int d = cfg.headDim();
-        return switch (cfg.attention()) {
-            case "exact" -> new ExactAttention(kern, cfg.causal());
-            case "identity" -> new IdentityAttention(cfg.causal());
-            default -> {
-                FeatureMap map = cfg.attention().equals("favor-relu") ? FeatureMap.relu(1e-3f) : FeatureMap.softmax(1e-6f);
-                yield FavorAttention.random(kern, map, cfg.features(), d, cfg.causal(), projectionType(), Projection.Scaling.CHI,
-                        projectionSeed(seed, layer));
-            }
-        };
-    }
-
-    private Projection.Type projectionType() { return cfg.orthogonal() ? Projection.Type.ORTHOGONAL : Projection.Type.IID; }
-
-    static long projectionSeed(long seed, int layer) { return seed * 1_000_003L + 7919L * (layer + 1); }
 
     /** Fixed sinusoidal positions (L, C): sin(t/10000^(2i/C)) in even columns, cos in odd ones. */
     static float[] sinusoid(int l, int c) {
@@ -183,8 +166,9 @@ public final class PerformerModel {
 
     /** Draws new FAVOR+ projections for every layer (the paper's periodic feature redraw). */
     public void redrawFeatures(long seed) {
+        if (!(cfg.attention() instanceof AttentionSpec.Favor spec)) return;
         for (int l = 0; l < attention.length; l++)
-            if (attention[l] instanceof FavorAttention f) f.redraw(projectionType(), Projection.Scaling.CHI, projectionSeed(seed, l));
+            if (attention[l] instanceof FavorAttention f) f.redraw(spec.projection(), spec.scaling(), Seeds.projection(seed, l));
     }
 
     public void zeroGrad() { Arrays.fill(grads, 0f); }
@@ -370,25 +354,48 @@ public final class PerformerModel {
     }
 
     /**
-     * Samples a continuation of {@code prompt} (token ids, non-empty, e.g. BOS then residues) with
-     * the recurrent decoder: at most maxNew tokens, stopping after {@code stop} (pass -1 for none).
-     * Every new token costs the same however long the prompt for FAVOR+ (O(M·D) state per head).
+     * Samples a continuation of a protein prompt (residue letters; BOS is added here) with the
+     * recurrent decoder: at most maxNew residues, stopping at EOS. Every new token costs the same
+     * however long the prompt for FAVOR+ (O(M·D) state per head). Returns the new residues.
      */
-    public int[] generate(int[] prompt, int maxNew, Sampler sampler, SplittableRandom random, int stop) {
-        if (prompt.length == 0) throw new IllegalArgumentException("prompt must hold at least one token (e.g. BOS)");
+    public String generate(String residues, int maxNew, Sampler sampler, SplittableRandom random) {
+        int bad = Tokenizer.firstUnknown(residues);
+        if (bad >= 0) throw new IllegalArgumentException("prompt has '" + residues.charAt(bad) + "' at " + (bad + 1)
+                + ", not an amino-acid letter");
+        int[] out = generate(Tokenizer.encode(residues, Tokenizer.Unknown.MAP_TO_X), maxNew, sampler, random);
+        return Tokenizer.decode(out, 0, out.length);
+    }
+
+    /**
+     * As {@link #generate(String, int, Sampler, SplittableRandom)} on token ids (without BOS, which
+     * is added here): returns at most maxNew new tokens, EOS not included.
+     */
+    public int[] generate(int[] tokens, int maxNew, Sampler sampler, SplittableRandom random) {
         if (maxNew < 0) throw new IllegalArgumentException("maxNew must be >= 0, got " + maxNew);
         Decoder dec = decoder();
-        float[] p = null;
-        for (int tok : prompt) p = dec.step(tok);
+        float[] p = dec.step(Tokenizer.BOS);
+        for (int tok : tokens) p = dec.step(tok);
         int[] out = new int[maxNew];
         int n = 0;
         while (n < maxNew) {
             int next = sampler.sample(p, random);
+            if (next == Tokenizer.EOS) break;
             out[n++] = next;
-            if (next == stop || n == maxNew) break;
-            p = dec.step(next);
+            if (n < maxNew) p = dec.step(next);
         }
         return Arrays.copyOf(out, n);
+    }
+
+    /**
+     * The mean-pooled representation (C) of one protein: BOS, the residues and EOS, as
+     * {@code performer embed} feeds them (at most maxLen tokens with learned positions).
+     */
+    public float[] embed(String residues) {
+        int[] seq = Tokenizer.encode(residues, Tokenizer.Unknown.MAP_TO_X), tok = new int[seq.length + 2];
+        tok[0] = Tokenizer.BOS;
+        System.arraycopy(seq, 0, tok, 1, seq.length);
+        tok[seq.length + 1] = Tokenizer.EOS;
+        return embed(tok, null, 1, tok.length);
     }
 
     /** A decoder for one causal sequence, one token at a time (see {@link Decoder}). */
@@ -414,7 +421,7 @@ public final class PerformerModel {
             int c = cfg.width();
             for (int l = 0; l < cfg.layers(); l++) {
                 if (attention[l] instanceof FavorAttention f) rec[l] = RecurrentFavor.of(kern, f, cfg.heads());
-                else if (cfg.attention().equals("exact")) { kCache[l] = new float[16 * c]; vCache[l] = new float[16 * c]; }
+                else if (cfg.attention() instanceof AttentionSpec.Exact) { kCache[l] = new float[16 * c]; vCache[l] = new float[16 * c]; }
             }
             x = new float[c]; a = new float[c]; qkvRow = new float[3 * c]; o = new float[c]; hid = new float[cfg.ffn()]; tmp = new float[c];
             logits = new float[cfg.vocab()];
@@ -589,15 +596,8 @@ public final class PerformerModel {
     }
 
     private static long keepBelow(float p) { return (long) Math.ceil((1.0 - p) * (1L << 24)); } // against the hash's top 24 bits
-    private static long dropoutBase(long seed, int layer, int site) { return mix(seed ^ mix(0x632BE59BD9B4E019L * (2L * layer + site + 1))); }
-    private static boolean keeps(long base, int i, long keepBelow) { return (mix(base + 0x9E3779B97F4A7C15L * i) >>> 40) < keepBelow; }
-
-    /** The SplitMix64 finalizer: a bijective 64-bit mix. */
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
+    private static long dropoutBase(long seed, int layer, int site) { return Seeds.dropoutSite(seed, layer, site); }
+    private static boolean keeps(long base, int i, long keepBelow) { return (Seeds.mix(base + 0x9E3779B97F4A7C15L * i) >>> 40) < keepBelow; }
 
     /**
      * Rotary positions for (BH, T, D) rows in place: each pair (x[2i], x[2i+1]) of row t turns by

@@ -1,6 +1,7 @@
 package dev.performer.train;
 
 import dev.performer.data.Tokenizer;
+import dev.performer.io.RecordMetadata;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.ModelConfig;
 import dev.performer.model.ParameterLayout;
@@ -46,25 +47,26 @@ public final class Checkpoint {
         return m.matches() ? Integer.parseInt(m.group(1)) : -1;
     }
 
-    public static void save(Path file, PerformerModel model, AdamW opt, int step, Map<String, String> extra) throws IOException {
+    /** The format tag in every checkpoint's metadata. */
+    public static final String FORMAT = "performer-jvm/2";
+
+    /**
+     * Writes a checkpoint (atomically): the model's parameters and FAVOR+ projections, the
+     * optimizer's moments when opt is given, and in the metadata the model configuration
+     * ({@code model.*}), the training configuration when tc is given ({@code train.*}), the
+     * tokenizer, the step and the extra entries.
+     */
+    public static void save(Path file, PerformerModel model, AdamW opt, int step, TrainConfig tc, Map<String, String> extra)
+            throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "performer-jvm/1");
+        meta.put("format", FORMAT);
         ModelConfig c = model.config();
-        meta.put("model.vocab", String.valueOf(c.vocab()));
-        meta.put("model.maxLen", String.valueOf(c.maxLen()));
-        meta.put("model.layers", String.valueOf(c.layers()));
-        meta.put("model.width", String.valueOf(c.width()));
-        meta.put("model.heads", String.valueOf(c.heads()));
-        meta.put("model.ffn", String.valueOf(c.ffn()));
-        meta.put("model.attention", c.attention());
-        meta.put("model.causal", String.valueOf(c.causal()));
-        meta.put("model.features", String.valueOf(c.features()));
-        meta.put("model.orthogonal", String.valueOf(c.orthogonal()));
-        meta.put("model.positional", c.positional());
-        meta.put("model.dropout", String.valueOf(c.dropout()));
+        RecordMetadata.write("model", c, meta);
+        if (tc != null) RecordMetadata.write("train", tc, meta);
         meta.put("tokenizer", Tokenizer.describe());
         meta.put("step", String.valueOf(step));
         meta.put("optim.t", String.valueOf(opt == null ? 0 : opt.steps()));
+        if (opt != null) RecordMetadata.write("optim.config", opt.config(), meta);
         meta.putAll(extra);
         List<SafeTensors.Tensor> ts = new ArrayList<>();
         for (ParameterLayout.View v : model.layout().views()) ts.add(new SafeTensors.Tensor(v.name(), v.shape(), model.params(), v.offset()));
@@ -74,49 +76,66 @@ public final class Checkpoint {
         }
         for (int l = 0; l < c.layers(); l++) {
             float[] w = model.projection(l);
-            if (w != null) ts.add(new SafeTensors.Tensor("favor.h" + l, new int[]{c.features(), c.headDim()}, w, 0));
+            if (w != null) ts.add(new SafeTensors.Tensor("favor.h" + l, new int[]{w.length / c.headDim(), c.headDim()}, w, 0));
         }
         SafeTensors.write(file, meta, ts);
     }
 
-    /** A loaded checkpoint: the model (projections restored), the optimizer state if saved, and the metadata. */
-    public record Loaded(PerformerModel model, AdamW optimizer, int step, Map<String, String> metadata) {}
+    /**
+     * A loaded checkpoint: the model (projections restored), the optimizer state if saved, the
+     * step, the training configuration if saved, and all the metadata.
+     */
+    public record Loaded(PerformerModel model, AdamW optimizer, int step, Optional<TrainConfig> training, Map<String, String> metadata) {}
 
     public static Loaded load(Path file, Kernels kern) throws IOException {
         SafeTensors.Contents c = SafeTensors.read(file);
         Map<String, String> m = c.metadata();
-        if (!"performer-jvm/1".equals(m.get("format"))) throw new IOException(file + ": not a performer-jvm checkpoint (format " + m.get("format") + ")");
-        ModelConfig cfg;
-        try {
-            cfg = new ModelConfig(Integer.parseInt(m.get("model.vocab")), Integer.parseInt(m.get("model.maxLen")),
-                    Integer.parseInt(m.get("model.layers")), Integer.parseInt(m.get("model.width")), Integer.parseInt(m.get("model.heads")),
-                    Integer.parseInt(m.get("model.ffn")), m.get("model.attention"), Boolean.parseBoolean(m.get("model.causal")),
-                    Integer.parseInt(m.get("model.features")), Boolean.parseBoolean(m.get("model.orthogonal")), m.get("model.positional"),
-                    Float.parseFloat(m.get("model.dropout")));
-        } catch (RuntimeException e) {
-            throw new IOException(file + ": bad model configuration in metadata (" + e.getMessage() + ")");
-        }
+        String src = file.toString();
+        if (!FORMAT.equals(m.get("format")))
+            throw new IOException(file + ": not a " + FORMAT + " checkpoint (format " + m.get("format")
+                    + (String.valueOf(m.get("format")).startsWith("performer-jvm/") ? ", from another version of performer-jvm" : "") + ")");
+        ModelConfig cfg = RecordMetadata.read("model", ModelConfig.class, m, src);
+        Optional<TrainConfig> tc = m.containsKey("train.steps") ? Optional.of(RecordMetadata.read("train", TrainConfig.class, m, src))
+                : Optional.empty();
         PerformerModel model = new PerformerModel(cfg, kern, 0);
         for (ParameterLayout.View v : model.layout().views()) {
-            float[] t = c.tensors().get(v.name());
-            if (t == null || t.length != v.size()) throw new IOException(file + ": tensor " + v.name() + " missing or of the wrong size");
+            float[] t = tensor(c, v.name(), v.size(), file);
             System.arraycopy(t, 0, model.params(), v.offset(), v.size());
         }
         for (int l = 0; l < cfg.layers(); l++) {
-            float[] w = c.tensors().get("favor.h" + l);
-            if (model.projection(l) != null) {
-                if (w == null) throw new IOException(file + ": FAVOR+ projection favor.h" + l + " missing");
-                model.setProjection(l, w);
-            }
+            float[] w = model.projection(l);
+            if (w != null) model.setProjection(l, tensor(c, "favor.h" + l, w.length, file));
         }
         AdamW opt = null;
-        float[] mm = c.tensors().get("optim.m"), vv = c.tensors().get("optim.v");
-        if (mm != null && vv != null) {
-            opt = new AdamW(model.layout());
-            System.arraycopy(mm, 0, opt.m, 0, opt.m.length);
-            System.arraycopy(vv, 0, opt.v, 0, opt.v.length);
-            opt.t = Long.parseLong(m.getOrDefault("optim.t", "0"));
+        if (c.tensors().containsKey("optim.m") || c.tensors().containsKey("optim.v")) {
+            AdamW.Config oc = RecordMetadata.read("optim.config", AdamW.Config.class, m, src);
+            opt = new AdamW(model.layout(), oc);
+            System.arraycopy(tensor(c, "optim.m", opt.m.length, file), 0, opt.m, 0, opt.m.length);
+            System.arraycopy(tensor(c, "optim.v", opt.v.length, file), 0, opt.v, 0, opt.v.length);
+            opt.t = number(m, "optim.t", file);
         }
-        return new Loaded(model, opt, Integer.parseInt(m.getOrDefault("step", "0")), m);
+        return new Loaded(model, opt, Math.toIntExact(number(m, "step", file)), tc, m);
+    }
+
+    /** A tensor of the expected size with finite values, or an IOException naming the file and the tensor. */
+    private static float[] tensor(SafeTensors.Contents c, String name, int size, Path file) throws IOException {
+        float[] t = c.tensors().get(name);
+        if (t == null) throw new IOException(file + ": tensor " + name + " is missing");
+        if (t.length != size) throw new IOException(file + ": tensor " + name + " holds " + t.length + " values, expected " + size);
+        for (int i = 0; i < t.length; i++)
+            if (!Float.isFinite(t[i])) throw new IOException(file + ": tensor " + name + " has a non-finite value " + t[i] + " at " + i);
+        return t;
+    }
+
+    private static long number(Map<String, String> m, String key, Path file) throws IOException {
+        String s = m.get(key);
+        try {
+            long x = Long.parseLong(String.valueOf(s));
+            if (x < 0 || x > Integer.MAX_VALUE) throw new NumberFormatException();
+            return x;
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": metadata field " + key + " is " + (s == null ? "missing" : "'" + s + "'")
+                    + ", not a step count");
+        }
     }
 }

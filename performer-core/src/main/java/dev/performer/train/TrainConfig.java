@@ -3,44 +3,72 @@ package dev.performer.train;
 import dev.performer.data.ProteinData;
 
 /**
- * How to train. Validates itself.
+ * How to train. Validates itself; {@link Trainer} checks it against the model (L ≤ maxLen).
+ * Build it with {@link #builder()}: every value has the command line's default, and the periods
+ * default from the number of steps.
  *
  * @param steps           optimizer steps in all
- * @param batch           sequences per step
- * @param length          L, tokens per sequence
- * @param lr              peak learning rate
- * @param warmup          linear warm-up steps, then cosine decay to lr·minLrFraction at the last step
- * @param redrawEvery     FAVOR+ feature redraw period in steps (0 = never)
- * @param evalEvery       validation period in steps (0 = only at the end)
+ * @param batching        batch size B, length L and layout of the training batches (evaluation too)
+ * @param optimizer       AdamW's hyper-parameters, with the peak learning rate
+ * @param schedule        warm-up and cosine decay of the learning rate
+ * @param clip            gradients are scaled down to this global norm when above it
+ * @param evaluation      validation period and size
  * @param checkpointEvery checkpoint period in steps (0 = only at the end)
- * @param beta1           AdamW first-moment decay, beta2 second-moment decay, eps its denominator guard
- * @param evalBatches     validation batches per evaluation (0 = the whole validation set)
+ * @param seed            every random draw of training derives from it ({@link dev.performer.random.Seeds})
  */
-public record TrainConfig(int steps, int batch, int length, float lr, int warmup, float minLrFraction, float beta1, float beta2,
-                          float eps, float weightDecay, float clip, int redrawEvery, int evalEvery, int checkpointEvery, long seed,
-                          ProteinData.Layout layout, int evalBatches) {
+public record TrainConfig(int steps, Batching batching, AdamW.Config optimizer, Schedule schedule, float clip,
+                          Evaluation evaluation, int checkpointEvery, long seed) {
 
     public TrainConfig {
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
-        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
-        if (length < 3) throw new IllegalArgumentException("L must be >= 3, got " + length);
-        if (!(lr > 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("lr must be > 0, got " + lr);
-        if (warmup < 0) throw new IllegalArgumentException("warmup must be >= 0, got " + warmup);
-        if (!(clip > 0)) throw new IllegalArgumentException("clip must be > 0, got " + clip);
-        if (redrawEvery < 0 || evalEvery < 0 || checkpointEvery < 0) throw new IllegalArgumentException("periods must be >= 0");
-        if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
-        if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
-        if (!(eps > 0) || !Float.isFinite(eps)) throw new IllegalArgumentException("eps must be > 0, got " + eps);
-        if (!(weightDecay >= 0) || !Float.isFinite(weightDecay)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
-        if (!(minLrFraction >= 0 && minLrFraction <= 1)) throw new IllegalArgumentException("minLrFraction must be in [0, 1], got " + minLrFraction);
-        if (evalBatches < 0) throw new IllegalArgumentException("evalBatches must be >= 0, got " + evalBatches);
+        if (batching == null || optimizer == null || schedule == null || evaluation == null)
+            throw new IllegalArgumentException("batching, optimizer, schedule and evaluation must be given");
+        if (!(clip > 0) || !Float.isFinite(clip)) throw new IllegalArgumentException("clip must be > 0, got " + clip);
+        if (checkpointEvery < 0) throw new IllegalArgumentException("checkpoint period must be >= 0, got " + checkpointEvery);
     }
 
-    /** Linear warm-up to lr, then cosine decay to lr·minLrFraction at the last step. */
-    public float learningRate(int step) {
-        if (step < warmup) return lr * (step + 1) / warmup;
-        double p = steps <= warmup ? 1 : (double) (step - warmup) / Math.max(1, steps - warmup - 1);
-        double min = lr * minLrFraction;
-        return (float) (min + 0.5 * (lr - min) * (1 + Math.cos(Math.PI * Math.min(1, p))));
+    /** The learning rate of a step (0-based): the schedule applied to the optimizer's peak. */
+    public float learningRate(int step) { return schedule.learningRate(optimizer.lr(), step, steps); }
+
+    /** A builder with the command line's defaults. */
+    public static Builder builder() { return new Builder(); }
+
+    /**
+     * Defaults: 300 steps of 8 × 256 tokens in the pad layout, AdamW defaults, warm-up min(30,
+     * steps/10) then cosine to 0.1·lr, clip 1, validation every steps/5 steps on 40 batches,
+     * checkpoints every steps/2 steps, seed 0.
+     */
+    public static final class Builder {
+        private int steps = 300, batch = 8, length = 256, evalBatches = 40;
+        private Integer warmup, evalEvery, checkpointEvery;      // null: derived from steps
+        private ProteinData.Layout layout = ProteinData.Layout.PAD;
+        private AdamW.Config optimizer = AdamW.Config.defaults();
+        private float finalLrFraction = 0.1f, clip = 1f;
+        private long seed;
+
+        private Builder() {}
+
+        public Builder steps(int n) { steps = n; return this; }
+        public Builder batch(int b) { batch = b; return this; }
+        public Builder length(int l) { length = l; return this; }
+        public Builder layout(ProteinData.Layout l) { layout = l; return this; }
+        public Builder optimizer(AdamW.Config c) { optimizer = c; return this; }
+        /** The peak learning rate (the optimizer's lr). */
+        public Builder lr(float lr) { optimizer = optimizer.withLr(lr); return this; }
+        public Builder warmup(int n) { warmup = n; return this; }
+        public Builder finalLrFraction(float f) { finalLrFraction = f; return this; }
+        public Builder clip(float c) { clip = c; return this; }
+        public Builder evalEvery(int n) { evalEvery = n; return this; }
+        public Builder evalBatches(int n) { evalBatches = n; return this; }
+        public Builder checkpointEvery(int n) { checkpointEvery = n; return this; }
+        public Builder seed(long s) { seed = s; return this; }
+
+        public TrainConfig build() {
+            int w = warmup != null ? warmup : Math.min(30, steps / 10);
+            int ev = evalEvery != null ? evalEvery : Math.max(1, steps / 5);
+            int ck = checkpointEvery != null ? checkpointEvery : Math.max(1, steps / 2);
+            return new TrainConfig(steps, new Batching(batch, length, layout), optimizer, new Schedule(w, finalLrFraction), clip,
+                    new Evaluation(ev, evalBatches), ck, seed);
+        }
     }
 }

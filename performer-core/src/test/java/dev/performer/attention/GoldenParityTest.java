@@ -68,7 +68,7 @@ class GoldenParityTest {
             att = new ExactAttention(kern, causal);
         } else {
             int m = (int) c.num("M");
-            FeatureMap map = FeatureMap.byName(c.str("kernel"), (float) c.num("eps"));
+            FeatureMap map = FeatureKind.of(c.str("kernel")).map((float) c.num("eps"));
             Npy.Array w = c.array("w");
             assertArrayEquals(new int[]{m, d}, w.shape(), "w shape");
             FavorAttention fa = new FavorAttention(kern, map, w.toFloats(), m, d, causal);

@@ -2,6 +2,8 @@ package dev.performer.model;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.performer.attention.AttentionSpec;
+import dev.performer.attention.FeatureKind;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
 import org.junit.jupiter.api.AfterAll;
@@ -26,7 +28,7 @@ class DecoderTest {
             "favor-softmax,rotary", "exact,rotary", "favor-softmax,sinusoidal"})
     void decoderMatchesParallelForward(String att, String pos) {
         int t = 40;
-        ModelConfig cfg = new ModelConfig(30, t, 2, 32, 4, 64, att, true, 16, true, pos, 0f);
+        ModelConfig cfg = new ModelConfig(30, t, 2, 32, 4, 64, AttentionSpec.of(att, 16), Direction.CAUSAL, Positions.of(pos), 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
         java.util.SplittableRandom r = new java.util.SplittableRandom(1);
         float[] p = m.params();

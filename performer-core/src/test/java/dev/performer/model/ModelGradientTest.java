@@ -2,6 +2,8 @@ package dev.performer.model;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.performer.attention.AttentionSpec;
+import dev.performer.attention.FeatureKind;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
 import java.util.SplittableRandom;
@@ -42,7 +44,7 @@ class ModelGradientTest {
     static ModelConfig tiny(String att, boolean causal, String pos) { return tiny(att, causal, pos, 0f); }
 
     static ModelConfig tiny(String att, boolean causal, String pos, float dropout) {
-        return new ModelConfig(11, 8, 2, 8, 2, 12, att, causal, 6, true, pos, dropout);
+        return new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.of(att, 6), (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.of(pos), dropout);
     }
 
     @ParameterizedTest(name = "{0} causal={1} {2} dropout={3}")
@@ -107,7 +109,7 @@ class ModelGradientTest {
 
     @Test
     void dropoutIsSeededAndOffInEvaluation() {
-        ModelConfig cfg = new ModelConfig(11, 8, 2, 8, 2, 12, "favor-softmax", true, 6, true, "learned", 0.3f);
+        ModelConfig cfg = new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.favor(FeatureKind.SOFTMAX, 6), Direction.CAUSAL, Positions.LEARNED, 0.3f);
         PerformerModel m = new PerformerModel(cfg, KERN, 1);
         int[] tok = {1, 2, 3, 4, 5, 6}, tgt = {2, 3, 4, 5, 6, 7};
         float a = m.forward(tok, tgt, 1, 6, null, true, 42), b = m.forward(tok, tgt, 1, 6, null, true, 42);

@@ -1,6 +1,8 @@
 package dev.performer.model;
 
+import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Dims;
+import dev.performer.attention.FeatureKind;
 
 /**
  * The same Transformer written out naively in double precision, independent of the float code
@@ -21,7 +23,7 @@ final class RefModel {
         this.layout = m.layout();
         this.proj = new float[cfg.layers()][];
         for (int l = 0; l < cfg.layers(); l++) proj[l] = m.projection(l);
-        this.sinusoid = cfg.positional().equals("sinusoidal") ? PerformerModel.sinusoid(cfg.maxLen(), cfg.width()) : null;
+        this.sinusoid = cfg.positions() == Positions.SINUSOIDAL ? PerformerModel.sinusoid(cfg.maxLen(), cfg.width()) : null;
     }
 
     /** stabs[l] holds the FAVOR+ stabilizers of layer l; computed and stored when record, reused otherwise. */
@@ -43,14 +45,16 @@ final class RefModel {
                 int src = (bi * t + ti) * 3 * c + hi * d + e, dst = ((bi * h + hi) * t + ti) * d + e;
                 q[dst] = qkv[src]; k[dst] = qkv[src + c]; v[dst] = qkv[src + 2 * c];
             }
-            if (cfg.positional().equals("rotary")) { rotary(q, b * h, t, d); rotary(k, b * h, t, d); }
+            if (cfg.positions() == Positions.ROTARY) { rotary(q, b * h, t, d); rotary(k, b * h, t, d); }
             double[] o;
             switch (cfg.attention()) {
-                case "exact" -> o = dev.performer.attention.RefAttentionAccess.exact(dims, q, k, v, mask, cfg.causal());
-                case "identity" -> o = v;
-                default -> {
-                    boolean relu = cfg.attention().equals("favor-relu");
-                    var ref = dev.performer.attention.RefAttentionAccess.favor(relu, relu ? 1e-3 : 1e-6, proj[l], cfg.features(), d);
+                case AttentionSpec.Exact e -> o = dev.performer.attention.RefAttentionAccess.exact(dims, q, k, v, mask, cfg.causal());
+                case AttentionSpec.Identity i -> o = v;
+                case AttentionSpec.Favor fav -> {
+                    if (fav.features() != FeatureKind.SOFTMAX && fav.features() != FeatureKind.RELU)
+                        throw new IllegalArgumentException("the reference model has SM+ and ReLU features only");
+                    boolean relu = fav.features() == FeatureKind.RELU;
+                    var ref = dev.performer.attention.RefAttentionAccess.favor(relu, relu ? 1e-3 : 1e-6, proj[l], fav.m(), d);
                     if (record) stabs[l] = dev.performer.attention.RefAttentionAccess.stabilizers(ref, dims, q, k);
                     o = dev.performer.attention.RefAttentionAccess.forward(ref, dims, q, k, v, mask, cfg.causal(), stabs[l]);
                 }

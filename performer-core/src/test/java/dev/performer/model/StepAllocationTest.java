@@ -2,6 +2,8 @@ package dev.performer.model;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.performer.attention.AttentionSpec;
+import dev.performer.attention.FeatureKind;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
 import dev.performer.train.AdamW;
@@ -52,7 +54,7 @@ class StepAllocationTest {
             m.zeroGrad();
             m.forward(tok, tgt, b, t, cfg.causal() ? null : mask, true, s);
             m.backward();
-            opt.step(m.params(), m.grads(), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f);
+            opt.step(m.params(), m.grads(), 1e-3f);
         }
         return (double) (allocatedBytes() - before) / steps;
     }
@@ -60,9 +62,9 @@ class StepAllocationTest {
     @ParameterizedTest(name = "{0} causal={1} {2}")
     @CsvSource({"favor-softmax,false,learned", "favor-softmax,true,rotary", "favor-relu,true,sinusoidal", "exact,false,rotary", "identity,true,learned"})
     void trainingStepAllocatesNoBuffers(String att, boolean causal, String pos) {
-        ModelConfig cfg = new ModelConfig(30, 512, 2, 64, 4, 128, att, causal, 32, true, pos, 0.1f);
+        ModelConfig cfg = new ModelConfig(30, 512, 2, 64, 4, 128, AttentionSpec.of(att, 32), (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.of(pos), 0.1f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
-        AdamW opt = new AdamW(m.layout());
+        AdamW opt = new AdamW(m.layout(), AdamW.Config.defaults().withBetas(0.9f, 0.999f));
         // 150 short steps let C2 compile the vector loops (before that, un-inlined Vector API calls box
         // every vector: megabytes per step that are the JIT warming up, not the model allocating)
         double small = bytesPerStep(m, opt, 2, 64, 150, 4), large = bytesPerStep(m, opt, 2, 512, 4, 4);

@@ -2,12 +2,17 @@ package dev.performer.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.performer.attention.AttentionSpec;
+import dev.performer.attention.FeatureKind;
+import dev.performer.attention.Projection;
 import dev.performer.data.ProteinData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
+import dev.performer.model.Direction;
 import dev.performer.model.ModelConfig;
 import dev.performer.model.PerformerModel;
+import dev.performer.model.Positions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +34,9 @@ class TrainTest {
 
     @Test
     void adamWMatchesItsDefinitionInDouble() {
-        ModelConfig cfg = new ModelConfig(7, 4, 1, 4, 1, 4, "identity", true, 1, true, "learned", 0f);
+        ModelConfig cfg = new ModelConfig(7, 4, 1, 4, 1, 4, AttentionSpec.identity(), Direction.CAUSAL, Positions.LEARNED, 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 1);
-        AdamW opt = new AdamW(m.layout());
+        AdamW opt = new AdamW(m.layout(), new AdamW.Config(0.01f, 0.9f, 0.98f, 1e-8f, 0.1f));
         float[] p = m.params().clone(), g = new float[p.length];
         java.util.SplittableRandom r = new java.util.SplittableRandom(3);
         double[] pd = new double[p.length], md = new double[p.length], vd = new double[p.length];
@@ -39,7 +44,7 @@ class TrainTest {
         int biasAt = m.layout().offset("h0.qkv.b");
         for (int t = 1; t <= 5; t++) {
             for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian();
-            opt.step(p, g, 0.01f, 0.9f, 0.98f, 1e-8f, 0.1f);
+            opt.step(p, g, 0.01f);
             for (int i = 0; i < p.length; i++) {
                 md[i] = 0.9 * md[i] + 0.1 * g[i];
                 vd[i] = 0.98 * vd[i] + 0.02 * g[i] * (double) g[i];
@@ -78,7 +83,7 @@ class TrainTest {
     }
 
     static TrainConfig config(int steps, int warmup) {
-        return new TrainConfig(steps, 4, 32, 1e-3f, warmup, 0.1f, 0.9f, 0.98f, 1e-8f, 0.01f, 1f, 5, 0, 0, 11, ProteinData.Layout.PAD, 4);
+        return TrainConfig.builder().steps(steps).batch(4).length(32).lr(1e-3f).warmup(warmup).seed(11).build();
     }
 
     static ProteinData motifs() {
@@ -96,24 +101,27 @@ class TrainTest {
 
     static final Trainer.Listener QUIET = new Trainer.Listener() {
         public void step(int s, float l, double a, float lr, double g, double t) {}
-        public void evaluated(int s, Trainer.Metrics m) {}
+        public void evaluated(int s, Metrics m) {}
         public void saved(int s, Path f) {}
     };
 
     static List<String> trainLosses(Path run) throws IOException {
-        return Files.readAllLines(run.resolve("log.csv")).stream().filter(l -> l.contains(",train,")).map(l -> l.split(",")[2]).toList();
+        return TrainingLog.read(TrainingLog.of(run)).stream().filter(TrainingLog.Row::isTrain).map(r -> String.valueOf(r.loss())).toList();
     }
 
     @Test
     void trainingLearnsIsDeterministicAndResumesExactly() throws IOException {
-        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 32, 2, 32, 2, 64, "favor-softmax", true, 16, true, "learned", 0.1f);
+        // FAVOR+ projections redrawn every 15 steps: the resumed run (from step 20) must redraw at 30 as the original did
+        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 32, 2, 32, 2, 64,
+                AttentionSpec.favor(FeatureKind.SOFTMAX, 16).withRedrawEvery(15), Direction.CAUSAL, Positions.LEARNED, 0.1f);
         ProteinData data = motifs();
-        TrainConfig tc = new TrainConfig(40, 4, 32, 3e-3f, 5, 0.1f, 0.9f, 0.98f, 1e-8f, 0.01f, 1f, 15, 20, 20, 11, ProteinData.Layout.PAD, 4);
+        TrainConfig tc = TrainConfig.builder().steps(40).batch(4).length(32).lr(3e-3f).warmup(5).evalEvery(20).evalBatches(4)
+                .checkpointEvery(20).seed(11).build();
         Path a = tmp.resolve("a"), b = tmp.resolve("b"), c = tmp.resolve("c");
         PerformerModel ma = new PerformerModel(cfg, KERN, 11);
-        new Trainer(ma, new AdamW(ma.layout()), tc, data, data, a, Map.of()).run(0, QUIET);
+        new Trainer(ma, tc, data, data, a).run(0, QUIET);
         PerformerModel mb = new PerformerModel(cfg, KERN, 11);
-        new Trainer(mb, new AdamW(mb.layout()), tc, data, data, b, Map.of()).run(0, QUIET);
+        new Trainer(mb, tc, data, data, b).run();
         List<String> la = trainLosses(a), lb = trainLosses(b);
         assertEquals(40, la.size());
         assertEquals(la, lb, "same seed and threads: the same losses");
@@ -126,7 +134,8 @@ class TrainTest {
         Files.copy(a.resolve("log.csv"), c.resolve("log.csv"));
         Checkpoint.Loaded ld = Checkpoint.load(Checkpoint.latest(c).orElseThrow(), KERN);
         assertEquals(20, ld.step());
-        new Trainer(ld.model(), ld.optimizer(), tc, data, data, c, Map.of()).run(ld.step(), QUIET);
+        assertEquals(tc, ld.training().orElseThrow(), "the checkpoint carries the training configuration");
+        new Trainer(ld.model(), tc, data, data, c).optimizer(ld.optimizer()).run(ld.step(), QUIET);
         assertEquals(la, trainLosses(c), "a resumed run continues exactly");
         assertArrayEquals(ma.params(), ld.model().params());
         for (int l = 0; l < cfg.layers(); l++) assertArrayEquals(ma.projection(l), ld.model().projection(l));
@@ -139,13 +148,12 @@ class TrainTest {
         for (int i = 0; i < 9; i++) data.add(all.id(i), all.sequence(i));
         for (String att : new String[]{"exact", "favor-softmax"})
             for (boolean causal : new boolean[]{false, true}) {
-                ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 48, 1, 16, 2, 32, att, causal, 8, true, "learned", 0f);
+                ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 48, 1, 16, 2, 32, AttentionSpec.of(att, 8), (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.LEARNED, 0f);
                 PerformerModel m = new PerformerModel(cfg, KERN, 2);
-                Trainer.Metrics[] ms = new Trainer.Metrics[2];
+                Metrics[] ms = new Metrics[2];
                 int[] batches = {1, 4};
                 for (int i = 0; i < 2; i++)
-                    ms[i] = Trainer.evaluate(m, data, new TrainConfig(1, batches[i], 48, 1e-3f, 0, 0.1f, 0.9f, 0.98f, 1e-8f, 0f, 1f, 0, 0, 0, 0,
-                            ProteinData.Layout.PAD, 0));
+                    ms[i] = Trainer.evaluate(m, data, new Batching(batches[i], 48, ProteinData.Layout.PAD), 0);
                 assertEquals(ms[0].targets(), ms[1].targets(), "padding rows hold no targets");
                 // the same rows in other GEMM blockings: float rounding only (~1e-7 relative)
                 assertEquals(ms[0].loss(), ms[1].loss(), 1e-5 * ms[0].loss(), att + " causal=" + causal);
@@ -156,19 +164,22 @@ class TrainTest {
 
     @Test
     void checkpointRoundTripsParametersProjectionsAndMetadata() throws IOException {
-        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 16, 1, 16, 2, 32, "favor-relu", false, 8, false, "sinusoidal", 0f);
+        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 16, 1, 16, 2, 32, AttentionSpec.favor(FeatureKind.RELU, 8).withProjection(Projection.Type.IID), Direction.BIDIRECTIONAL, Positions.SINUSOIDAL, 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 5);
-        AdamW opt = new AdamW(m.layout());
-        opt.step(m.params(), m.params().clone(), 1e-3f, 0.9f, 0.98f, 1e-8f, 0f);
+        AdamW opt = new AdamW(m.layout(), AdamW.Config.defaults().withWeightDecay(0f));
+        opt.step(m.params(), m.params().clone(), 1e-3f);
         Path f = tmp.resolve("x.safetensors");
-        Checkpoint.save(f, m, opt, 7, Map.of("train.length", "16"));
+        TrainConfig tc = TrainConfig.builder().steps(9).length(16).build();
+        Checkpoint.save(f, m, opt, 7, tc, Map.of("data", "motifs"));
         Checkpoint.Loaded ld = Checkpoint.load(f, KERN);
         assertEquals(cfg, ld.model().config());
         assertArrayEquals(m.params(), ld.model().params());
         assertArrayEquals(m.projection(0), ld.model().projection(0));
         assertArrayEquals(opt.m, ld.optimizer().m);
         assertEquals(1, ld.optimizer().steps());
-        assertEquals("16", ld.metadata().get("train.length"));
+        assertEquals(opt.config(), ld.optimizer().config());
+        assertEquals(tc, ld.training().orElseThrow());
+        assertEquals("motifs", ld.metadata().get("data"));
         assertEquals(7, ld.step());
         // the header is plain safetensors: 8-byte length, then JSON starting with '{'
         byte[] raw = Files.readAllBytes(f);

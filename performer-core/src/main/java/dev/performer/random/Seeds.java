@@ -1,0 +1,40 @@
+package dev.performer.random;
+
+/**
+ * Every seed the library derives from a user's seed, in one place. Training is a function of
+ * (seed, step): the batch, its masking, the dropout masks and the FAVOR+ redraws of step s each
+ * come from their own derivation below, so a run resumed at step s draws what the uninterrupted
+ * run drew. (The formulas are part of the checkpoints' meaning: changing one changes what a
+ * resumed run does.)
+ */
+public final class Seeds {
+
+    /** The masking seed of evaluation batches: the same targets for every model and every evaluation. */
+    public static final long EVALUATION = 12345;
+
+    private Seeds() {}
+
+    /** The FAVOR+ projection of a layer at initialization. */
+    public static long projection(long seed, int layer) { return seed * 1_000_003L + 7919L * (layer + 1); }
+
+    /** The base seed of the FAVOR+ redraw at a step (each layer's projection then derives from it). */
+    public static long redraw(long seed, int step) { return seed * 31 + step; }
+
+    /** The batch (records, windows, masking) of a training step. */
+    public static long batch(long seed, long step) { return seed * 0x9E3779B97F4A7C15L + step; }
+
+    /** The dropout masks of a training step. */
+    public static long dropout(long seed, int step) { return seed * 0x2545F4914F6CDD1DL + step; }
+
+    /** The base of the dropout mask of one site (0: attention branch, 1: feed-forward branch) of a layer. */
+    public static long dropoutSite(long seed, int layer, int site) {
+        return mix(seed ^ mix(0x632BE59BD9B4E019L * (2L * layer + site + 1)));
+    }
+
+    /** The SplitMix64 finalizer: a bijective 64-bit mix. */
+    public static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
