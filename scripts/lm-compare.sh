@@ -9,14 +9,17 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 steps="${1:-600}"
 out="$here/results/lm-compare"
 mkdir -p "$out"
+logs="$(mktemp -d)"   # progress bars (stderr) stay out of results/
 for dir in bidir causal; do
   runs=()
   for att in exact favor-softmax favor-relu identity; do
     run="$out/$dir-$att"
     "$here/performer" train --attention "$att" --direction "$dir" --L 512 --batch 8 --steps "$steps" \
-      --eval-every 100 --eval-batches 0 --checkpoint-every 0 --seed 0 --run "$run" > "$run.out" 2> "$run.err"
+      --eval-every 100 --eval-batches 0 --checkpoint-every 0 --seed 0 --run "$run" > "$logs/out" 2> "$logs/$dir-$att.err" \
+      || { cat "$logs/$dir-$att.err" >&2; exit 1; }
+    mv "$logs/out" "$run/output.txt"
     rm -f "$run"/checkpoint-*.safetensors   # weights are not kept in the repository
-    tail -n 1 "$run.out"
+    tail -n 1 "$run/output.txt"
     runs+=("$run")
   done
   "$here/performer" plot-runs --runs "$(IFS=,; echo "${runs[*]}")" --out "$out/valid_loss_$dir.png" \
