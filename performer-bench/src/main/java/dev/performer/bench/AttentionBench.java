@@ -44,7 +44,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 2, jvmArgsAppend = {Backends.ADD_MODULES, Backends.VECTOR_MODULE, Backends.NATIVE_ACCESS,
-        Backends.PARALLEL_GC})
+        Backends.PARALLEL_GC, Backends.UNSAFE_ALLOW})
 public class AttentionBench {
 
     static final int B = 1, H = 8, D = 64, M = 256;

@@ -15,6 +15,8 @@ final class Backends {
     static final String VECTOR_MODULE = "jdk.incubator.vector";
     static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
     static final String PARALLEL_GC = "-XX:+UseParallelGC";
+    /** Silences JDK 25's warning about JMH 1.37's use of sun.misc.Unsafe (no effect on the timings). */
+    static final String UNSAFE_ALLOW = "--sun-misc-unsafe-memory-access=allow";
 
     private Backends() {}
 

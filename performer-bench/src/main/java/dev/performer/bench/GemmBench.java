@@ -30,10 +30,10 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 5, time = 1)
+@Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 2, jvmArgsAppend = {Backends.ADD_MODULES, Backends.VECTOR_MODULE, Backends.NATIVE_ACCESS,
-        Backends.PARALLEL_GC})
+        Backends.PARALLEL_GC, Backends.UNSAFE_ALLOW})
 public class GemmBench {
 
     static final int D = 64, M = 256;
