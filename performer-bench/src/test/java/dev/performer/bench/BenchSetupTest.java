@@ -60,7 +60,7 @@ class BenchSetupTest {
             for (String direction : new String[] {"bidir", "causal"}) {
                 String what = method + "/" + direction;
                 AttentionBench b = attention(method, direction);
-                try (Kernels kern = Kernels.create("vector", 2)) {
+                try (Kernels kern = Backends.kernels("vector", 2)) {
                     Attention ref = direct(method, kern, direction.equals("causal"));
                     Dims dims = Dims.self(1, 8, L, 64);
                     int n = dims.qSize();
@@ -102,7 +102,7 @@ class BenchSetupTest {
 
     @Test
     void exactRefusesLongSequences() {
-        try (Kernels kern = Kernels.create("vector", 1)) {
+        try (Kernels kern = Backends.kernels("vector", 1)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> AttentionBench.build("exact", kern, false, 8192));
             assertTrue(e.getMessage().contains("4096"), e.getMessage());
