@@ -1,12 +1,8 @@
 package dev.performer.bench;
 
 import dev.performer.attention.Attention;
+import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Dims;
-import dev.performer.attention.ExactAttention;
-import dev.performer.attention.FavorAttention;
-import dev.performer.attention.FeatureMap;
-import dev.performer.attention.IdentityAttention;
-import dev.performer.attention.Projection;
 import dev.performer.kernel.Kernels;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -51,7 +47,6 @@ public class AttentionBench {
     /** Longest L of the exact baseline (8 heads × L² floats = 512 MB of probabilities at 4096). */
     static final int MAX_EXACT_L = 4096;
     static final long PROJECTION_SEED = 42;
-    static final float SOFTMAX_EPS = 1e-6f, RELU_EPS = 1e-3f;
 
     @Param({"favor-softmax", "favor-relu", "exact", "identity"})
     public String method;
@@ -71,23 +66,15 @@ public class AttentionBench {
     float[] q, k, v, out, dout, dq, dk, dv;
     Attention.Saved saved;
 
-    /** The layer under test, as {@code performer bench} builds it. */
+    /**
+     * The layer under test, from the library's one factory as {@code performer bench} builds it: M = 256
+     * orthogonal features with χ(D) norms and each map's default eps (1e-6 SM+, 1e-3 ReLU).
+     */
     static Attention build(String method, Kernels kern, boolean causal, int l) {
-        return switch (method) {
-            case "favor-softmax" -> FavorAttention.random(kern, FeatureMap.softmax(SOFTMAX_EPS), M, D, causal,
-                    Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, PROJECTION_SEED);
-            case "favor-relu" -> FavorAttention.random(kern, FeatureMap.relu(RELU_EPS), M, D, causal,
-                    Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, PROJECTION_SEED);
-            case "exact" -> {
-                if (l > MAX_EXACT_L)
-                    throw new IllegalArgumentException("exact attention is benchmarked up to L=" + MAX_EXACT_L
-                            + " (its H·L² matrix), got L=" + l + "; use performer bench for longer sequences");
-                yield new ExactAttention(kern, causal);
-            }
-            case "identity" -> new IdentityAttention(causal);
-            default -> throw new IllegalArgumentException("unknown method '" + method
-                    + "' (expected favor-softmax, favor-relu, exact or identity)");
-        };
+        if (method.equals("exact") && l > MAX_EXACT_L)
+            throw new IllegalArgumentException("exact attention is benchmarked up to L=" + MAX_EXACT_L
+                    + ", got L=" + l + "; use performer bench for longer sequences");
+        return AttentionSpec.of(method, M).build(kern, D, causal, PROJECTION_SEED);
     }
 
     @Setup(Level.Trial)

@@ -1,5 +1,6 @@
 package dev.performer.bench;
 
+import dev.performer.kernel.Backend;
 import dev.performer.kernel.Kernels;
 
 /**
@@ -21,6 +22,6 @@ final class Backends {
     private Backends() {}
 
     static Kernels kernels(String backend, int threads) {
-        return Kernels.create(backend, threads);
+        return Kernels.create(Backend.of(backend), threads);
     }
 }

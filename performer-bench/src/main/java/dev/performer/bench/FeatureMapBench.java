@@ -1,5 +1,6 @@
 package dev.performer.bench;
 
+import dev.performer.attention.FeatureKind;
 import dev.performer.attention.FeatureMap;
 import dev.performer.attention.Projection;
 import dev.performer.kernel.Kernels;
@@ -57,11 +58,7 @@ public class FeatureMapBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        fm = switch (map) {
-            case "softmax" -> FeatureMap.softmax(AttentionBench.SOFTMAX_EPS);
-            case "relu" -> FeatureMap.relu(AttentionBench.RELU_EPS);
-            default -> throw new IllegalArgumentException("map must be softmax or relu, got " + map);
-        };
+        fm = FeatureKind.of(map).map();   // each map's default eps, as the attention layers use it
         boolean query = switch (rows) {
             case "query" -> true;
             case "key" -> false;
