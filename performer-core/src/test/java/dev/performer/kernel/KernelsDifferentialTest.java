@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +31,29 @@ class KernelsDifferentialTest {
     @AfterAll
     static void close() { for (Kernels k : FAST) k.close(); }
 
+    @Test
+    void runsAtTheWidthThePropertyAsksFor() {
+        // performer-core/pom.xml runs this class at 4, 8 and 16 lanes, each in a JVM of its own
+        String lanes = System.getProperty(VectorKernels.LANES_PROPERTY);
+        int want = lanes == null ? FloatVector.SPECIES_PREFERRED.length() : Integer.parseInt(lanes);
+        assertEquals(want, VectorKernels.LANES, VectorKernels.LANES_PROPERTY + "=" + lanes);
+        assertEquals(want * Float.SIZE, VectorKernels.S.vectorBitSize(), "species " + VectorKernels.S);
+        assertEquals(4 * want, VectorKernels.NR, "micro-tile width is four vectors");
+        assertTrue(new VectorKernels(1).describe().contains(want + " float lanes"), new VectorKernels(1).describe());
+    }
+
+    @Test
+    void lanesPropertyIsValidated() {
+        assertEquals(4, VectorKernels.species("4").length());
+        assertEquals(8, VectorKernels.species("8").length());
+        assertEquals(16, VectorKernels.species("16").length());
+        assertEquals(FloatVector.SPECIES_PREFERRED, VectorKernels.species(null));
+        for (String bad : new String[]{"12", "", "eight", "32"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorKernels.species(bad));
+            assertTrue(e.getMessage().contains(VectorKernels.LANES_PROPERTY) && e.getMessage().contains("\"" + bad + "\""), e.getMessage());
+        }
+    }
+
     static float[] rand(SplittableRandom r, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
@@ -49,6 +73,9 @@ class KernelsDifferentialTest {
         b.add(Arguments.of(256, 64, 700, seed++));
         b.add(Arguments.of(700, 64, 256, seed++));
         b.add(Arguments.of(5, 3000, 9, seed++));
+        // leading dimension of A above DIRECT_LDA: A packed in MC×KC blocks (op(A) = A, then op(A) = Aᵀ)
+        b.add(Arguments.of(145, 40, 1100, seed++));
+        b.add(Arguments.of(1030, 20, 30, seed++));
         return b.build();
     }
 
@@ -198,13 +225,14 @@ class KernelsDifferentialTest {
     void vectorExpHandlesSpecialValuesAndGivesTheSameBitsInBodyAndTail() {
         for (Kernels f : FAST) {
             float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -100f, 100f, 0f, -0f, 1f, -87f, 88f};
-            float[] x = new float[16 + special.length];
-            System.arraycopy(special, 0, x, 0, special.length);          // in the vector body
-            System.arraycopy(special, 0, x, 16, special.length);         // and in the scalar tail (n = 26)
-            float[] y = x.clone();
-            f.expAffine(y, 0, x.length, 0f, 1f, 0f);
+            // whole vectors at any width: every value in the vector body; then each alone (n = 1 < lanes): the scalar tail
+            int body = (special.length + VectorKernels.LANES - 1) / VectorKernels.LANES * VectorKernels.LANES;
+            float[] y = java.util.Arrays.copyOf(special, body);
+            f.expAffine(y, 0, body, 0f, 1f, 0f);
             for (int i = 0; i < special.length; i++) {
-                assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(y[16 + i]), "body vs tail for " + special[i]);
+                float[] tail = {special[i]};
+                f.expAffine(tail, 0, 1, 0f, 1f, 0f);
+                assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(tail[0]), "body vs tail for " + special[i]);
                 float want = (float) Math.exp(special[i]);
                 if (Float.isNaN(want)) assertTrue(Float.isNaN(y[i]));
                 else if (Float.isInfinite(want)) assertEquals(want, y[i]);
