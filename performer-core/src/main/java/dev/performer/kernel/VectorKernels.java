@@ -20,10 +20,23 @@ import jdk.incubator.vector.VectorSpecies;
  * computes an MR×NR = 6×(4·lanes) tile of C with 24 vector accumulators (6×64 with AVX-512).
  * Transposes are absorbed by the packing. Problems above {@link #PARALLEL_FLOPS} are split
  * across the pool along M (or along N when M is small); each part packs its own panels.
+ *
+ * <p>Vector width: {@link FloatVector#SPECIES_PREFERRED} (8 float lanes with AVX2, 16 with AVX-512),
+ * unless the system property {@value #LANES_PROPERTY} is set to 4, 8 or 16, which selects the 128-,
+ * 256- or 512-bit species instead (any other value fails class initialisation with an
+ * {@link IllegalArgumentException} naming the property and the value). The species is read once,
+ * when this class is initialised, into a {@code static final} field: C2 intrinsifies the Vector
+ * API only when the species is a compile-time constant, which a static final of an initialised
+ * class is, however it was computed; so one JVM runs one width, and the tests run the kernels at
+ * every width in JVMs of their own (performer-core/pom.xml). A width wider than the hardware's
+ * (16 lanes on AVX2) is not intrinsified: the Vector API falls back to plain Java, correct but
+ * one to two orders of magnitude slower, which {@link #describe()} says. For tests, not for use.
  */
 public final class VectorKernels implements Kernels {
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The system property that overrides the vector width: 4, 8 or 16 float lanes. */
+    public static final String LANES_PROPERTY = "performer.vector.lanes";
+    static final VectorSpecies<Float> S = species(System.getProperty(LANES_PROPERTY));
     static final int LANES = S.length();
     /** Micro-tile rows. */
     static final int MR = 6;
@@ -49,6 +62,24 @@ public final class VectorKernels implements Kernels {
         final float[] tile = new float[MR * NR];
     }
 
+    /** The species for a value of {@value #LANES_PROPERTY}: null means the preferred species. */
+    static VectorSpecies<Float> species(String lanes) {
+        if (lanes == null) return FloatVector.SPECIES_PREFERRED;
+        return switch (lanes.trim()) {
+            case "4" -> FloatVector.SPECIES_128;
+            case "8" -> FloatVector.SPECIES_256;
+            case "16" -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("system property " + LANES_PROPERTY + " must be 4, 8 or 16 (float lanes), got \""
+                    + lanes + "\"; leave it unset for this CPU's preferred width (" + FloatVector.SPECIES_PREFERRED.length() + " lanes)");
+        };
+    }
+
+    /** True when {@value #LANES_PROPERTY} chose a width other than this CPU's preferred one. */
+    static boolean overridden() { return S.length() != FloatVector.SPECIES_PREFERRED.length(); }
+
+    /** True when the width is wider than the hardware's: the Vector API runs its plain-Java fallback. */
+    static boolean emulated() { return S.vectorBitSize() > FloatVector.SPECIES_PREFERRED.vectorBitSize(); }
+
     public VectorKernels(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
@@ -60,7 +91,9 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public String describe() {
-        return "vector (jdk.incubator.vector " + S + ", " + LANES + " float lanes, micro-tile "
+        String width = !overridden() ? "" : " set by " + LANES_PROPERTY + ", this CPU prefers "
+                + FloatVector.SPECIES_PREFERRED.length() + (emulated() ? "; emulated in plain Java, slow" : "");
+        return "vector (jdk.incubator.vector " + S + ", " + LANES + " float lanes" + width + ", micro-tile "
                 + MR + "x" + NR + "), " + threads + " thread" + (threads == 1 ? "" : "s");
     }
 

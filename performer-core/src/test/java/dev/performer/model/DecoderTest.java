@@ -51,8 +51,8 @@ class DecoderTest {
         // 3e-7): not rounding but the eps of SM+ features, which the decoder adds relative to the
         // running key max and the parallel form relative to the max over all keys; with eps = 0 the
         // same case differs by 2.7e-7 (measured).
-        System.out.printf("decoder %-14s %-10s max |p_decoder - p_parallel| = %.2e%n", att, pos, maxErr);
-        assertTrue(maxErr < 1e-5, att + ": " + maxErr);
+        // bound: 10× that rounding estimate, 25× the largest measured
+        assertTrue(maxErr < 1e-6, att + ": max |p_decoder - p_parallel| = " + maxErr);
         if (att.startsWith("favor")) assertEquals(state0, dec.stateFloats(), "O(1) state: constant in the prefix length");
         if (att.equals("exact")) assertEquals(2L * t * 32 * 2, dec.stateFloats(), "a key/value cache grows with the prefix");
     }

@@ -96,7 +96,6 @@ class ModelGradientTest {
             double e = Math.abs(g[i] - fd[i]);
             if (e > maxErr) { maxErr = e; worst = i; }
         }
-        System.out.printf("model %-14s causal=%-5b %-10s drop %.1f loss %.6f (ref %.6f)  max grad err %.2e of max |g| %.3f%n", att, causal, pos, dropout, loss, lossRef, maxErr / maxG, maxG);
         // float32 backward through 2 blocks: u = 6e-8 times reductions of ≤ 24 terms along ~40 chained
         // operations gives ~1e-5 of max |g| (measured ≤ 3.3e-7 for exact, softmax and identity): bound 2e-5.
         // ReLU features have a jump in their derivative: a pre-activation within float rounding of 0 takes

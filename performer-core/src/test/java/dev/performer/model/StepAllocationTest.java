@@ -69,8 +69,6 @@ class StepAllocationTest {
         // every vector: megabytes per step that are the JIT warming up, not the model allocating)
         double small = bytesPerStep(m, opt, 2, 64, 150, 4), large = bytesPerStep(m, opt, 2, 512, 4, 4);
         long buffer = 2L * 512 * 64 * Float.BYTES; // one (N, C) activation at T = 512
-        System.out.printf("%s causal=%b %s: %.0f bytes per step at T=64, %.0f at T=512 (one activation buffer: %d)%n",
-                att, causal, pos, small, large, buffer);
         // measured: about 9 KB of task handles and lambdas at both lengths; a buffer would add >= 16 KB at T = 512
         assertTrue(large < buffer / 8, "a step at T=512 allocated " + large + " bytes");
         assertTrue(large - small < 16 * 1024, "allocation grows with T: " + small + " -> " + large + " bytes per step");

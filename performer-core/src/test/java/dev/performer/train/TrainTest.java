@@ -159,7 +159,9 @@ class TrainTest {
                 assertEquals(ms[0].loss(), ms[1].loss(), 1e-5 * ms[0].loss(), att + " causal=" + causal);
                 assertEquals(ms[0].accuracy(), ms[1].accuracy(), 1e-12, att + " causal=" + causal);
             }
-        for (ProteinData.Batch bt : data.evaluationBatches(4, 48, ProteinData.Layout.PAD, true, 1)) assertEquals(4, bt.batch());
+        List<ProteinData.Batch> batches = data.evaluationBatches(4, 48, ProteinData.Layout.PAD, true, 1);
+        assertEquals(3, batches.size(), "9 records in batches of 4");
+        for (ProteinData.Batch bt : batches) assertEquals(4, bt.batch());
     }
 
     @Test
