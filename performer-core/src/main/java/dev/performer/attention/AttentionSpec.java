@@ -50,7 +50,8 @@ public sealed interface AttentionSpec permits AttentionSpec.Exact, AttentionSpec
             if (features == null || projection == null || scaling == null)
                 throw new IllegalArgumentException("FAVOR+ needs a feature map, a projection type and a scaling");
             if (m < 1) throw new IllegalArgumentException("FAVOR+ features M must be >= 1, got " + m);
-            if (redrawEvery < 0) throw new IllegalArgumentException("FAVOR+ redraw period must be >= 0, got " + redrawEvery);
+            if (redrawEvery < 0)
+                throw new IllegalArgumentException("FAVOR+ redraw period must be >= 0, got " + redrawEvery);
         }
 
         @Override public String id() { return "favor-" + features.id(); }

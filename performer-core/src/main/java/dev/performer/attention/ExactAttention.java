@@ -62,7 +62,10 @@ public final class ExactAttention implements Attention {
         return st;
     }
 
-    /** Row of scores → probabilities over its first `visible` keys (masked keys and the rest 0; all 0 if none is visible). */
+    /**
+     * Row of scores → probabilities over its first `visible` keys (masked keys and the rest 0; all 0 if none is
+     * visible).
+     */
     private void softmaxRow(float[] p, int row, int visible, int lk, float[] keyMask, int b) {
         Arrays.fill(p, row + visible, row + lk, 0f);
         float max = Float.NEGATIVE_INFINITY;

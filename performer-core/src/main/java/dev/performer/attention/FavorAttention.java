@@ -194,7 +194,8 @@ public final class FavorAttention implements Attention {
     }
 
     /** φ(K) rows [j0, j0+t) of one head into wk.phiK with stabilizer c (masked rows zero). */
-    private void keyFeatures(float[] k, int ko, int j0, int t, float[] wl, float c, float[] mask, int b, int lk, Work wk) {
+    private void keyFeatures(float[] k, int ko, int j0, int t, float[] wl, float c, float[] mask, int b, int lk,
+                             Work wk) {
         map.project(kern, k, ko + j0 * d, t, d, wl, m, wk.phiK, 0);
         map.activateKeys(kern, k, ko + j0 * d, t, d, m, wk.phiK, 0, c, true);
         zeroMaskedRows(mask, b, lk, j0, t, wk.phiK, 0);
@@ -209,7 +210,8 @@ public final class FavorAttention implements Attention {
     @Override
     public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, Saved reuse) {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
-        if (dims.dim() != d) throw new IllegalArgumentException(name() + " was built for D=" + d + ", inputs have D=" + dims.dim());
+        if (dims.dim() != d)
+            throw new IllegalArgumentException(name() + " was built for D=" + d + ", inputs have D=" + dims.dim());
         int bhN = dims.bh(), lq = dims.lq(), lk = dims.lk();
         State st = reuse instanceof State r && r.fits(this, dims) ? r : new State(this, dims);
         float[] wl = w;
@@ -228,8 +230,10 @@ public final class FavorAttention implements Attention {
                 for (int i0 = 0; i0 < lq; i0 += wk.rows) {
                     int t = Math.min(wk.rows, lq - i0);
                     queryFeatures(q, qo, i0, t, wl, wk);
-                    kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, bh * mf * d, d, 0f, out, qo + i0 * d, d); // num = Φq S
-                    for (int i = 0; i < t; i++) den[bh * lq + i0 + i] = kern.dot(wk.phiQ, i * mf, z, bh * mf, mf); // den = Φq z
+                    kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, bh * mf * d, d, 0f,
+                            out, qo + i0 * d, d); // num = Φq S
+                    for (int i = 0; i < t; i++)
+                        den[bh * lq + i0 + i] = kern.dot(wk.phiQ, i * mf, z, bh * mf, mf); // den = Φq z
                 }
             }
             for (int i = 0; i < lq; i++) {
@@ -291,8 +295,8 @@ public final class FavorAttention implements Attention {
         return stab ? c : 0f;
     }
 
-    private void causalForward(int l, float[] q, int qo, float[] k, int ko, float[] v, float[] mask, int b, float[] wl, float c,
-                               float[] out, float[] den, int dOff, Work wk) {
+    private void causalForward(int l, float[] q, int qo, float[] k, int ko, float[] v, float[] mask, int b, float[] wl,
+                               float c, float[] out, float[] den, int dOff, Work wk) {
         float[] s = wk.s2, z = wk.z2, a = wk.a;
         Arrays.fill(s, 0f);
         Arrays.fill(z, 0f);
@@ -416,7 +420,10 @@ public final class FavorAttention implements Attention {
         }
     }
 
-    /** a (t×t) = tril(G V[c]ᵀ + g 1ᵀ) from the chunk's upstream G, g in wk: the gradient w.r.t. the masked scores φq_i·φk_j. */
+    /**
+     * a (t×t) = tril(G V[c]ᵀ + g 1ᵀ) from the chunk's upstream G, g in wk: the gradient w.r.t. the masked scores
+     * φq_i·φk_j.
+     */
     private void gradScores(int t, Work wk, float[] v, int vOff, float[] a) {
         kern.gemm(false, true, t, t, d, 1f, wk.g, 0, d, v, vOff, d, 0f, a, 0, t);
         for (int i = 0; i < t; i++) {

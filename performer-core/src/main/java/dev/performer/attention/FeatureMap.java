@@ -36,27 +36,40 @@ public final class FeatureMap {
 
     private FeatureMap(Kind kind, String name, float eps, boolean projected,
                        ElementwiseOp op, ElementwiseOp grad, ScalarFunction fn, ScalarFunction dfn) {
-        if (!(eps >= 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException("eps must be finite and >= 0, got " + eps);
+        if (!(eps >= 0f) || Float.isInfinite(eps))
+            throw new IllegalArgumentException("eps must be finite and >= 0, got " + eps);
         this.kind = kind; this.name = name; this.eps = eps; this.projected = projected;
         this.op = op; this.grad = grad; this.fn = fn; this.dfn = dfn;
     }
 
     /** SM+: positive softmax features. */
-    public static FeatureMap softmax(float eps) { return new FeatureMap(Kind.SOFTMAX, "softmax", eps, true, null, null, null, null); }
+    public static FeatureMap softmax(float eps) {
+        return new FeatureMap(Kind.SOFTMAX, "softmax", eps, true, null, null, null, null);
+    }
     /** SMhyp+: hyperbolic positive softmax features (2M features). */
-    public static FeatureMap softmaxHyp(float eps) { return new FeatureMap(Kind.SOFTMAX_HYP, "softmax-hyp", eps, true, null, null, null, null); }
+    public static FeatureMap softmaxHyp(float eps) {
+        return new FeatureMap(Kind.SOFTMAX_HYP, "softmax-hyp", eps, true, null, null, null, null);
+    }
     /** SM-trig: trigonometric softmax features (2M features). */
-    public static FeatureMap softmaxTrig() { return new FeatureMap(Kind.SOFTMAX_TRIG, "softmax-trig", 0f, true, null, null, null, null); }
+    public static FeatureMap softmaxTrig() {
+        return new FeatureMap(Kind.SOFTMAX_TRIG, "softmax-trig", 0f, true, null, null, null, null);
+    }
     /** Generalized attention with f = ReLU. */
-    public static FeatureMap relu(float eps) { return generalized("relu", ElementwiseOp.RELU, ElementwiseOp.RELU_GRAD, eps); }
+    public static FeatureMap relu(float eps) {
+        return generalized("relu", ElementwiseOp.RELU, ElementwiseOp.RELU_GRAD, eps);
+    }
     /** Generalized attention with f = ELU + 1. */
-    public static FeatureMap elu(float eps) { return generalized("elu", ElementwiseOp.ELU_PLUS_ONE, ElementwiseOp.ELU_PLUS_ONE_GRAD, eps); }
+    public static FeatureMap elu(float eps) {
+        return generalized("elu", ElementwiseOp.ELU_PLUS_ONE, ElementwiseOp.ELU_PLUS_ONE_GRAD, eps);
+    }
     /** Generalized attention with f = exp. */
     public static FeatureMap exp(float eps) { return generalized("exp", ElementwiseOp.EXP, ElementwiseOp.EXP, eps); }
     /** Generalized attention with f = |x|. */
     public static FeatureMap abs(float eps) { return generalized("abs", ElementwiseOp.ABS, ElementwiseOp.SIGN, eps); }
     /** Generalized attention with f = identity (linear attention; features may be negative). */
-    public static FeatureMap identity(float eps) { return generalized("identity", ElementwiseOp.IDENTITY, ElementwiseOp.ONE, eps); }
+    public static FeatureMap identity(float eps) {
+        return generalized("identity", ElementwiseOp.IDENTITY, ElementwiseOp.ONE, eps);
+    }
 
     private static FeatureMap generalized(String name, ElementwiseOp f, ElementwiseOp df, float eps) {
         return new FeatureMap(Kind.GENERALIZED, name, eps, true, f, df, null, null);
@@ -64,7 +77,8 @@ public final class FeatureMap {
 
     /** Generalized attention with a user function f and its derivative df. */
     public static FeatureMap custom(String name, ScalarFunction f, ScalarFunction df, float eps) {
-        if (f == null || df == null) throw new IllegalArgumentException("custom feature map needs f and its derivative");
+        if (f == null || df == null)
+            throw new IllegalArgumentException("custom feature map needs f and its derivative");
         return new FeatureMap(Kind.GENERALIZED, name, eps, true, null, null, f, df);
     }
 
@@ -104,7 +118,8 @@ public final class FeatureMap {
                         boolean query, float[] phi, int phiOff) {
         project(kern, x, xOff, rows, d, w, m, phi, phiOff);
         if (query) activateQueries(kern, x, xOff, rows, d, m, phi, phiOff);
-        else activateKeys(kern, x, xOff, rows, d, m, phi, phiOff, stabilized() ? maxPre(kern, phi, phiOff, rows, d, m) : 0f, true);
+        else activateKeys(kern, x, xOff, rows, d, m, phi, phiOff,
+                stabilized() ? maxPre(kern, phi, phiOff, rows, d, m) : 0f, true);
     }
 
     /**
@@ -143,7 +158,8 @@ public final class FeatureMap {
         if (stabilized()) {
             int mf = features(m, d);
             for (int i = 0; i < rows; i++)
-                activateRow(kern, x, xOff + i * d, d, m, phi, phiOff + i * mf, kern.max(phi, phiOff + i * mf, mf), true);
+                activateRow(kern, x, xOff + i * d, d, m, phi, phiOff + i * mf,
+                        kern.max(phi, phiOff + i * mf, mf), true);
         } else {
             activateKeys(kern, x, xOff, rows, d, m, phi, phiOff, 0f, true);
         }
@@ -154,12 +170,14 @@ public final class FeatureMap {
      * only). {@code withEps = false} leaves out the eps term of stabilized maps (ratio·exp(u − n − c)
      * only), for callers that account for it separately.
      */
-    public void activateKeys(Kernels kern, float[] x, int xOff, int rows, int d, int m, float[] phi, int phiOff, float c, boolean withEps) {
+    public void activateKeys(Kernels kern, float[] x, int xOff, int rows, int d, int m, float[] phi, int phiOff,
+                             float c, boolean withEps) {
         int mf = features(m, d);
         switch (kind) {
             case GENERALIZED -> applyGeneralized(kern, phi, phiOff, rows * mf);
             case SOFTMAX, SOFTMAX_HYP -> {
-                for (int i = 0; i < rows; i++) activateRow(kern, x, xOff + i * d, d, m, phi, phiOff + i * mf, c, withEps);
+                for (int i = 0; i < rows; i++)
+                    activateRow(kern, x, xOff + i * d, d, m, phi, phiOff + i * mf, c, withEps);
             }
             case SOFTMAX_TRIG -> {
                 float s = (float) Math.pow(d, -0.25), ratio = (float) (1.0 / Math.sqrt(m)), s2half = 0.5f * s * s;
@@ -174,7 +192,8 @@ public final class FeatureMap {
         }
     }
 
-    private void activateRow(Kernels kern, float[] x, int xOff, int d, int m, float[] phi, int r, float c, boolean withEps) {
+    private void activateRow(Kernels kern, float[] x, int xOff, int d, int m, float[] phi, int r, float c,
+                             boolean withEps) {
         float s = (float) Math.pow(d, -0.25), ratio = ratio(m);
         float n = 0.5f * s * s * kern.dot(x, xOff, x, xOff, d);
         kern.expAffine(phi, r, features(m, d), -n - c, ratio, withEps ? ratio * eps : 0f);

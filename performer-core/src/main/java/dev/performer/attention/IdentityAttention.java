@@ -19,7 +19,8 @@ public final class IdentityAttention implements Attention {
     @Override
     public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, Saved reuse) {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
-        if (dims.lq() != dims.lk()) throw new IllegalArgumentException("identity attention needs Lq == Lk, got " + dims);
+        if (dims.lq() != dims.lk())
+            throw new IllegalArgumentException("identity attention needs Lq == Lk, got " + dims);
         System.arraycopy(v, 0, out, 0, v.length);
         return reuse instanceof State r && r.dims().equals(dims) ? r : new State(dims);
     }

@@ -24,7 +24,8 @@ public final class Projection {
 
     /** Draws W (M×D). */
     public static float[] draw(Type type, Scaling scaling, int m, int d, long seed) {
-        if (m < 1 || d < 1) throw new IllegalArgumentException("projection needs M >= 1 and D >= 1, got M=" + m + " D=" + d);
+        if (m < 1 || d < 1)
+            throw new IllegalArgumentException("projection needs M >= 1 and D >= 1, got M=" + m + " D=" + d);
         SplittableRandom rng = new SplittableRandom(seed);
         float[] w = new float[m * d];
         if (type == Type.IID) {

@@ -45,7 +45,8 @@ public final class FastaReader implements Iterator<FastaReader.Record>, Closeabl
         InputStream s = (m1 == 0x1f && m2 == 0x8b) ? new GZIPInputStream(b, 1 << 16) : b;
         this.in = new BufferedReader(new InputStreamReader(s, StandardCharsets.UTF_8), 1 << 16);
         advance();
-        if (next == null) throw new FormatException(name + ": no FASTA record (empty file, or no line starting with '>')");
+        if (next == null)
+            throw new FormatException(name + ": no FASTA record (empty file, or no line starting with '>')");
     }
 
     public static FastaReader open(Path file) throws IOException {
@@ -78,7 +79,8 @@ public final class FastaReader implements Iterator<FastaReader.Record>, Closeabl
                 header = t;
                 headerLine = lineNo;
             } else {
-                if (header == null) throw new FormatException(name + ":" + lineNo + ": sequence text before the first '>' header");
+                if (header == null)
+                    throw new FormatException(name + ":" + lineNo + ": sequence text before the first '>' header");
                 seq.append(t);
             }
         }

@@ -76,8 +76,9 @@ public final class ProteinData {
     }
 
     /** As {@link #readFiles} from open readers (closed here). */
-    public static int[] readAll(List<FastaReader> readers, Tokenizer.Unknown policy, ProteinData train, ProteinData valid,
-                                long seed, double validFraction, PrintStream warn) throws IOException {
+    public static int[] readAll(List<FastaReader> readers, Tokenizer.Unknown policy, ProteinData train,
+                                ProteinData valid, long seed, double validFraction, PrintStream warn)
+            throws IOException {
         int read = 0, skipped = 0, reported = 0;
         for (FastaReader fr : readers) {
             String f = fr.name();
@@ -87,8 +88,9 @@ public final class ProteinData {
                     read++;
                     int bad = Tokenizer.firstUnknown(rec.sequence());
                     if (bad >= 0 && reported++ < 20 && warn != null)
-                        warn.printf("%s:%d: record %s has '%c' at residue %d: %s%n", f, rec.line(), rec.id(), rec.sequence().charAt(bad),
-                                bad + 1, policy == Tokenizer.Unknown.SKIP_RECORD ? "record skipped" : "mapped to X");
+                        warn.printf("%s:%d: record %s has '%c' at residue %d: %s%n", f, rec.line(), rec.id(),
+                                rec.sequence().charAt(bad), bad + 1,
+                                policy == Tokenizer.Unknown.SKIP_RECORD ? "record skipped" : "mapped to X");
                     int[] toks = Tokenizer.encode(rec.sequence(), policy);
                     if (toks == null || toks.length == 0) { skipped++; continue; }
                     boolean toValid = valid != null && Split.isValidation(rec.id(), seed, validFraction);
@@ -98,7 +100,8 @@ public final class ProteinData {
                 throw e.getCause();
             }
         }
-        if (reported > 20 && warn != null) warn.printf("(%d more records with unknown characters not listed)%n", reported - 20);
+        if (reported > 20 && warn != null)
+            warn.printf("(%d more records with unknown characters not listed)%n", reported - 20);
         return new int[]{read, skipped};
     }
 
@@ -160,7 +163,10 @@ public final class ProteinData {
         return out;
     }
 
-    /** BOS, residues, EOS into a row of width w (a random window when too long; the first when r is null), PAD after. */
+    /**
+     * BOS, residues, EOS into a row of width w (a random window when too long; the first when r is null), PAD
+     * after.
+     */
     private static void padRow(int[] seq, SplittableRandom r, int[] rows, int off, int w) {
         java.util.Arrays.fill(rows, off, off + w, Tokenizer.PAD);
         int room = w - 2;

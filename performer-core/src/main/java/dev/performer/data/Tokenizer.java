@@ -32,7 +32,9 @@ public final class Tokenizer {
     public static int vocabSize() { return FIRST_LETTER + LETTERS.length(); }
 
     /** The letter ids (no specials): what MLM replaces a token with in the 10% random case. */
-    public static int randomLetter(java.util.random.RandomGenerator r) { return FIRST_LETTER + r.nextInt(LETTERS.length()); }
+    public static int randomLetter(java.util.random.RandomGenerator r) {
+        return FIRST_LETTER + r.nextInt(LETTERS.length());
+    }
 
     /** Id of one character, or -1 if it is not in the alphabet. */
     public static int id(char c) { return c < 128 ? CODE[c] : -1; }

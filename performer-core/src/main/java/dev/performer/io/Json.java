@@ -68,7 +68,10 @@ public final class Json {
         String num = s.substring(start, i);
         if (num.isEmpty()) {
             for (String lit : new String[]{"true", "false", "null"})
-                if (s.startsWith(lit, i)) { i += lit.length(); return lit.equals("null") ? null : Boolean.valueOf(lit); }
+                if (s.startsWith(lit, i)) {
+                    i += lit.length();
+                    return lit.equals("null") ? null : Boolean.valueOf(lit);
+                }
             throw error("unexpected character '" + c + "'");
         }
         if (num.contains(".") || num.contains("e") || num.contains("E")) return Double.parseDouble(num);

@@ -28,7 +28,9 @@ public final class Npy {
         public Array {
             long n = 1;
             for (int s : shape) n *= s;
-            if (n != data.length) throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values, not " + data.length);
+            if (n != data.length)
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n
+                        + " values, not " + data.length);
         }
 
         public float[] toFloats() {
@@ -68,7 +70,8 @@ public final class Npy {
     }
 
     static Array parse(String name, byte[] bytes) throws FormatException {
-        if (bytes.length < 10 || (bytes[0] & 0xff) != 0x93 || !new String(bytes, 1, 5, StandardCharsets.ISO_8859_1).equals("NUMPY"))
+        if (bytes.length < 10 || (bytes[0] & 0xff) != 0x93
+                || !new String(bytes, 1, 5, StandardCharsets.ISO_8859_1).equals("NUMPY"))
             throw new FormatException(name + ": not a .npy file (bad magic)");
         int major = bytes[6];
         ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -79,10 +82,13 @@ public final class Npy {
             headerLen = bb.getInt(8); start = 12;
         } else throw new FormatException(name + ": unsupported .npy version " + major);
         if (headerLen < 0 || start + headerLen > bytes.length) throw new FormatException(name + ": truncated header");
-        String header = new String(bytes, start, headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        String header = new String(bytes, start, headerLen,
+                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         Matcher md = DESCR.matcher(header), mf = FORTRAN.matcher(header), ms = SHAPE.matcher(header);
-        if (!md.find() || !mf.find() || !ms.find()) throw new FormatException(name + ": malformed header " + header.trim());
-        if (mf.group(1).equals("True")) throw new FormatException(name + ": Fortran-order arrays are not supported (save with C order)");
+        if (!md.find() || !mf.find() || !ms.find())
+            throw new FormatException(name + ": malformed header " + header.trim());
+        if (mf.group(1).equals("True"))
+            throw new FormatException(name + ": Fortran-order arrays are not supported (save with C order)");
         List<Integer> dims = new ArrayList<>();
         for (String part : ms.group(1).split(",")) {
             String p = part.trim();
@@ -147,14 +153,17 @@ public final class Npy {
     private static void checkCount(int[] shape, int n) {
         long c = 1;
         for (int s : shape) c *= s;
-        if (c != n) throw new IllegalArgumentException("shape " + Array.shapeString(shape) + " holds " + c + " values, data has " + n);
+        if (c != n)
+            throw new IllegalArgumentException("shape " + Array.shapeString(shape) + " holds " + c
+                    + " values, data has " + n);
     }
 
     private static void write(Path file, String descr, int[] shape, byte[] payload) throws IOException {
         StringBuilder sh = new StringBuilder();
         for (int s : shape) sh.append(s).append(", ");
         String shapeStr = shape.length == 1 ? shape[0] + "," : sh.substring(0, Math.max(0, sh.length() - 2));
-        String dict = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shapeStr);
+        String dict = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
+                descr, shapeStr);
         int total = 10 + dict.length() + 1;
         int pad = (64 - total % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";

@@ -50,13 +50,15 @@ public final class RecordMetadata {
     }
 
     /** Reads a record of the given type from the metadata under prefix; source names the file in errors. */
-    public static <T> T read(String prefix, Class<T> type, Map<String, String> in, String source) throws FormatException {
+    public static <T> T read(String prefix, Class<T> type, Map<String, String> in, String source)
+            throws FormatException {
         Class<?> concrete = type;
         if (type.isSealed()) {
             String k = in.get(prefix + ".kind");
             concrete = Arrays.stream(type.getPermittedSubclasses()).filter(s -> kind(s).equals(k)).findFirst()
-                    .orElseThrow(() -> new FormatException(source + ": metadata field " + prefix + ".kind is " + quote(k)
-                            + ", expected one of " + Arrays.stream(type.getPermittedSubclasses()).map(RecordMetadata::kind).toList()));
+                    .orElseThrow(() -> new FormatException(source + ": metadata field " + prefix + ".kind is "
+                            + quote(k) + ", expected one of "
+                            + Arrays.stream(type.getPermittedSubclasses()).map(RecordMetadata::kind).toList()));
         }
         if (!concrete.isRecord()) throw new IllegalArgumentException(concrete + " is not a record");
         RecordComponent[] cs = concrete.getRecordComponents();
@@ -76,7 +78,8 @@ public final class RecordMetadata {
         }
     }
 
-    private static Object readValue(String key, Class<?> type, Map<String, String> in, String source) throws FormatException {
+    private static Object readValue(String key, Class<?> type, Map<String, String> in, String source)
+            throws FormatException {
         if (type.isRecord() || type.isSealed()) return read(key, type, in, source);
         String s = in.get(key);
         if (s == null) throw new FormatException(source + ": metadata field " + key + " is missing");

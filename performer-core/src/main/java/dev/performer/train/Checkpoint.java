@@ -31,7 +31,9 @@ public final class Checkpoint {
 
     private Checkpoint() {}
 
-    public static Path file(Path runDir, int step) { return runDir.resolve(String.format("checkpoint-%07d.safetensors", step)); }
+    public static Path file(Path runDir, int step) {
+        return runDir.resolve(String.format("checkpoint-%07d.safetensors", step));
+    }
 
     /** The checkpoint with the highest step in a run folder. */
     public static Optional<Path> latest(Path runDir) throws IOException {
@@ -56,8 +58,8 @@ public final class Checkpoint {
      * ({@code model.*}), the training configuration when tc is given ({@code train.*}), the
      * tokenizer, the step and the extra entries.
      */
-    public static void save(Path file, PerformerModel model, AdamW opt, int step, TrainConfig tc, Map<String, String> extra)
-            throws IOException {
+    public static void save(Path file, PerformerModel model, AdamW opt, int step, TrainConfig tc,
+                            Map<String, String> extra) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         ModelConfig c = model.config();
@@ -69,14 +71,16 @@ public final class Checkpoint {
         if (opt != null) RecordMetadata.write("optim.config", opt.config(), meta);
         meta.putAll(extra);
         List<SafeTensors.Tensor> ts = new ArrayList<>();
-        for (ParameterLayout.View v : model.layout().views()) ts.add(new SafeTensors.Tensor(v.name(), v.shape(), model.params(), v.offset()));
+        for (ParameterLayout.View v : model.layout().views())
+            ts.add(new SafeTensors.Tensor(v.name(), v.shape(), model.params(), v.offset()));
         if (opt != null) {
             ts.add(new SafeTensors.Tensor("optim.m", new int[]{opt.m.length}, opt.m, 0));
             ts.add(new SafeTensors.Tensor("optim.v", new int[]{opt.v.length}, opt.v, 0));
         }
         for (int l = 0; l < c.layers(); l++) {
             float[] w = model.projection(l);
-            if (w != null) ts.add(new SafeTensors.Tensor("favor.h" + l, new int[]{w.length / c.headDim(), c.headDim()}, w, 0));
+            if (w != null)
+                ts.add(new SafeTensors.Tensor("favor.h" + l, new int[]{w.length / c.headDim(), c.headDim()}, w, 0));
         }
         SafeTensors.write(file, meta, ts);
     }
@@ -85,7 +89,8 @@ public final class Checkpoint {
      * A loaded checkpoint: the model (projections restored), the optimizer state if saved, the
      * step, the training configuration if saved, and all the metadata.
      */
-    public record Loaded(PerformerModel model, AdamW optimizer, int step, Optional<TrainConfig> training, Map<String, String> metadata) {}
+    public record Loaded(PerformerModel model, AdamW optimizer, int step, Optional<TrainConfig> training,
+                         Map<String, String> metadata) {}
 
     public static Loaded load(Path file, Kernels kern) throws IOException {
         SafeTensors.Contents c = SafeTensors.read(file);
@@ -93,9 +98,11 @@ public final class Checkpoint {
         String src = file.toString();
         if (!FORMAT.equals(m.get("format")))
             throw new IOException(file + ": not a " + FORMAT + " checkpoint (format " + m.get("format")
-                    + (String.valueOf(m.get("format")).startsWith("performer-jvm/") ? ", from another version of performer-jvm" : "") + ")");
+                    + (String.valueOf(m.get("format")).startsWith("performer-jvm/")
+                            ? ", from another version of performer-jvm" : "") + ")");
         ModelConfig cfg = RecordMetadata.read("model", ModelConfig.class, m, src);
-        Optional<TrainConfig> tc = m.containsKey("train.steps") ? Optional.of(RecordMetadata.read("train", TrainConfig.class, m, src))
+        Optional<TrainConfig> tc = m.containsKey("train.steps")
+                ? Optional.of(RecordMetadata.read("train", TrainConfig.class, m, src))
                 : Optional.empty();
         PerformerModel model = new PerformerModel(cfg, kern, 0);
         for (ParameterLayout.View v : model.layout().views()) {
@@ -121,9 +128,11 @@ public final class Checkpoint {
     private static float[] tensor(SafeTensors.Contents c, String name, int size, Path file) throws IOException {
         float[] t = c.tensors().get(name);
         if (t == null) throw new IOException(file + ": tensor " + name + " is missing");
-        if (t.length != size) throw new IOException(file + ": tensor " + name + " holds " + t.length + " values, expected " + size);
+        if (t.length != size)
+            throw new IOException(file + ": tensor " + name + " holds " + t.length + " values, expected " + size);
         for (int i = 0; i < t.length; i++)
-            if (!Float.isFinite(t[i])) throw new IOException(file + ": tensor " + name + " has a non-finite value " + t[i] + " at " + i);
+            if (!Float.isFinite(t[i]))
+                throw new IOException(file + ": tensor " + name + " has a non-finite value " + t[i] + " at " + i);
         return t;
     }
 

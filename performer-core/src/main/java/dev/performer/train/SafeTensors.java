@@ -36,7 +36,8 @@ public final class SafeTensors {
     public static void write(Path file, Map<String, String> metadata, List<Tensor> tensors) throws IOException {
         StringBuilder h = new StringBuilder("{\"__metadata__\":{");
         int k = 0;
-        for (var e : metadata.entrySet()) h.append(k++ > 0 ? "," : "").append(Json.quote(e.getKey())).append(':').append(Json.quote(e.getValue()));
+        for (var e : metadata.entrySet())
+            h.append(k++ > 0 ? "," : "").append(Json.quote(e.getKey())).append(':').append(Json.quote(e.getValue()));
         h.append('}');
         long off = 0;
         for (Tensor t : tensors) {
@@ -80,7 +81,8 @@ public final class SafeTensors {
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(lenBuf, 0);
             long hl = lenBuf.getLong(0);
-            if (hl <= 0 || hl > size - 8 || hl > 100_000_000) throw new IOException(file + ": not a safetensors file (header length " + hl + ")");
+            if (hl <= 0 || hl > size - 8 || hl > 100_000_000)
+                throw new IOException(file + ": not a safetensors file (header length " + hl + ")");
             ByteBuffer hb = ByteBuffer.allocate((int) hl);
             ch.read(hb, 8);
             Map<String, Object> header;
@@ -99,13 +101,16 @@ public final class SafeTensors {
                     continue;
                 }
                 Map<String, Object> t = (Map<String, Object>) e.getValue();
-                if (!"F32".equals(t.get("dtype"))) throw new IOException(file + ": tensor " + e.getKey() + " has dtype " + t.get("dtype") + ", only F32 is supported");
+                if (!"F32".equals(t.get("dtype")))
+                    throw new IOException(file + ": tensor " + e.getKey() + " has dtype " + t.get("dtype")
+                            + ", only F32 is supported");
                 List<Object> sh = (List<Object>) t.get("shape"), offs = (List<Object>) t.get("data_offsets");
                 int[] shape = sh.stream().mapToInt(x -> ((Long) x).intValue()).toArray();
                 long from = (Long) offs.get(0), to = (Long) offs.get(1);
                 long n = 1;
                 for (int s : shape) n *= s;
-                if (to - from != 4 * n || base + to > size) throw new IOException(file + ": tensor " + e.getKey() + " has inconsistent offsets");
+                if (to - from != 4 * n || base + to > size)
+                    throw new IOException(file + ": tensor " + e.getKey() + " has inconsistent offsets");
                 ByteBuffer data = ByteBuffer.allocate((int) (to - from)).order(ByteOrder.LITTLE_ENDIAN);
                 ch.read(data, base + from);
                 data.flip();

@@ -24,7 +24,8 @@ public record TrainConfig(int steps, Batching batching, AdamW.Config optimizer, 
         if (batching == null || optimizer == null || schedule == null || evaluation == null)
             throw new IllegalArgumentException("batching, optimizer, schedule and evaluation must be given");
         if (!(clip > 0) || !Float.isFinite(clip)) throw new IllegalArgumentException("clip must be > 0, got " + clip);
-        if (checkpointEvery < 0) throw new IllegalArgumentException("checkpoint period must be >= 0, got " + checkpointEvery);
+        if (checkpointEvery < 0)
+            throw new IllegalArgumentException("checkpoint period must be >= 0, got " + checkpointEvery);
     }
 
     /** The learning rate of a step (0-based): the schedule applied to the optimizer's peak. */
@@ -67,8 +68,8 @@ public record TrainConfig(int steps, Batching batching, AdamW.Config optimizer, 
             int w = warmup != null ? warmup : Math.min(30, steps / 10);
             int ev = evalEvery != null ? evalEvery : Math.max(1, steps / 5);
             int ck = checkpointEvery != null ? checkpointEvery : Math.max(1, steps / 2);
-            return new TrainConfig(steps, new Batching(batch, length, layout), optimizer, new Schedule(w, finalLrFraction), clip,
-                    new Evaluation(ev, evalBatches), ck, seed);
+            return new TrainConfig(steps, new Batching(batch, length, layout), optimizer,
+                    new Schedule(w, finalLrFraction), clip, new Evaluation(ev, evalBatches), ck, seed);
         }
     }
 }

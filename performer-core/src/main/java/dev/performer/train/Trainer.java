@@ -73,26 +73,29 @@ public final class Trainer {
         long t00 = System.nanoTime();
         ProteinData.Batch bt = null;
         for (int step = startStep; step < tc.steps(); step++) {
-            if (redrawEvery > 0 && step > 0 && step % redrawEvery == 0) model.redrawFeatures(Seeds.redraw(tc.seed(), step));
+            if (redrawEvery > 0 && step > 0 && step % redrawEvery == 0)
+                model.redrawFeatures(Seeds.redraw(tc.seed(), step));
             bt = train.sample(b, l, tc.batching().layout(), masked, tc.seed(), step, bt);
             long t0 = System.nanoTime();
             model.zeroGrad();
-            float loss = model.forward(bt.tokens(), bt.targets(), b, l, bt.keyMask(), true, Seeds.dropout(tc.seed(), step));
+            float loss = model.forward(bt.tokens(), bt.targets(), b, l, bt.keyMask(), true,
+                    Seeds.dropout(tc.seed(), step));
             double acc = model.counted() == 0 ? 0 : (double) model.correct() / model.counted();
             model.backward();
             double norm = clip(model.grads(), tc.clip());
             float lr = tc.learningRate(step);
             opt.step(model.params(), model.grads(), lr);
             double sec = (System.nanoTime() - t0) / 1e9, tps = b * l / sec;
-            if (!Float.isFinite(loss)) throw new IllegalStateException("loss is " + loss + " at step " + step + " (lower --lr?)");
+            if (!Float.isFinite(loss))
+                throw new IllegalStateException("loss is " + loss + " at step " + step + " (lower --lr?)");
             log.append(new TrainingLog.Row(step + 1, "train", loss, acc, Math.exp(loss), lr, norm, tps, elapsed(t00)));
             listener.step(step + 1, loss, acc, lr, norm, tps);
             boolean last = step + 1 == tc.steps();
             int evalEvery = tc.evaluation().every();
             if (valid != null && (last || (evalEvery > 0 && (step + 1) % evalEvery == 0))) {
                 Metrics m = evaluate(model, valid, tc.batching(), tc.evaluation().batches());
-                log.append(new TrainingLog.Row(step + 1, "valid", m.loss(), m.accuracy(), m.perplexity(), Double.NaN, Double.NaN,
-                        Double.NaN, elapsed(t00)));
+                log.append(new TrainingLog.Row(step + 1, "valid", m.loss(), m.accuracy(), m.perplexity(), Double.NaN,
+                        Double.NaN, Double.NaN, elapsed(t00)));
                 listener.evaluated(step + 1, m);
             }
             if (last || (tc.checkpointEvery() > 0 && (step + 1) % tc.checkpointEvery() == 0)) {
@@ -123,13 +126,14 @@ public final class Trainer {
      */
     public static Metrics evaluate(PerformerModel model, ProteinData data, Batching batching, int maxBatches) {
         if (batching.length() > model.config().maxLen())
-            throw new IllegalArgumentException("L " + batching.length() + " exceeds the model's maxLen " + model.config().maxLen());
+            throw new IllegalArgumentException("L " + batching.length() + " exceeds the model's maxLen "
+                    + model.config().maxLen());
         boolean masked = !model.config().causal();
         double lossSum = 0;
         long correct = 0, count = 0;
         int n = 0;
-        for (ProteinData.Batch bt : data.evaluationBatches(batching.size(), batching.length(), batching.layout(), masked,
-                Seeds.EVALUATION)) {
+        for (ProteinData.Batch bt : data.evaluationBatches(batching.size(), batching.length(), batching.layout(),
+                masked, Seeds.EVALUATION)) {
             if (maxBatches > 0 && n++ >= maxBatches) break;
             float loss = model.forward(bt.tokens(), bt.targets(), bt.batch(), bt.length(), bt.keyMask(), false, 0);
             lossSum += (double) loss * model.counted();

@@ -21,17 +21,17 @@ public final class TrainingLog {
     public static final String HEADER = "step,split,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,elapsed_s";
 
     /** One row. {@code split} is "train" or "valid". */
-    public record Row(int step, String split, double loss, double accuracy, double perplexity, double lr, double gradNorm,
-                      double tokensPerSecond, double elapsedSeconds) {
+    public record Row(int step, String split, double loss, double accuracy, double perplexity, double lr,
+                      double gradNorm, double tokensPerSecond, double elapsedSeconds) {
         public boolean isTrain() { return split.equals("train"); }
         public boolean isValid() { return split.equals("valid"); }
 
         String csv() {
             return isTrain()
-                    ? String.format(Locale.ROOT, "%d,train,%.6f,%.6f,%.4f,%.6g,%.4f,%.1f,%.2f", step, loss, accuracy, perplexity, lr,
-                            gradNorm, tokensPerSecond, elapsedSeconds)
-                    : String.format(Locale.ROOT, "%d,%s,%.6f,%.6f,%.4f,,,,%.2f", step, split, loss, accuracy, perplexity,
-                            elapsedSeconds);
+                    ? String.format(Locale.ROOT, "%d,train,%.6f,%.6f,%.4f,%.6g,%.4f,%.1f,%.2f", step, loss, accuracy,
+                            perplexity, lr, gradNorm, tokensPerSecond, elapsedSeconds)
+                    : String.format(Locale.ROOT, "%d,%s,%.6f,%.6f,%.4f,,,,%.2f", step, split, loss, accuracy,
+                            perplexity, elapsedSeconds);
         }
     }
 
@@ -71,8 +71,8 @@ public final class TrainingLog {
             String[] f = line.split(",", -1);
             try {
                 if (f.length != 9) throw new IllegalArgumentException(f.length + " fields instead of 9");
-                rows.add(new Row(Integer.parseInt(f[0]), f[1], num(f[2]), num(f[3]), num(f[4]), num(f[5]), num(f[6]), num(f[7]),
-                        num(f[8])));
+                rows.add(new Row(Integer.parseInt(f[0]), f[1], num(f[2]), num(f[3]), num(f[4]), num(f[5]), num(f[6]),
+                        num(f[7]), num(f[8])));
             } catch (IllegalArgumentException e) {
                 throw new IOException(file + ": line " + (i + 1) + " is malformed (" + e.getMessage() + "): " + line);
             }
