@@ -60,16 +60,23 @@ class StepAllocationTest {
     }
 
     @ParameterizedTest(name = "{0} causal={1} {2}")
-    @CsvSource({"favor-softmax,false,learned", "favor-softmax,true,rotary", "favor-relu,true,sinusoidal", "exact,false,rotary", "identity,true,learned"})
+    @CsvSource({"favor-softmax,false,learned", "favor-softmax,true,rotary", "favor-relu,true,sinusoidal", "exact,false,rotary",
+        "identity,true,learned"})
     void trainingStepAllocatesNoBuffers(String att, boolean causal, String pos) {
-        ModelConfig cfg = new ModelConfig(30, 512, 2, 64, 4, 128, AttentionSpec.of(att, 32), (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.of(pos), 0.1f);
+        ModelConfig cfg = new ModelConfig(30, 512, 2, 64, 4, 128, AttentionSpec.of(att, 32),
+                causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL, Positions.of(pos), 0.1f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
         AdamW opt = new AdamW(m.layout(), AdamW.Config.defaults().withBetas(0.9f, 0.999f));
         // 150 short steps let C2 compile the vector loops (before that, un-inlined Vector API calls box
-        // every vector: megabytes per step that are the JIT warming up, not the model allocating)
-        double small = bytesPerStep(m, opt, 2, 64, 150, 4), large = bytesPerStep(m, opt, 2, 512, 4, 4);
+        // every vector: megabytes per step that are the JIT warming up, not the model allocating). On a
+        // loaded machine the compiler threads may need longer: up to 8 rounds, keeping the least per step.
+        // A buffer allocated by every step shows in every round, so the minimum still catches it.
         long buffer = 2L * 512 * 64 * Float.BYTES; // one (N, C) activation at T = 512
-        // measured: about 9 KB of task handles and lambdas at both lengths; a buffer would add >= 16 KB at T = 512
+        double small = Double.MAX_VALUE, large = Double.MAX_VALUE;
+        for (int round = 0; round < 8 && !(large < buffer / 8 && large - small < 16 * 1024); round++) {
+            small = Math.min(small, bytesPerStep(m, opt, 2, 64, round == 0 ? 150 : 30, 4));
+            large = Math.min(large, bytesPerStep(m, opt, 2, 512, 4, 4));
+        }
         assertTrue(large < buffer / 8, "a step at T=512 allocated " + large + " bytes");
         assertTrue(large - small < 16 * 1024, "allocation grows with T: " + small + " -> " + large + " bytes per step");
     }
