@@ -248,8 +248,6 @@ final class BenchCommand {
                     * (modelScope ? ms.layers() : 1) + (modelScope ? modelActivationsGb(ms, batch, l, heads * dim) : 0);
             if (skip == null && needGb > heapGb * 0.9)
                 skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
-            if (skip == null && method.equals("exact") && (long) l * l > Integer.MAX_VALUE - 8)
-                skip = "an L×L matrix exceeds one Java array";
             double[] prev = last.get(series);
             if (skip == null && prev != null) {
                 double grow = method.equals("exact") ? Math.pow((double) l / prev[0], 2) : (double) l / prev[0] * 1.1;
@@ -320,7 +318,8 @@ final class BenchCommand {
     static double memoryEstimateGb(String method, boolean bwd, int b, int h, int l, int d, int m, int threads) {
         double tensor = 4.0 * b * h * l * d;
         double total = tensor * (bwd ? 8 : 4);
-        if (method.equals("exact")) total += 4.0 * b * h * (double) l * l + (bwd ? 4.0 * threads * (double) l * l : 0);
+        // tiled exact attention: a copy of the output, the row log-sum-exps, two 64×256 tiles per thread
+        if (method.equals("exact")) total += tensor + 4.0 * b * h * l + 4.0 * threads * 2 * 64 * 256;
         else if (method.startsWith("favor")) {
             // streamed features: the denominators (B·H·L) and S, z per head are all that is kept;
             // per thread a block of 256 rows of features and their gradients

@@ -4,14 +4,30 @@ import dev.performer.kernel.Kernels;
 import java.util.Arrays;
 
 /**
- * Exact softmax attention, the O(L²) baseline: out = softmax(q kᵀ/√D + mask) v, with an
- * optional causal mask (j ≤ i) and key-padding mask (score −∞). Forward keeps the attention
- * matrix P (B,H,Lq,Lk), one array per head, for backward:
+ * Exact softmax attention out = softmax(q kᵀ/√D + mask) v as a tiled kernel with an online
+ * softmax (FlashAttention's scheme): no Lq×Lk matrix is ever held, memory is O(L·D) per head.
+ *
+ * <p>Forward, for each block of {@value #BQ} query rows against blocks of {@value #BK} keys
+ * (blocks above the diagonal skipped when causal), keeps per row a running max m and sum l:
  * <pre>
- *   dP = dout vᵀ,  dS = P ⊙ (dP − rowsum(P ⊙ dP)),  dq = dS k/√D,  dk = dSᵀ q/√D,  dv = Pᵀ dout
+ *   S = q_I k_Jᵀ/√D (masked entries −∞),  m' = max(m, rowmax S),  P = exp(S − m'),
+ *   l = l·e^(m − m') + rowsum P,  O = O·e^(m − m') + P v_J;   at the end O /= l,  lse = m + ln l
  * </pre>
+ * A row with no visible key (all masked) gets O = 0, as in the materialising reference.
+ * Backward recomputes each block's probabilities from the saved row statistics lse:
+ * <pre>
+ *   P = exp(S − lse),  Δ = rowsum(dO ⊙ O),  dv_J += Pᵀ dO_I,  dP = dO_I v_Jᵀ,  dS = P ⊙ (dP − Δ),
+ *   dq_I += dS k_J/√D,  dk_J += dSᵀ q_I/√D
+ * </pre>
+ * Forward runs in parallel over (batch·head, query block), so one head uses every core;
+ * backward in parallel over batch·head. All products are {@link Kernels#gemm} calls on tiles.
  */
 public final class ExactAttention implements Attention {
+
+    /** Query rows per tile. */
+    static final int BQ = 64;
+    /** Keys per tile. */
+    static final int BK = 256;
 
     private final Kernels kern;
     private final boolean causal;
@@ -24,88 +40,147 @@ public final class ExactAttention implements Attention {
     @Override public String name() { return causal ? "exact/causal" : "exact/bidir"; }
     @Override public boolean causal() { return causal; }
 
-    /** p: one (Lq×Lk) attention matrix per batch-head (separate arrays, so L² may exceed 2³¹ in total). */
+    /** What backward needs: the inputs (referenced), a copy of the output O and the row log-sum-exps. */
     private static final class State implements Saved {
         Dims dims;
-        float[] q, k, v;
-        final float[][] p;
+        float[] q, k, v, keyMask;
+        float[] o;      // (B, H, Lq, D) copy of the output
+        float[] lse;    // (B, H, Lq) m + ln l per row; +∞ for a row with no visible key
         final ExactAttention owner;
 
-        State(ExactAttention owner, int bh, int pSize) { this.owner = owner; this.p = new float[bh][pSize]; }
+        State(ExactAttention owner) { this.owner = owner; }
 
         @Override public Dims dims() { return dims; }
     }
 
-    /** The dP / dS scratch of backward (Lq×Lk), one per worker thread, kept across calls. */
-    private final ThreadLocal<float[]> dsScratch = new ThreadLocal<>();
+    /** Per-thread tiles: scores/probabilities S (BQ×BK), dP (BQ×BK), row max m, row sum l and Δ (BQ). */
+    private static final class Scratch {
+        final float[] s = new float[BQ * BK], dp = new float[BQ * BK];
+        final float[] m = new float[BQ], l = new float[BQ], delta = new float[BQ];
+    }
+
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     @Override
     public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, Saved reuse) {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
-        int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
-        long pSize = (long) lq * lk;
-        if (pSize > Integer.MAX_VALUE - 8)
-            throw new IllegalArgumentException("exact attention needs an Lq×Lk matrix of " + pSize
-                    + " floats per head, more than one Java array holds; use FAVOR+ for this length");
-        State st = reuse instanceof State r && r.owner == this && r.p.length == dims.bh() && r.p[0].length == pSize
-                ? r : new State(this, dims.bh(), (int) pSize);
-        st.dims = dims; st.q = q; st.k = k; st.v = v;
-        float[][] ps = st.p;
-        float scale = (float) (1.0 / Math.sqrt(d));
-        kern.parallelFor(dims.bh(), bh -> {
-            int qo = bh * lq * d, ko = bh * lk * d, po = 0, b = bh / dims.heads();
-            float[] p = ps[bh];
-            kern.gemm(false, true, lq, lk, d, scale, q, qo, d, k, ko, d, 0f, p, po, lk);
-            for (int i = 0; i < lq; i++) softmaxRow(p, po + i * lk, causal ? Math.min(i + 1, lk) : lk, lk, keyMask, b);
-            kern.gemm(false, false, lq, d, lk, 1f, p, po, lk, v, ko, d, 0f, out, qo, d);
-        });
+        State st = reuse instanceof State r && r.owner == this ? r : new State(this);
+        if (st.o == null || st.o.length != dims.qSize()) st.o = new float[dims.qSize()];
+        if (st.lse == null || st.lse.length != dims.bh() * dims.lq()) st.lse = new float[dims.bh() * dims.lq()];
+        st.dims = dims; st.q = q; st.k = k; st.v = v; st.keyMask = keyMask;
+        int lq = dims.lq(), blocks = (lq + BQ - 1) / BQ;
+        kern.parallelFor(dims.bh() * blocks, task -> forwardTile(dims, q, k, v, keyMask, out, st.lse, task / blocks,
+                (task % blocks) * BQ));
+        System.arraycopy(out, 0, st.o, 0, out.length);
         return st;
     }
 
-    /**
-     * Row of scores → probabilities over its first `visible` keys (masked keys and the rest 0; all 0 if none is
-     * visible).
-     */
-    private void softmaxRow(float[] p, int row, int visible, int lk, float[] keyMask, int b) {
-        Arrays.fill(p, row + visible, row + lk, 0f);
-        float max = Float.NEGATIVE_INFINITY;
-        if (keyMask == null) {
-            if (visible > 0) max = kern.max(p, row, visible);
-        } else {
-            for (int j = 0; j < visible; j++) {
-                if (keyMask[b * lk + j] == 0f) p[row + j] = Float.NEGATIVE_INFINITY;
-                else max = Math.max(max, p[row + j]);
+    /** Rows [i0, i0 + BQ) of head bh: online softmax over the key tiles they see. */
+    private void forwardTile(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, float[] lse,
+                             int bh, int i0) {
+        int lq = dims.lq(), lk = dims.lk(), d = dims.dim(), b = bh / dims.heads();
+        int nq = Math.min(BQ, lq - i0), qo = (bh * lq + i0) * d, ko = bh * lk * d;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        Scratch sc = scratch.get();
+        float[] s = sc.s, m = sc.m, l = sc.l;
+        Arrays.fill(m, 0, nq, Float.NEGATIVE_INFINITY);
+        Arrays.fill(l, 0, nq, 0f);
+        Arrays.fill(out, qo, qo + nq * d, 0f);
+        int kEnd = causal ? Math.min(lk, i0 + nq) : lk;
+        for (int j0 = 0; j0 < kEnd; j0 += BK) {
+            int nk = Math.min(BK, kEnd - j0);
+            kern.gemm(false, true, nq, nk, d, scale, q, qo, d, k, ko + j0 * d, d, 0f, s, 0, BK);  // S = q kᵀ/√D
+            for (int r = 0; r < nq; r++) {
+                int row = r * BK, visible = visible(i0 + r, j0, nk);
+                float mx = maskAndMax(s, row, visible, nk, keyMask, b * lk + j0);
+                float mNew = Math.max(m[r], mx);
+                if (mNew == Float.NEGATIVE_INFINITY) {       // nothing visible yet: P = 0, O and l unchanged
+                    Arrays.fill(s, row, row + nk, 0f);
+                    continue;
+                }
+                kern.expAffine(s, row, visible, -mNew, 1f, 0f);  // exp(−∞) = 0 for masked keys
+                Arrays.fill(s, row + visible, row + nk, 0f);
+                float alpha = (float) Math.exp(m[r] - mNew);      // 0 when m was −∞
+                l[r] = l[r] * alpha + kern.sum(s, row, visible);
+                if (alpha != 1f) kern.scale(out, qo + r * d, d, alpha);
+                m[r] = mNew;
+            }
+            kern.gemm(false, false, nq, d, nk, 1f, s, 0, BK, v, ko + j0 * d, d, 1f, out, qo, d);  // O += P v
+        }
+        for (int r = 0; r < nq; r++) {
+            int at = bh * lq + i0 + r;
+            if (l[r] > 0f) {
+                kern.scale(out, qo + r * d, d, 1f / l[r]);
+                lse[at] = m[r] + (float) Math.log(l[r]);
+            } else {                                         // no visible key: output 0, and P = 0 in backward
+                Arrays.fill(out, qo + r * d, qo + (r + 1) * d, 0f);
+                lse[at] = Float.POSITIVE_INFINITY;
             }
         }
-        if (max == Float.NEGATIVE_INFINITY) { // no visible key: output 0
-            Arrays.fill(p, row, row + visible, 0f);
-            return;
+    }
+
+    /** Keys of the tile [j0, j0 + nk) that query i may see: all, or those with j ≤ i when causal. */
+    private int visible(int i, int j0, int nk) {
+        return causal ? Math.max(0, Math.min(nk, i - j0 + 1)) : nk;
+    }
+
+    /** Sets the masked keys of the visible part of a score row to −∞; returns the max of the rest (−∞ if none). */
+    private float maskAndMax(float[] s, int row, int visible, int nk, float[] keyMask, int maskOff) {
+        if (visible == 0) return Float.NEGATIVE_INFINITY;
+        if (keyMask == null) return kern.max(s, row, visible);
+        float mx = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < visible; j++) {
+            if (keyMask[maskOff + j] == 0f) s[row + j] = Float.NEGATIVE_INFINITY;
+            else mx = Math.max(mx, s[row + j]);
         }
-        kern.expAffine(p, row, visible, -max, 1f, 0f);
-        if (keyMask != null)
-            for (int j = 0; j < visible; j++) if (keyMask[b * lk + j] == 0f) p[row + j] = 0f;
-        kern.scale(p, row, visible, 1f / kern.sum(p, row, visible));
+        return mx;
     }
 
     @Override
     public void backward(Saved saved, float[] dout, float[] dq, float[] dk, float[] dv) {
-        if (!(saved instanceof State st)) throw new IllegalArgumentException("saved state is not from " + name());
+        if (!(saved instanceof State st) || st.owner != this)
+            throw new IllegalArgumentException("saved state is not from this " + name());
         Dims dims = st.dims;
         Attention.checkBackward(dims, dout, dq, dk, dv);
-        int lq = dims.lq(), lk = dims.lk(), d = dims.dim();
+        kern.parallelFor(dims.bh(), bh -> backwardHead(st, dout, dq, dk, dv, bh));
+    }
+
+    /** Every (query tile, key tile) pair of head bh that forward visited, accumulating dq, dk, dv. */
+    private void backwardHead(State st, float[] dout, float[] dq, float[] dk, float[] dv, int bh) {
+        Dims dims = st.dims;
+        int lq = dims.lq(), lk = dims.lk(), d = dims.dim(), b = bh / dims.heads();
+        int qh = bh * lq * d, ko = bh * lk * d;
         float scale = (float) (1.0 / Math.sqrt(d));
-        kern.parallelFor(dims.bh(), bh -> {
-            int qo = bh * lq * d, ko = bh * lk * d, po = 0;
-            float[] p = st.p[bh], ds = dsScratch.get();
-            if (ds == null || ds.length < lq * lk) dsScratch.set(ds = new float[lq * lk]);
-            kern.gemm(false, true, lq, lk, d, 1f, dout, qo, d, st.v, ko, d, 0f, ds, 0, lk);   // dP = dout vᵀ
-            for (int i = 0; i < lq; i++) {
-                float rowDot = kern.dot(p, po + i * lk, ds, i * lk, lk);
-                for (int j = 0; j < lk; j++) ds[i * lk + j] = p[po + i * lk + j] * (ds[i * lk + j] - rowDot);
+        Arrays.fill(dq, qh, qh + lq * d, 0f);
+        Arrays.fill(dk, ko, ko + lk * d, 0f);
+        Arrays.fill(dv, ko, ko + lk * d, 0f);
+        Scratch sc = scratch.get();
+        float[] s = sc.s, dp = sc.dp, delta = sc.delta;
+        for (int i0 = 0; i0 < lq; i0 += BQ) {
+            int nq = Math.min(BQ, lq - i0), qo = qh + i0 * d;
+            for (int r = 0; r < nq; r++) delta[r] = kern.dot(dout, qo + r * d, st.o, qo + r * d, d);  // Δ = rowsum(dO ⊙ O)
+            int kEnd = causal ? Math.min(lk, i0 + nq) : lk;
+            for (int j0 = 0; j0 < kEnd; j0 += BK) {
+                int nk = Math.min(BK, kEnd - j0);
+                kern.gemm(false, true, nq, nk, d, scale, st.q, qo, d, st.k, ko + j0 * d, d, 0f, s, 0, BK);
+                for (int r = 0; r < nq; r++) {                                         // P = exp(S − lse)
+                    int row = r * BK, visible = visible(i0 + r, j0, nk);
+                    if (st.keyMask != null)
+                        for (int j = 0; j < visible; j++)
+                            if (st.keyMask[b * lk + j0 + j] == 0f) s[row + j] = Float.NEGATIVE_INFINITY;
+                    kern.expAffine(s, row, visible, -st.lse[bh * lq + i0 + r], 1f, 0f);
+                    Arrays.fill(s, row + visible, row + nk, 0f);
+                }
+                kern.gemm(true, false, nk, d, nq, 1f, s, 0, BK, dout, qo, d, 1f, dv, ko + j0 * d, d);    // dv += Pᵀ dO
+                kern.gemm(false, true, nq, nk, d, 1f, dout, qo, d, st.v, ko + j0 * d, d, 0f, dp, 0, BK); // dP = dO vᵀ
+                for (int r = 0; r < nq; r++) {                                         // dS = P ⊙ (dP − Δ)
+                    int row = r * BK;
+                    float dr = delta[r];
+                    for (int j = 0; j < nk; j++) dp[row + j] = s[row + j] * (dp[row + j] - dr);
+                }
+                kern.gemm(false, false, nq, d, nk, scale, dp, 0, BK, st.k, ko + j0 * d, d, 1f, dq, qo, d); // dq += dS k
+                kern.gemm(true, false, nk, d, nq, scale, dp, 0, BK, st.q, qo, d, 1f, dk, ko + j0 * d, d);  // dk += dSᵀ q
             }
-            kern.gemm(false, false, lq, d, lk, scale, ds, 0, lk, st.k, ko, d, 0f, dq, qo, d);
-            kern.gemm(true, false, lk, d, lq, scale, ds, 0, lk, st.q, qo, d, 0f, dk, ko, d);
-            kern.gemm(true, false, lk, d, lq, 1f, p, po, lk, dout, qo, d, 0f, dv, ko, d);
-        });
+        }
     }
 }

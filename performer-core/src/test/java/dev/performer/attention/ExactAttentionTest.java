@@ -16,12 +16,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The tiled exact attention (online softmax) against an analytic double-precision reference of
+ * The tiled exact attention (online softmax; and the materialising form it replaced) against an analytic double-precision reference of
  * softmax attention and its gradients, which is itself checked by finite differences; over sizes
  * that cross the tile boundaries (BQ = 64 query rows, BK = 256 keys), causal and bidirectional,
  * with key masks (one batch row masked entirely), cross attention and one head on several threads.
  */
-class TiledExactAttentionTest {
+class ExactAttentionTest {
 
     static final double U = Math.ulp(1f) / 2;
     static final Kernels VEC = new VectorKernels(2), SCALAR = new ScalarKernels();
@@ -116,8 +116,11 @@ class TiledExactAttentionTest {
                 GradientCheckTest.toDouble(dout));
         // float32 sums of Lk products of D terms, in tiles: error ~ u·(√D + √Lk) relative (random-walk rounding)
         double red = Math.sqrt(d) + Math.sqrt(lk);
-        for (Kernels kern : new Kernels[]{SCALAR, VEC}) {
-            TiledExactAttention att = new TiledExactAttention(kern, causal);
+        // the tiled kernel on both backends, and the materialising form it replaced, against the same reference
+        Attention[] impls = {new ExactAttention(SCALAR, causal), new ExactAttention(VEC, causal),
+            new MaterializedExactAttention(VEC, causal)};
+        for (Attention att : impls) {
+            String kern = att.getClass().getSimpleName() + "/" + (att == impls[0] ? "scalar" : "vector");
             float[] out = new float[dims.qSize()], dq = new float[q.length], dk = new float[k.length];
             float[] dv = new float[v.length];
             Attention.Saved s = att.forward(dims, q, k, v, mask, out);
@@ -126,7 +129,7 @@ class TiledExactAttentionTest {
             String[] names = {"out", "dq", "dk", "dv"};
             for (int i = 0; i < 4; i++) {
                 double e = GradientCheckTest.relErr(got[i], ref[i]), tol = (i == 0 ? 8 : 16) * U * red;
-                assertTrue(e <= tol, kern.name() + " " + names[i] + " rel err " + e + " > " + tol);
+                assertTrue(e <= tol, kern + " " + names[i] + " rel err " + e + " > " + tol);
             }
             if (masked && b > 1)
                 for (int i = h * lq * d; i < 2 * h * lq * d; i++) assertEquals(0f, out[i], "no visible key: output 0");
@@ -141,9 +144,9 @@ class TiledExactAttentionTest {
         float[] v = GradientCheckTest.rand(r, dims.kSize(), -1, 1);
         float[] a = new float[dims.qSize()], b = new float[dims.qSize()];
         try (Kernels one = new VectorKernels(1)) {
-            new TiledExactAttention(one, true).forward(dims, q, k, v, null, a);
+            new ExactAttention(one, true).forward(dims, q, k, v, null, a);
         }
-        TiledExactAttention att = new TiledExactAttention(VEC, true);
+        ExactAttention att = new ExactAttention(VEC, true);
         Attention.Saved s = att.forward(dims, q, k, v, null, b);
         assertArrayEquals(a, b, "tiles are independent: the split across threads does not change a bit");
         float[] c = new float[dims.qSize()];
