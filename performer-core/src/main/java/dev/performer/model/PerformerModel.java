@@ -45,19 +45,26 @@ public final class PerformerModel {
     private final float[] grads;
     private final Attention[] attention;
     private final float[] sinusoid; // (L, C) fixed positions, or null with learned or rotary positions
-    private final float[] ropeCos, ropeSin; // (L, D/2) rotary angles cos/sin(t·10000^(−2i/D)), or null
     /** Parameter offsets of each layer (resolved once; no name lookups in the step). */
-    private final LayerParams[] lp;
-    private final int wteOff, wpeOff, lnfG, lnfB;
+    private final Layer[] lp;
+    private final int wteOff, wpeOff;
+    private final LayerNorm lnfNorm;
+    private final Rotary rotary; // null unless rotary positions
 
-    /** Offsets of one block's tensors in the flat buffers. */
-    private record LayerParams(int ln1g, int ln1b, int qkvW, int qkvB, int projW, int projB,
-                               int ln2g, int ln2b, int fcW, int fcB, int fcprojW, int fcprojB) {
-        static LayerParams of(ParameterLayout lay, int l) {
+    /** The layers of one block, over the flat buffers (resolved once; no name lookups in the step). */
+    private record Layer(LayerNorm ln1, Linear qkv, Linear proj, LayerNorm ln2, Linear fc, Linear fcproj,
+                         Dropout attDrop, Dropout ffnDrop) {
+        static Layer of(Kernels kern, ModelConfig cfg, ParameterLayout lay, float[] params, float[] grads, int l) {
             String p = "h" + l + ".";
-            return new LayerParams(lay.offset(p + "ln1.g"), lay.offset(p + "ln1.b"), lay.offset(p + "qkv.w"), lay.offset(p + "qkv.b"),
-                    lay.offset(p + "proj.w"), lay.offset(p + "proj.b"), lay.offset(p + "ln2.g"), lay.offset(p + "ln2.b"),
-                    lay.offset(p + "fc.w"), lay.offset(p + "fc.b"), lay.offset(p + "fcproj.w"), lay.offset(p + "fcproj.b"));
+            int c = cfg.width(), f = cfg.ffn();
+            return new Layer(
+                    new LayerNorm(kern, params, grads, lay.offset(p + "ln1.g"), lay.offset(p + "ln1.b"), c),
+                    new Linear(kern, params, grads, lay.offset(p + "qkv.w"), lay.offset(p + "qkv.b"), c, 3 * c),
+                    new Linear(kern, params, grads, lay.offset(p + "proj.w"), lay.offset(p + "proj.b"), c, c),
+                    new LayerNorm(kern, params, grads, lay.offset(p + "ln2.g"), lay.offset(p + "ln2.b"), c),
+                    new Linear(kern, params, grads, lay.offset(p + "fc.w"), lay.offset(p + "fc.b"), c, f),
+                    new Linear(kern, params, grads, lay.offset(p + "fcproj.w"), lay.offset(p + "fcproj.b"), f, c),
+                    new Dropout(kern, cfg.dropout(), l, 0), new Dropout(kern, cfg.dropout(), l, 1));
         }
     }
 
@@ -109,29 +116,16 @@ public final class PerformerModel {
         for (int l = 0; l < cfg.layers(); l++)
             attention[l] = cfg.attention().build(kern, cfg.headDim(), cfg.causal(), Seeds.projection(seed, l));
         this.sinusoid = cfg.positions() == Positions.SINUSOIDAL ? sinusoid(cfg.maxLen(), cfg.width()) : null;
-        if (cfg.positions() == Positions.ROTARY) {
-            int half = cfg.headDim() / 2;
-            ropeCos = new float[cfg.maxLen() * half];
-            ropeSin = new float[cfg.maxLen() * half];
-            for (int t = 0; t < cfg.maxLen(); t++)
-                for (int i = 0; i < half; i++) {
-                    double ang = ropeAngle(t, i, cfg.headDim());
-                    ropeCos[t * half + i] = (float) Math.cos(ang);
-                    ropeSin[t * half + i] = (float) Math.sin(ang);
-                }
-        } else {
-            ropeCos = ropeSin = null;
-        }
-        this.lp = new LayerParams[cfg.layers()];
-        for (int l = 0; l < cfg.layers(); l++) lp[l] = LayerParams.of(layout, l);
+        this.rotary = cfg.positions() == Positions.ROTARY ? new Rotary(kern, cfg.maxLen(), cfg.headDim()) : null;
+        this.lp = new Layer[cfg.layers()];
+        for (int l = 0; l < cfg.layers(); l++) lp[l] = Layer.of(kern, cfg, layout, params, grads, l);
         this.wteOff = layout.offset("wte");
         this.wpeOff = layout.has("wpe") ? layout.offset("wpe") : -1;
-        this.lnfG = layout.offset("lnf.g");
-        this.lnfB = layout.offset("lnf.b");
+        this.lnfNorm = new LayerNorm(kern, params, grads, layout.offset("lnf.g"), layout.offset("lnf.b"), cfg.width());
     }
 
     /** Rotary angle of pair i at position t for head dimension D: t·10000^(−2i/D). */
-    static double ropeAngle(int t, int i, int d) { return t * Math.pow(10000, -2.0 * i / d); }
+    static double ropeAngle(int t, int i, int d) { return Rotary.angle(t, i, d); }
 
     /** Fixed sinusoidal positions (L, C): sin(t/10000^(2i/C)) in even columns, cos in odd ones. */
     static float[] sinusoid(int l, int c) {
@@ -222,27 +216,27 @@ public final class PerformerModel {
         dropOn = train && cfg.dropout() > 0;
         dropSeed = dropoutSeed;
         for (int l = 0; l < cfg.layers(); l++) {
-            LayerParams w = lp[l];
+            Layer w = lp[l];
             float[] x = resIn[l];
-            layerNorm(x, ln1[l], ln1Mean[l], ln1Rstd[l], w.ln1g(), w.ln1b(), n, c);
-            linear(ln1[l], n, c, w.qkvW(), w.qkvB(), qkv[l], 3 * c);
+            w.ln1().forward(x, ln1[l], ln1Mean[l], ln1Rstd[l], n);
+            w.qkv().forward(ln1[l], qkv[l], n);
             splitHeads(qkv[l], q[l], k[l], v[l], b, t, h, d);
-            if (ropeCos != null) { rotate(q[l], b * h, t, d, false); rotate(k[l], b * h, t, d, false); }
+            if (rotary != null) { rotary.forward(q[l], b * h, t); rotary.forward(k[l], b * h, t); }
             saved[l] = attention[l].forward(dims, q[l], k[l], v[l], keyMask, att[l], saved[l]);
             mergeHeads(att[l], attMerged[l], b, t, h, d);
             float[] r2 = res2[l];
-            linear(attMerged[l], n, c, w.projW(), w.projB(), r2, c);
-            if (dropOn) dropout(r2, n * c, l, 0);
+            w.proj().forward(attMerged[l], r2, n);
+            if (dropOn) w.attDrop().forward(r2, n * c, dropSeed);
             kern.axpy(1f, x, 0, r2, 0, n * c);                                 // res2 = x + drop(proj)
-            layerNorm(r2, ln2[l], ln2Mean[l], ln2Rstd[l], w.ln2g(), w.ln2b(), n, c);
-            linear(ln2[l], n, c, w.fcW(), w.fcB(), fcPre[l], f);
+            w.ln2().forward(r2, ln2[l], ln2Mean[l], ln2Rstd[l], n);
+            w.fc().forward(ln2[l], fcPre[l], n);
             map(ElementwiseOp.GELU, fcPre[l], fcAct[l], n * f);
             float[] next = resIn[l + 1];
-            linear(fcAct[l], n, f, w.fcprojW(), w.fcprojB(), next, c);
-            if (dropOn) dropout(next, n * c, l, 1);
+            w.fcproj().forward(fcAct[l], next, n);
+            if (dropOn) w.ffnDrop().forward(next, n * c, dropSeed);
             kern.axpy(1f, r2, 0, next, 0, n * c);                              // x' = res2 + drop(fcproj)
         }
-        layerNorm(resIn[cfg.layers()], lnf, lnfMean, lnfRstd, lnfG, lnfB, n, c);
+        lnfNorm.forward(resIn[cfg.layers()], lnf, lnfMean, lnfRstd, n);
         kern.gemm(false, true, n, vocab, c, 1f, lnf, 0, c, params, wteOff, c, 0f, probs, 0, vocab);   // logits = y·wteᵀ
         double loss = 0;
         counted = 0;
@@ -276,32 +270,32 @@ public final class PerformerModel {
         kern.gemm(true, false, vocab, c, n, 1f, probs, 0, vocab, lnf, 0, c, 1f, grads, wteOff, c);  // dwte += dlogitsᵀ·y
         kern.gemm(false, false, n, c, vocab, 1f, probs, 0, vocab, params, wteOff, c, 0f, dln, 0, c); // dy = dlogits·wte
         Arrays.fill(dx, 0f);
-        layerNormBackward(dln, resIn[cfg.layers()], lnfMean, lnfRstd, lnfG, lnfB, dx, n, c);
+        lnfNorm.backward(dln, resIn[cfg.layers()], lnfMean, lnfRstd, dx, n);
         for (int l = cfg.layers() - 1; l >= 0; l--) {
-            LayerParams w = lp[l];
+            Layer w = lp[l];
             // x' = res2 + drop(fcproj(gelu(fc(LN2(res2)))))
             System.arraycopy(dx, 0, dtmp, 0, n * c);
-            if (dropOn) dropout(dtmp, n * c, l, 1);
+            if (dropOn) w.ffnDrop().backward(dtmp, n * c, dropSeed);
             Arrays.fill(dfc, 0f);
-            linearBackward(fcAct[l], n, f, w.fcprojW(), w.fcprojB(), dtmp, c, dfc);
+            w.fcproj().backward(fcAct[l], dtmp, dfc, n);
             float[] gd = fcAct[l];                                             // fcAct is not needed any more: reuse for gelu'
             map(ElementwiseOp.GELU_GRAD, fcPre[l], gd, n * f);
             kern.mul(dfc, 0, gd, 0, dfc, 0, n * f);
             Arrays.fill(dln, 0f);
-            linearBackward(ln2[l], n, c, w.fcW(), w.fcB(), dfc, f, dln);
-            layerNormBackward(dln, res2[l], ln2Mean[l], ln2Rstd[l], w.ln2g(), w.ln2b(), dx, n, c);
+            w.fc().backward(ln2[l], dfc, dln, n);
+            w.ln2().backward(dln, res2[l], ln2Mean[l], ln2Rstd[l], dx, n);
             // res2 = x + drop(proj(merge(attention(rotate(split(qkv(LN1(x))))))))
             System.arraycopy(dx, 0, dtmp, 0, n * c);
-            if (dropOn) dropout(dtmp, n * c, l, 0);
+            if (dropOn) w.attDrop().backward(dtmp, n * c, dropSeed);
             Arrays.fill(datt, 0f);
-            linearBackward(attMerged[l], n, c, w.projW(), w.projB(), dtmp, c, datt);
+            w.proj().backward(attMerged[l], dtmp, datt, n);
             splitMerged(datt, dtmp, b, t, h, d);                                // (N, C) -> (B, H, T, D)
             attention[l].backward(saved[l], dtmp, dq, dk, dv);
-            if (ropeCos != null) { rotate(dq, b * h, t, d, true); rotate(dk, b * h, t, d, true); }
+            if (rotary != null) { rotary.backward(dq, b * h, t); rotary.backward(dk, b * h, t); }
             joinHeads(dq, dk, dv, dqkv, b, t, h, d);
             Arrays.fill(dln, 0f);
-            linearBackward(ln1[l], n, c, w.qkvW(), w.qkvB(), dqkv, 3 * c, dln);
-            layerNormBackward(dln, resIn[l], ln1Mean[l], ln1Rstd[l], w.ln1g(), w.ln1b(), dx, n, c);
+            w.qkv().backward(ln1[l], dqkv, dln, n);
+            w.ln1().backward(dln, resIn[l], ln1Mean[l], ln1Rstd[l], dx, n);
         }
         // embeddings
         for (int i = 0; i < n; i++) {
@@ -455,33 +449,25 @@ public final class PerformerModel {
                     if (i + 1 < c) x[i + 1] += (float) Math.cos(ang);
                 }
             } else {
-                for (int i = 0; i < d / 2; i++) {           // rotary: this position's angles (any position, not only < maxLen)
-                    double ang = ropeAngle(pos, i, d);
-                    rowCos[i] = (float) Math.cos(ang);
-                    rowSin[i] = (float) Math.sin(ang);
-                }
+                rotary.angles(pos, rowCos, rowSin);          // this position's angles (any position, not only < maxLen)
             }
             for (int l = 0; l < cfg.layers(); l++) {
-                LayerParams w = lp[l];
-                layerNorm(x, a, mean, rstd, w.ln1g(), w.ln1b(), 1, c);
-                linear(a, 1, c, w.qkvW(), w.qkvB(), qkvRow, 3 * c);
-                if (ropeCos != null)
-                    for (int hi = 0; hi < h; hi++) {
-                        rotatePairs(qkvRow, hi * d, rowCos, rowSin, 0, d, false);
-                        rotatePairs(qkvRow, c + hi * d, rowCos, rowSin, 0, d, false);
-                    }
+                Layer w = lp[l];
+                w.ln1().forward(x, a, mean, rstd, 1);
+                w.qkv().forward(a, qkvRow, 1);
+                if (rotary != null) rotary.forwardRow(qkvRow, h, rowCos, rowSin);
                 if (rec[l] != null) rec[l].step(qkvRow, 0, qkvRow, c, qkvRow, 2 * c, o, 0);
                 else if (kCache[l] != null) cachedAttention(l, h, d);
                 else System.arraycopy(qkvRow, 2 * c, o, 0, c);
-                linear(o, 1, c, w.projW(), w.projB(), tmp, c);
+                w.proj().forward(o, tmp, 1);
                 kern.axpy(1f, tmp, 0, x, 0, c);
-                layerNorm(x, a, mean, rstd, w.ln2g(), w.ln2b(), 1, c);
-                linear(a, 1, c, w.fcW(), w.fcB(), hid, f);
+                w.ln2().forward(x, a, mean, rstd, 1);
+                w.fc().forward(a, hid, 1);
                 kern.map(ElementwiseOp.GELU, hid, 0, hid, 0, f);
-                linear(hid, 1, f, w.fcprojW(), w.fcprojB(), tmp, c);
+                w.fcproj().forward(hid, tmp, 1);
                 kern.axpy(1f, tmp, 0, x, 0, c);
             }
-            layerNorm(x, a, mean, rstd, lnfG, lnfB, 1, c);
+            lnfNorm.forward(x, a, mean, rstd, 1);
             kern.gemm(false, true, 1, vocab, c, 1f, a, 0, c, params, wteOff, c, 0f, logits, 0, vocab);
             float mx = kern.max(logits, 0, vocab);
             kern.expAffine(logits, 0, vocab, -mx, 1f, 0f);
@@ -515,54 +501,6 @@ public final class PerformerModel {
 
     // ------------------------------------------------------------------ layers
 
-    /** out = LN(x)·g + b per row of C; keeps mean and 1/std for backward. */
-    private void layerNorm(float[] x, float[] out, float[] mean, float[] rstd, int gOff, int bOff, int n, int c) {
-        for (int i = 0; i < n; i++) {
-            int r = i * c;
-            float m = kern.sum(x, r, c) / c;
-            float var = 0f;
-            for (int j = 0; j < c; j++) { float e = x[r + j] - m; var += e * e; }
-            float rs = (float) (1.0 / Math.sqrt(var / c + 1e-5));
-            mean[i] = m;
-            rstd[i] = rs;
-            for (int j = 0; j < c; j++) out[r + j] = (x[r + j] - m) * rs * params[gOff + j] + params[bOff + j];
-        }
-    }
-
-    /** dx += LN backward of dout; dg, db += into grads. */
-    private void layerNormBackward(float[] dout, float[] x, float[] mean, float[] rstd, int gOff, int bOff, float[] dxAcc, int n, int c) {
-        for (int i = 0; i < n; i++) {
-            int r = i * c;
-            float m = mean[i], rs = rstd[i];
-            float sumD = 0f, sumDn = 0f;
-            for (int j = 0; j < c; j++) {
-                float norm = (x[r + j] - m) * rs, dn = dout[r + j] * params[gOff + j];
-                sumD += dn;
-                sumDn += dn * norm;
-                grads[gOff + j] += dout[r + j] * norm;
-                grads[bOff + j] += dout[r + j];
-            }
-            float meanD = sumD / c, meanDn = sumDn / c;
-            for (int j = 0; j < c; j++) {
-                float norm = (x[r + j] - m) * rs, dn = dout[r + j] * params[gOff + j];
-                dxAcc[r + j] += rs * (dn - meanD - norm * meanDn);
-            }
-        }
-    }
-
-    /** out (n, o) = in (n, i)·W (i, o) + bias. */
-    private void linear(float[] in, int n, int i, int wOff, int bOff, float[] out, int o) {
-        kern.gemm(false, false, n, o, i, 1f, in, 0, i, params, wOff, o, 0f, out, 0, o);
-        for (int r = 0; r < n; r++) kern.axpy(1f, params, bOff, out, r * o, o);
-    }
-
-    /** din += dout·Wᵀ; dW += inᵀ·dout; db += Σ rows of dout. */
-    private void linearBackward(float[] in, int n, int i, int wOff, int bOff, float[] dout, int o, float[] din) {
-        kern.gemm(false, true, n, i, o, 1f, dout, 0, o, params, wOff, o, 1f, din, 0, i);
-        kern.gemm(true, false, i, o, n, 1f, in, 0, i, dout, 0, o, 1f, grads, wOff, o);
-        for (int r = 0; r < n; r++) kern.axpy(1f, dout, r * o, grads, bOff, o);
-    }
-
     /** Elements per parallel task of the element-wise maps (64K floats: 256 KB, well above task overhead). */
     private static final int MAP_CHUNK = 1 << 16;
 
@@ -575,48 +513,9 @@ public final class PerformerModel {
         });
     }
 
-    /**
-     * Inverted dropout in place: x[i] ·= keep(i) / (1 − p). keep(i) is a hash of (seed, layer,
-     * site, i) against 1 − p, so backward recomputes the same mask instead of storing it; site 0
-     * is the attention branch, 1 the feed-forward branch.
-     */
-    private void dropout(float[] x, int n, int layer, int site) {
-        float scale = 1f / (1f - cfg.dropout());
-        long keepBelow = keepBelow(cfg.dropout()), base = dropoutBase(dropSeed, layer, site);
-        int tasks = (n + MAP_CHUNK - 1) / MAP_CHUNK;
-        kern.parallelFor(tasks, task -> {
-            int from = task * MAP_CHUNK, to = Math.min(n, from + MAP_CHUNK);
-            for (int i = from; i < to; i++) x[i] = keeps(base, i, keepBelow) ? x[i] * scale : 0f;
-        });
-    }
-
     /** Whether dropout keeps element i of (layer, site) under seed: the mask the model applies (for references). */
     static boolean dropoutKeeps(long seed, float p, int layer, int site, int i) {
-        return keeps(dropoutBase(seed, layer, site), i, keepBelow(p));
-    }
-
-    private static long keepBelow(float p) { return (long) Math.ceil((1.0 - p) * (1L << 24)); } // against the hash's top 24 bits
-    private static long dropoutBase(long seed, int layer, int site) { return Seeds.dropoutSite(seed, layer, site); }
-    private static boolean keeps(long base, int i, long keepBelow) { return (Seeds.mix(base + 0x9E3779B97F4A7C15L * i) >>> 40) < keepBelow; }
-
-    /**
-     * Rotary positions for (BH, T, D) rows in place: each pair (x[2i], x[2i+1]) of row t turns by
-     * t·θ_i (inverse: by −t·θ_i, which is the transpose and so the backward of the rotation).
-     */
-    private void rotate(float[] x, int bh, int t, int d, boolean inverse) {
-        int half = d / 2;
-        kern.parallelFor(bh, r -> {
-            for (int ti = 0; ti < t; ti++) rotatePairs(x, (r * t + ti) * d, ropeCos, ropeSin, ti * half, d, inverse);
-        });
-    }
-
-    private static void rotatePairs(float[] x, int off, float[] cos, float[] sin, int angOff, int d, boolean inverse) {
-        for (int i = 0; i < d / 2; i++) {
-            float cs = cos[angOff + i], sn = inverse ? -sin[angOff + i] : sin[angOff + i];
-            float a = x[off + 2 * i], b = x[off + 2 * i + 1];
-            x[off + 2 * i] = a * cs - b * sn;
-            x[off + 2 * i + 1] = a * sn + b * cs;
-        }
+        return Dropout.keeps(seed, p, layer, site, i);
     }
 
     /** qkv (B·T, 3C) -> q, k, v (B, H, T, D). */
