@@ -2,37 +2,39 @@ package dev.performer.model;
 
 import dev.performer.attention.Attention;
 import dev.performer.attention.AttentionSpec;
-import dev.performer.attention.Dims;
 import dev.performer.attention.FavorAttention;
 import dev.performer.attention.RecurrentFavor;
 import dev.performer.data.Tokenizer;
-import dev.performer.kernel.ElementwiseOp;
 import dev.performer.kernel.Kernels;
 import dev.performer.random.Seeds;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A pre-LayerNorm Performer Transformer with a hand-written backward.
- *
+ * A pre-LayerNorm Performer Transformer with a hand-written backward, as a composition of layers
+ * whose forward and backward sit side by side ({@link Embedding}, {@link AttentionBlock},
+ * {@link FeedForward}, {@link OutputLoss}; inside them {@link LayerNorm}, {@link Linear},
+ * {@link Rotary}, {@link Dropout}). The step is two mirrored call lists (N = B·T rows):
  * <pre>
- * forward (N = B·T rows):                          backward (mirrored, gradients accumulate +=):
- *   x = wte[tok] + pos                               dwte[tok] += dx, dwpe[t] += dx
- *   for each layer:                                  for each layer, last first:
- *     a = LN1(x); qkv = a·Wqkv + b                     dx += dropout'(d fcproj) ... (see below)
- *     o = Attention(q, k, v)   (B,H,T,D)
- *     x = x + drop(o·Wproj + b)
- *     f = LN2(x); h = gelu(f·Wfc + b)
- *     x = x + drop(h·Wfcproj + b)
- *   y = LNf(x); logits = y·wteᵀ; loss = mean CE       dlogits = (p − onehot)/count
+ * forward:                                     backward (reverse order, gradients accumulate +=):
+ *   x = embedding(tokens)       (N, C)             dx = outputLoss.backward()
+ *   for each layer l = 0 .. L−1:                     dlogits = (p − onehot)/count → dwte, LNf'
+ *     x = attention[l](x)                          for each layer l = L−1 .. 0:
+ *       LN1 → qkv → split → rotary → attention       dx = feedForward[l].backward(dx)
+ *       → merge → proj → drop → + x                    drop' → fcproj' → gelu' → fc' → LN2' (+ dx)
+ *     x = feedForward[l](x)                          dx = attention[l].backward(dx)
+ *       LN2 → fc → gelu → fcproj → drop → + x          drop' → proj' → split → attention' → rotary⁻¹
+ *   loss = outputLoss(x, targets)                        → join → qkv' → LN1' (+ dx)
+ *     LNf → logits = y·wteᵀ → softmax → mean CE    embedding.backward(dx): dwte[tok], dwpe[t] += dx
  * </pre>
- * Activations kept for backward live in buffers sized from the configuration and the current
- * (B, T), allocated on the first step and reused while (B, T) stays the same: a training step
- * (forward, backward) allocates no buffers; only O(layers) small task handles for the worker threads.
- * Dropout masks are not stored: they are a hash of (seed, layer, site, element) and are recomputed
- * in backward. With rotary positions, q and k of every head are rotated by position after the
- * split (RoFormer, interleaved pairs) and dq, dk rotated back in backward.
- * Not thread-safe: one model, one caller.
+ * Activations kept for backward live in one {@link Activations} and the gradient scratch in one
+ * {@link GradScratch}, both sized from the configuration and the current (B, T), allocated on the
+ * first step and reused while (B, T) stays the same: a training step (forward, backward) allocates
+ * no buffers; only O(layers) small task handles for the worker threads. Dropout masks are not
+ * stored: they are a hash of (seed, layer, site, element) and are recomputed in backward. With
+ * rotary positions, q and k of every head are rotated by position after the split (RoFormer,
+ * interleaved pairs) and dq, dk rotated back in backward. The {@link Decoder} runs the same layer
+ * objects on one row at a time. Not thread-safe: one model, one caller.
  */
 public final class PerformerModel {
 
@@ -44,45 +46,19 @@ public final class PerformerModel {
     /** Gradients, same layout; backward adds into them. */
     private final float[] grads;
     private final Attention[] attention;
-    private final float[] sinusoid; // (L, C) fixed positions, or null with learned or rotary positions
-    private final float[] ropeCos, ropeSin; // (L, D/2) rotary angles cos/sin(t·10000^(−2i/D)), or null
-    /** Parameter offsets of each layer (resolved once; no name lookups in the step). */
-    private final LayerParams[] lp;
-    private final int wteOff, wpeOff, lnfG, lnfB;
+    private final Rotary rotary; // null unless rotary positions
+    // ---- the layers, over params and grads
+    private final Embedding embedding;
+    private final AttentionBlock[] attn;
+    private final FeedForward[] ffn;
+    private final OutputLoss output;
 
-    /** Offsets of one block's tensors in the flat buffers. */
-    private record LayerParams(int ln1g, int ln1b, int qkvW, int qkvB, int projW, int projB,
-                               int ln2g, int ln2b, int fcW, int fcB, int fcprojW, int fcprojB) {
-        static LayerParams of(ParameterLayout lay, int l) {
-            String p = "h" + l + ".";
-            return new LayerParams(lay.offset(p + "ln1.g"), lay.offset(p + "ln1.b"), lay.offset(p + "qkv.w"), lay.offset(p + "qkv.b"),
-                    lay.offset(p + "proj.w"), lay.offset(p + "proj.b"), lay.offset(p + "ln2.g"), lay.offset(p + "ln2.b"),
-                    lay.offset(p + "fc.w"), lay.offset(p + "fc.b"), lay.offset(p + "fcproj.w"), lay.offset(p + "fcproj.b"));
-        }
-    }
-
-    // ---- activations for the current (B, T); N = B·T
-    private int bsz = -1, len = -1;
-    private float[] enc;                 // (N, C) input of layer 0
-    private float[][] resIn;             // [layers+1] (N, C): input of each layer, and the final residual
-    private float[][] ln1, ln2;          // [layers] (N, C)
-    private float[][] ln1Mean, ln1Rstd, ln2Mean, ln2Rstd; // [layers] (N)
-    private float[][] qkv;               // [layers] (N, 3C)
-    private float[][] q, k, v, att;      // [layers] (B, H, T, D)
-    private float[][] attMerged;         // [layers] (N, C)
-    private Attention.Saved[] saved;     // [layers]
-    private float[][] res2;              // [layers] (N, C) residual after attention
-    private float[][] fcPre, fcAct;      // [layers] (N, F) before and after gelu
-    private Dims dims;                   // (B, H, T, D) of the current shape
+    // ---- the last forward, for backward
+    private Activations acts;            // sized for the current (B, T), or null before the first forward
+    private GradScratch scratch;         // same shape
     private long dropSeed;               // dropout seed of the last forward
     private boolean dropOn;              // whether the last forward applied dropout
-    private float[] lnf, lnfMean, lnfRstd; // (N, C), (N), (N)
-    private float[] probs;               // (N, V) softmax of the logits
     private int[] tokens, targets;
-    private float[] keyMask;             // (B, T) or null
-    private int counted;                 // targets that count in the loss
-    // ---- gradient scratch for the current (B, T)
-    private float[] dx, dtmp, dln, dqkv, dq, dk, dv, datt, dfc;
 
     /**
      * A freshly initialized model: weights N(0, 0.02) (residual projections N(0, 0.02/√(2·layers))),
@@ -105,44 +81,31 @@ public final class PerformerModel {
                 for (int i = 0; i < view.size(); i++) params[view.offset() + i] = (float) (std * r.nextGaussian());
             }
         }
-        this.attention = new Attention[cfg.layers()];
-        for (int l = 0; l < cfg.layers(); l++)
+        int nl = cfg.layers();
+        this.attention = new Attention[nl];
+        for (int l = 0; l < nl; l++)
             attention[l] = cfg.attention().build(kern, cfg.headDim(), cfg.causal(), Seeds.projection(seed, l));
-        this.sinusoid = cfg.positions() == Positions.SINUSOIDAL ? sinusoid(cfg.maxLen(), cfg.width()) : null;
-        if (cfg.positions() == Positions.ROTARY) {
-            int half = cfg.headDim() / 2;
-            ropeCos = new float[cfg.maxLen() * half];
-            ropeSin = new float[cfg.maxLen() * half];
-            for (int t = 0; t < cfg.maxLen(); t++)
-                for (int i = 0; i < half; i++) {
-                    double ang = ropeAngle(t, i, cfg.headDim());
-                    ropeCos[t * half + i] = (float) Math.cos(ang);
-                    ropeSin[t * half + i] = (float) Math.sin(ang);
-                }
-        } else {
-            ropeCos = ropeSin = null;
+        this.rotary = cfg.positions() == Positions.ROTARY ? new Rotary(kern, cfg.maxLen(), cfg.headDim()) : null;
+        this.embedding = new Embedding(kern, cfg, layout, params, grads);
+        this.attn = new AttentionBlock[nl];
+        this.ffn = new FeedForward[nl];
+        boolean exact = cfg.attention() instanceof AttentionSpec.Exact;
+        for (int l = 0; l < nl; l++) {
+            attn[l] = new AttentionBlock(kern, cfg, layout, params, grads, l, attention[l], rotary, exact);
+            ffn[l] = new FeedForward(kern, cfg, layout, params, grads, l);
         }
-        this.lp = new LayerParams[cfg.layers()];
-        for (int l = 0; l < cfg.layers(); l++) lp[l] = LayerParams.of(layout, l);
-        this.wteOff = layout.offset("wte");
-        this.wpeOff = layout.has("wpe") ? layout.offset("wpe") : -1;
-        this.lnfG = layout.offset("lnf.g");
-        this.lnfB = layout.offset("lnf.b");
+        this.output = new OutputLoss(kern, cfg, layout, params, grads);
     }
 
     /** Rotary angle of pair i at position t for head dimension D: t·10000^(−2i/D). */
-    static double ropeAngle(int t, int i, int d) { return t * Math.pow(10000, -2.0 * i / d); }
+    static double ropeAngle(int t, int i, int d) { return Rotary.angle(t, i, d); }
 
     /** Fixed sinusoidal positions (L, C): sin(t/10000^(2i/C)) in even columns, cos in odd ones. */
-    static float[] sinusoid(int l, int c) {
-        float[] pe = new float[l * c];
-        for (int t = 0; t < l; t++)
-            for (int i = 0; i < c; i += 2) {
-                double ang = t / Math.pow(10000, (double) i / c);
-                pe[t * c + i] = (float) Math.sin(ang);
-                if (i + 1 < c) pe[t * c + i + 1] = (float) Math.cos(ang);
-            }
-        return pe;
+    static float[] sinusoid(int l, int c) { return Embedding.sinusoid(l, c); }
+
+    /** Whether dropout keeps element i of (layer, site) under seed: the mask the model applies (for references). */
+    static boolean dropoutKeeps(long seed, float p, int layer, int site, int i) {
+        return Dropout.keeps(seed, p, layer, site, i);
     }
 
     public ModelConfig config() { return cfg; }
@@ -160,7 +123,8 @@ public final class PerformerModel {
 
     /** Replaces a layer's FAVOR+ projection (checkpoint loading). */
     public void setProjection(int layer, float[] w) {
-        if (!(attention[layer] instanceof FavorAttention f)) throw new IllegalArgumentException("layer " + layer + " has no projection");
+        if (!(attention[layer] instanceof FavorAttention f))
+            throw new IllegalArgumentException("layer " + layer + " has no projection");
         f.setProjection(w);
     }
 
@@ -168,32 +132,17 @@ public final class PerformerModel {
     public void redrawFeatures(long seed) {
         if (!(cfg.attention() instanceof AttentionSpec.Favor spec)) return;
         for (int l = 0; l < attention.length; l++)
-            if (attention[l] instanceof FavorAttention f) f.redraw(spec.projection(), spec.scaling(), Seeds.projection(seed, l));
+            if (attention[l] instanceof FavorAttention f)
+                f.redraw(spec.projection(), spec.scaling(), Seeds.projection(seed, l));
     }
 
     public void zeroGrad() { Arrays.fill(grads, 0f); }
 
+    /** Activations and gradient scratch for (B, T): reused while the shape stays the same. */
     private void ensure(int b, int t) {
-        if (b == bsz && t == len) return;
-        int n = b * t, c = cfg.width(), f = cfg.ffn(), nl = cfg.layers();
-        enc = new float[n * c];
-        resIn = new float[nl + 1][n * c];
-        ln1 = new float[nl][n * c]; ln2 = new float[nl][n * c];
-        ln1Mean = new float[nl][n]; ln1Rstd = new float[nl][n]; ln2Mean = new float[nl][n]; ln2Rstd = new float[nl][n];
-        qkv = new float[nl][n * 3 * c];
-        q = new float[nl][n * c]; k = new float[nl][n * c]; v = new float[nl][n * c]; att = new float[nl][n * c];
-        attMerged = new float[nl][n * c];
-        saved = new Attention.Saved[nl];
-        dims = Dims.self(b, cfg.heads(), t, cfg.headDim());
-        res2 = new float[nl][n * c];
-        fcPre = new float[nl][n * f]; fcAct = new float[nl][n * f];
-        lnf = new float[n * c]; lnfMean = new float[n]; lnfRstd = new float[n];
-        probs = new float[n * cfg.vocab()];
-        dx = new float[n * c]; dtmp = new float[n * c]; dln = new float[n * c];
-        dqkv = new float[n * 3 * c]; dq = new float[n * c]; dk = new float[n * c]; dv = new float[n * c]; datt = new float[n * c];
-        dfc = new float[n * f];
-        bsz = b;
-        len = t;
+        if (acts != null && acts.fits(b, t)) return;
+        acts = new Activations(cfg, b, t);
+        scratch = new GradScratch(cfg, b, t);
     }
 
     /**
@@ -203,119 +152,48 @@ public final class PerformerModel {
      * the counted targets (0 if none).
      */
     public float forward(int[] tokens, int[] targets, int b, int t, float[] keyMask, boolean train, long dropoutSeed) {
-        if (t > cfg.maxLen()) throw new IllegalArgumentException("sequence length " + t + " exceeds the model's maxLen " + cfg.maxLen());
+        if (t > cfg.maxLen())
+            throw new IllegalArgumentException("sequence length " + t + " exceeds the model's maxLen " + cfg.maxLen());
         if (tokens.length != b * t || (targets != null && targets.length != b * t))
             throw new IllegalArgumentException("tokens/targets must hold B·T = " + b * t + " entries");
         ensure(b, t);
         this.tokens = tokens;
         this.targets = targets;
-        this.keyMask = keyMask;
-        int n = b * t, c = cfg.width(), f = cfg.ffn(), vocab = cfg.vocab(), h = cfg.heads(), d = cfg.headDim();
-        for (int i = 0; i < n; i++) {
-            int tok = tokens[i], pos = i % t;
-            if (tok < 0 || tok >= vocab) throw new IllegalArgumentException("token " + tok + " at " + i + " outside vocabulary of " + vocab);
-            System.arraycopy(params, wteOff + tok * c, enc, i * c, c);
-            if (wpeOff >= 0) kern.axpy(1f, params, wpeOff + pos * c, enc, i * c, c);
-            else if (sinusoid != null) kern.axpy(1f, sinusoid, pos * c, enc, i * c, c);
-        }
-        System.arraycopy(enc, 0, resIn[0], 0, n * c);
+        Activations a = acts;
+        embedding.forward(tokens, a.resIn[0], a.n, t);
         dropOn = train && cfg.dropout() > 0;
         dropSeed = dropoutSeed;
         for (int l = 0; l < cfg.layers(); l++) {
-            LayerParams w = lp[l];
-            float[] x = resIn[l];
-            layerNorm(x, ln1[l], ln1Mean[l], ln1Rstd[l], w.ln1g(), w.ln1b(), n, c);
-            linear(ln1[l], n, c, w.qkvW(), w.qkvB(), qkv[l], 3 * c);
-            splitHeads(qkv[l], q[l], k[l], v[l], b, t, h, d);
-            if (ropeCos != null) { rotate(q[l], b * h, t, d, false); rotate(k[l], b * h, t, d, false); }
-            saved[l] = attention[l].forward(dims, q[l], k[l], v[l], keyMask, att[l], saved[l]);
-            mergeHeads(att[l], attMerged[l], b, t, h, d);
-            float[] r2 = res2[l];
-            linear(attMerged[l], n, c, w.projW(), w.projB(), r2, c);
-            if (dropOn) dropout(r2, n * c, l, 0);
-            kern.axpy(1f, x, 0, r2, 0, n * c);                                 // res2 = x + drop(proj)
-            layerNorm(r2, ln2[l], ln2Mean[l], ln2Rstd[l], w.ln2g(), w.ln2b(), n, c);
-            linear(ln2[l], n, c, w.fcW(), w.fcB(), fcPre[l], f);
-            map(ElementwiseOp.GELU, fcPre[l], fcAct[l], n * f);
-            float[] next = resIn[l + 1];
-            linear(fcAct[l], n, f, w.fcprojW(), w.fcprojB(), next, c);
-            if (dropOn) dropout(next, n * c, l, 1);
-            kern.axpy(1f, r2, 0, next, 0, n * c);                              // x' = res2 + drop(fcproj)
+            attn[l].forward(a, keyMask, dropOn, dropSeed);                  // resIn[l] -> res2[l]
+            ffn[l].forward(a, dropOn, dropSeed);                            // res2[l] -> resIn[l+1]
         }
-        layerNorm(resIn[cfg.layers()], lnf, lnfMean, lnfRstd, lnfG, lnfB, n, c);
-        kern.gemm(false, true, n, vocab, c, 1f, lnf, 0, c, params, wteOff, c, 0f, probs, 0, vocab);   // logits = y·wteᵀ
-        double loss = 0;
-        counted = 0;
-        for (int i = 0; i < n; i++) {
-            int row = i * vocab;
-            float mx = kern.max(probs, row, vocab);
-            kern.expAffine(probs, row, vocab, -mx, 1f, 0f);
-            float sum = kern.sum(probs, row, vocab);
-            kern.scale(probs, row, vocab, 1f / sum);
-            if (targets != null && targets[i] >= 0) {
-                if (targets[i] >= vocab) throw new IllegalArgumentException("target " + targets[i] + " outside vocabulary");
-                loss -= Math.log(Math.max(probs[row + targets[i]], Float.MIN_NORMAL));
-                counted++;
-            }
-        }
-        return counted == 0 ? 0f : (float) (loss / counted);
+        return output.forward(a, a.resIn[cfg.layers()], targets);
     }
 
     /** Backward of the last forward: adds d(loss)/d(params) into {@link #grads()}. */
     public void backward() {
         if (tokens == null) throw new IllegalStateException("backward before forward");
-        int b = bsz, t = len, n = b * t, c = cfg.width(), f = cfg.ffn(), vocab = cfg.vocab(), h = cfg.heads(), d = cfg.headDim();
-        // dlogits = (p − onehot)/count, in place in probs (rows without a target contribute nothing)
-        float inv = counted == 0 ? 0f : 1f / counted;
-        for (int i = 0; i < n; i++) {
-            int row = i * vocab;
-            if (targets == null || targets[i] < 0) { Arrays.fill(probs, row, row + vocab, 0f); continue; }
-            probs[row + targets[i]] -= 1f;
-            kern.scale(probs, row, vocab, inv);
-        }
-        kern.gemm(true, false, vocab, c, n, 1f, probs, 0, vocab, lnf, 0, c, 1f, grads, wteOff, c);  // dwte += dlogitsᵀ·y
-        kern.gemm(false, false, n, c, vocab, 1f, probs, 0, vocab, params, wteOff, c, 0f, dln, 0, c); // dy = dlogits·wte
-        Arrays.fill(dx, 0f);
-        layerNormBackward(dln, resIn[cfg.layers()], lnfMean, lnfRstd, lnfG, lnfB, dx, n, c);
+        Activations a = acts;
+        GradScratch g = scratch;
+        output.backward(a, a.resIn[cfg.layers()], targets, g);              // g.dx = d(final residual)
         for (int l = cfg.layers() - 1; l >= 0; l--) {
-            LayerParams w = lp[l];
-            // x' = res2 + drop(fcproj(gelu(fc(LN2(res2)))))
-            System.arraycopy(dx, 0, dtmp, 0, n * c);
-            if (dropOn) dropout(dtmp, n * c, l, 1);
-            Arrays.fill(dfc, 0f);
-            linearBackward(fcAct[l], n, f, w.fcprojW(), w.fcprojB(), dtmp, c, dfc);
-            float[] gd = fcAct[l];                                             // fcAct is not needed any more: reuse for gelu'
-            map(ElementwiseOp.GELU_GRAD, fcPre[l], gd, n * f);
-            kern.mul(dfc, 0, gd, 0, dfc, 0, n * f);
-            Arrays.fill(dln, 0f);
-            linearBackward(ln2[l], n, c, w.fcW(), w.fcB(), dfc, f, dln);
-            layerNormBackward(dln, res2[l], ln2Mean[l], ln2Rstd[l], w.ln2g(), w.ln2b(), dx, n, c);
-            // res2 = x + drop(proj(merge(attention(rotate(split(qkv(LN1(x))))))))
-            System.arraycopy(dx, 0, dtmp, 0, n * c);
-            if (dropOn) dropout(dtmp, n * c, l, 0);
-            Arrays.fill(datt, 0f);
-            linearBackward(attMerged[l], n, c, w.projW(), w.projB(), dtmp, c, datt);
-            splitMerged(datt, dtmp, b, t, h, d);                                // (N, C) -> (B, H, T, D)
-            attention[l].backward(saved[l], dtmp, dq, dk, dv);
-            if (ropeCos != null) { rotate(dq, b * h, t, d, true); rotate(dk, b * h, t, d, true); }
-            joinHeads(dq, dk, dv, dqkv, b, t, h, d);
-            Arrays.fill(dln, 0f);
-            linearBackward(ln1[l], n, c, w.qkvW(), w.qkvB(), dqkv, 3 * c, dln);
-            layerNormBackward(dln, resIn[l], ln1Mean[l], ln1Rstd[l], w.ln1g(), w.ln1b(), dx, n, c);
+            ffn[l].backward(a, g, dropOn, dropSeed);                        // d resIn[l+1] -> d res2[l]
+            attn[l].backward(a, g, dropOn, dropSeed);                       // d res2[l] -> d resIn[l]
         }
-        // embeddings
-        for (int i = 0; i < n; i++) {
-            kern.axpy(1f, dx, i * c, grads, wteOff + tokens[i] * c, c);
-            if (wpeOff >= 0) kern.axpy(1f, dx, i * c, grads, wpeOff + (i % t) * c, c);
-        }
+        embedding.backward(g.dx, tokens, a.n, a.t);
     }
 
     /** Targets counted in the last forward's loss. */
-    public int counted() { return counted; }
+    public int counted() { return acts == null ? 0 : acts.counted; }
 
-    /** How many counted targets the last forward ranked first (call before backward, which reuses the probabilities). */
+    /**
+     * How many counted targets the last forward ranked first (call before backward, which reuses
+     * the probabilities).
+     */
     public int correct() {
-        int vocab = cfg.vocab(), n = bsz * len, ok = 0;
+        if (acts == null) return 0;
+        int vocab = cfg.vocab(), n = acts.n, ok = 0;
+        float[] probs = acts.probs;
         for (int i = 0; i < n; i++) {
             if (targets == null || targets[i] < 0) continue;
             int row = i * vocab, best = 0;
@@ -326,10 +204,10 @@ public final class PerformerModel {
     }
 
     /** The final LayerNorm output (B·T, C) of the last forward: per-token representations. */
-    public float[] hidden() { return lnf; }
+    public float[] hidden() { return acts == null ? null : acts.lnf; }
 
     /** Softmax probabilities (B·T, V) of the last forward (valid until backward, which reuses them). */
-    public float[] probabilities() { return probs; }
+    public float[] probabilities() { return acts == null ? null : acts.probs; }
 
     /**
      * Mean-pooled representations: for each of the B rows of tokens (B, T), the mean of the final
@@ -340,7 +218,7 @@ public final class PerformerModel {
     public float[] embed(int[] tokens, float[] mask, int b, int t) {
         forward(tokens, null, b, t, cfg.causal() ? null : mask, false, 0);
         int c = cfg.width();
-        float[] out = new float[b * c];
+        float[] out = new float[b * c], lnf = acts.lnf;
         for (int i = 0; i < b; i++) {
             int count = 0;
             for (int j = 0; j < t; j++) {
@@ -360,8 +238,9 @@ public final class PerformerModel {
      */
     public String generate(String residues, int maxNew, Sampler sampler, SplittableRandom random) {
         int bad = Tokenizer.firstUnknown(residues);
-        if (bad >= 0) throw new IllegalArgumentException("prompt has '" + residues.charAt(bad) + "' at " + (bad + 1)
-                + ", not an amino-acid letter");
+        if (bad >= 0)
+            throw new IllegalArgumentException("prompt has '" + residues.charAt(bad) + "' at " + (bad + 1)
+                    + ", not an amino-acid letter");
         int[] out = generate(Tokenizer.encode(residues, Tokenizer.Unknown.MAP_TO_X), maxNew, sampler, random);
         return Tokenizer.decode(out, 0, out.length);
     }
@@ -407,24 +286,18 @@ public final class PerformerModel {
      * attention keeps a key/value cache (O(t) per token); identity attention keeps nothing.
      * The FAVOR+ key stabilizer is the running max over the keys so far (the parallel form uses
      * the max over all keys), which changes outputs only through the eps inside the features.
+     * Each step runs the model's own layers on one row (N = 1): embedding, then per layer
+     * {@link AttentionBlock#decodeRow} and {@link FeedForward#forwardRow}, then the output softmax.
      */
     public final class Decoder {
-        private final RecurrentFavor[] rec = new RecurrentFavor[cfg.layers()];
-        private final float[][] kCache = new float[cfg.layers()][], vCache = new float[cfg.layers()][];
-        private final float[] x, a, qkvRow, o, hid, tmp, logits, mean = new float[1], rstd = new float[1];
-        private final float[] rowCos = new float[cfg.headDim() / 2], rowSin = new float[cfg.headDim() / 2]; // rotary angles of pos
-        private float[] scores = new float[16];   // exact attention scores over the cache (grown by doubling)
+        private final AttentionBlock.State[] state = new AttentionBlock.State[cfg.layers()];
+        private final RowBuffers row = new RowBuffers(cfg);
         private int pos;
 
         private Decoder() {
-            if (!cfg.causal()) throw new IllegalStateException("only causal models generate text; this one is bidirectional");
-            int c = cfg.width();
-            for (int l = 0; l < cfg.layers(); l++) {
-                if (attention[l] instanceof FavorAttention f) rec[l] = RecurrentFavor.of(kern, f, cfg.heads());
-                else if (cfg.attention() instanceof AttentionSpec.Exact) { kCache[l] = new float[16 * c]; vCache[l] = new float[16 * c]; }
-            }
-            x = new float[c]; a = new float[c]; qkvRow = new float[3 * c]; o = new float[c]; hid = new float[cfg.ffn()]; tmp = new float[c];
-            logits = new float[cfg.vocab()];
+            if (!cfg.causal())
+                throw new IllegalStateException("only causal models generate text; this one is bidirectional");
+            for (int l = 0; l < cfg.layers(); l++) state[l] = attn[l].newState();
         }
 
         /** Tokens consumed so far. */
@@ -433,235 +306,24 @@ public final class PerformerModel {
         /** Floats of attention state kept now, over all layers (constant for FAVOR+, growing for exact). */
         public long stateFloats() {
             long n = 0;
-            for (int l = 0; l < cfg.layers(); l++) {
-                if (rec[l] != null) n += rec[l].stateFloats();
-                else if (kCache[l] != null) n += 2L * pos * cfg.width();
-            }
+            for (int l = 0; l < cfg.layers(); l++) n += state[l].floats(pos, cfg.width());
             return n;
         }
 
-        /** Consumes a token; returns the probabilities (V) of the next one (a live buffer, overwritten by the next call). */
+        /**
+         * Consumes a token; returns the probabilities (V) of the next one (a live buffer, overwritten
+         * by the next call).
+         */
         public float[] step(int token) {
-            int c = cfg.width(), f = cfg.ffn(), h = cfg.heads(), d = cfg.headDim(), vocab = cfg.vocab();
-            if (token < 0 || token >= vocab) throw new IllegalArgumentException("token " + token + " outside vocabulary of " + vocab);
-            System.arraycopy(params, wteOff + token * c, x, 0, c);
-            if (wpeOff >= 0) {
-                if (pos >= cfg.maxLen()) throw new IllegalStateException("position " + pos + " beyond the learned positions (maxLen " + cfg.maxLen() + ")");
-                kern.axpy(1f, params, wpeOff + pos * c, x, 0, c);
-            } else if (sinusoid != null) {
-                for (int i = 0; i < c; i += 2) {
-                    double ang = pos / Math.pow(10000, (double) i / c);
-                    x[i] += (float) Math.sin(ang);
-                    if (i + 1 < c) x[i + 1] += (float) Math.cos(ang);
-                }
-            } else {
-                for (int i = 0; i < d / 2; i++) {           // rotary: this position's angles (any position, not only < maxLen)
-                    double ang = ropeAngle(pos, i, d);
-                    rowCos[i] = (float) Math.cos(ang);
-                    rowSin[i] = (float) Math.sin(ang);
-                }
-            }
+            embedding.forwardRow(token, pos, row.x);
+            if (rotary != null) rotary.angles(pos, row.cos, row.sin); // any position, not only < maxLen
             for (int l = 0; l < cfg.layers(); l++) {
-                LayerParams w = lp[l];
-                layerNorm(x, a, mean, rstd, w.ln1g(), w.ln1b(), 1, c);
-                linear(a, 1, c, w.qkvW(), w.qkvB(), qkvRow, 3 * c);
-                if (ropeCos != null)
-                    for (int hi = 0; hi < h; hi++) {
-                        rotatePairs(qkvRow, hi * d, rowCos, rowSin, 0, d, false);
-                        rotatePairs(qkvRow, c + hi * d, rowCos, rowSin, 0, d, false);
-                    }
-                if (rec[l] != null) rec[l].step(qkvRow, 0, qkvRow, c, qkvRow, 2 * c, o, 0);
-                else if (kCache[l] != null) cachedAttention(l, h, d);
-                else System.arraycopy(qkvRow, 2 * c, o, 0, c);
-                linear(o, 1, c, w.projW(), w.projB(), tmp, c);
-                kern.axpy(1f, tmp, 0, x, 0, c);
-                layerNorm(x, a, mean, rstd, w.ln2g(), w.ln2b(), 1, c);
-                linear(a, 1, c, w.fcW(), w.fcB(), hid, f);
-                kern.map(ElementwiseOp.GELU, hid, 0, hid, 0, f);
-                linear(hid, 1, f, w.fcprojW(), w.fcprojB(), tmp, c);
-                kern.axpy(1f, tmp, 0, x, 0, c);
+                attn[l].decodeRow(row, state[l], pos);
+                ffn[l].forwardRow(row);
             }
-            layerNorm(x, a, mean, rstd, lnfG, lnfB, 1, c);
-            kern.gemm(false, true, 1, vocab, c, 1f, a, 0, c, params, wteOff, c, 0f, logits, 0, vocab);
-            float mx = kern.max(logits, 0, vocab);
-            kern.expAffine(logits, 0, vocab, -mx, 1f, 0f);
-            kern.scale(logits, 0, vocab, 1f / kern.sum(logits, 0, vocab));
+            output.forwardRow(row);
             pos++;
-            return logits;
+            return row.logits;
         }
-
-        /** Exact causal attention of the current token over the cached keys and values (itself included). */
-        private void cachedAttention(int l, int h, int d) {
-            int c = h * d;
-            if ((pos + 1) * c > kCache[l].length) {
-                kCache[l] = Arrays.copyOf(kCache[l], 2 * (pos + 1) * c);
-                vCache[l] = Arrays.copyOf(vCache[l], 2 * (pos + 1) * c);
-            }
-            if (pos + 1 > scores.length) scores = new float[2 * (pos + 1)];
-            float[] sc = scores;
-            System.arraycopy(qkvRow, c, kCache[l], pos * c, c);
-            System.arraycopy(qkvRow, 2 * c, vCache[l], pos * c, c);
-            float scale = (float) (1.0 / Math.sqrt(d));
-            for (int hi = 0; hi < h; hi++) {
-                for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(qkvRow, hi * d, kCache[l], j * c + hi * d, d);
-                float mx = kern.max(sc, 0, pos + 1);
-                kern.expAffine(sc, 0, pos + 1, -mx, 1f, 0f);
-                float z = kern.sum(sc, 0, pos + 1);
-                Arrays.fill(o, hi * d, (hi + 1) * d, 0f);
-                for (int j = 0; j <= pos; j++) kern.axpy(sc[j] / z, vCache[l], j * c + hi * d, o, hi * d, d);
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ layers
-
-    /** out = LN(x)·g + b per row of C; keeps mean and 1/std for backward. */
-    private void layerNorm(float[] x, float[] out, float[] mean, float[] rstd, int gOff, int bOff, int n, int c) {
-        for (int i = 0; i < n; i++) {
-            int r = i * c;
-            float m = kern.sum(x, r, c) / c;
-            float var = 0f;
-            for (int j = 0; j < c; j++) { float e = x[r + j] - m; var += e * e; }
-            float rs = (float) (1.0 / Math.sqrt(var / c + 1e-5));
-            mean[i] = m;
-            rstd[i] = rs;
-            for (int j = 0; j < c; j++) out[r + j] = (x[r + j] - m) * rs * params[gOff + j] + params[bOff + j];
-        }
-    }
-
-    /** dx += LN backward of dout; dg, db += into grads. */
-    private void layerNormBackward(float[] dout, float[] x, float[] mean, float[] rstd, int gOff, int bOff, float[] dxAcc, int n, int c) {
-        for (int i = 0; i < n; i++) {
-            int r = i * c;
-            float m = mean[i], rs = rstd[i];
-            float sumD = 0f, sumDn = 0f;
-            for (int j = 0; j < c; j++) {
-                float norm = (x[r + j] - m) * rs, dn = dout[r + j] * params[gOff + j];
-                sumD += dn;
-                sumDn += dn * norm;
-                grads[gOff + j] += dout[r + j] * norm;
-                grads[bOff + j] += dout[r + j];
-            }
-            float meanD = sumD / c, meanDn = sumDn / c;
-            for (int j = 0; j < c; j++) {
-                float norm = (x[r + j] - m) * rs, dn = dout[r + j] * params[gOff + j];
-                dxAcc[r + j] += rs * (dn - meanD - norm * meanDn);
-            }
-        }
-    }
-
-    /** out (n, o) = in (n, i)·W (i, o) + bias. */
-    private void linear(float[] in, int n, int i, int wOff, int bOff, float[] out, int o) {
-        kern.gemm(false, false, n, o, i, 1f, in, 0, i, params, wOff, o, 0f, out, 0, o);
-        for (int r = 0; r < n; r++) kern.axpy(1f, params, bOff, out, r * o, o);
-    }
-
-    /** din += dout·Wᵀ; dW += inᵀ·dout; db += Σ rows of dout. */
-    private void linearBackward(float[] in, int n, int i, int wOff, int bOff, float[] dout, int o, float[] din) {
-        kern.gemm(false, true, n, i, o, 1f, dout, 0, o, params, wOff, o, 1f, din, 0, i);
-        kern.gemm(true, false, i, o, n, 1f, in, 0, i, dout, 0, o, 1f, grads, wOff, o);
-        for (int r = 0; r < n; r++) kern.axpy(1f, dout, r * o, grads, bOff, o);
-    }
-
-    /** Elements per parallel task of the element-wise maps (64K floats: 256 KB, well above task overhead). */
-    private static final int MAP_CHUNK = 1 << 16;
-
-    /** out = op(x) over n elements, split across the backend's threads. */
-    private void map(ElementwiseOp op, float[] x, float[] out, int n) {
-        int tasks = (n + MAP_CHUNK - 1) / MAP_CHUNK;
-        kern.parallelFor(tasks, i -> {
-            int from = i * MAP_CHUNK;
-            kern.map(op, x, from, out, from, Math.min(MAP_CHUNK, n - from));
-        });
-    }
-
-    /**
-     * Inverted dropout in place: x[i] ·= keep(i) / (1 − p). keep(i) is a hash of (seed, layer,
-     * site, i) against 1 − p, so backward recomputes the same mask instead of storing it; site 0
-     * is the attention branch, 1 the feed-forward branch.
-     */
-    private void dropout(float[] x, int n, int layer, int site) {
-        float scale = 1f / (1f - cfg.dropout());
-        long keepBelow = keepBelow(cfg.dropout()), base = dropoutBase(dropSeed, layer, site);
-        int tasks = (n + MAP_CHUNK - 1) / MAP_CHUNK;
-        kern.parallelFor(tasks, task -> {
-            int from = task * MAP_CHUNK, to = Math.min(n, from + MAP_CHUNK);
-            for (int i = from; i < to; i++) x[i] = keeps(base, i, keepBelow) ? x[i] * scale : 0f;
-        });
-    }
-
-    /** Whether dropout keeps element i of (layer, site) under seed: the mask the model applies (for references). */
-    static boolean dropoutKeeps(long seed, float p, int layer, int site, int i) {
-        return keeps(dropoutBase(seed, layer, site), i, keepBelow(p));
-    }
-
-    private static long keepBelow(float p) { return (long) Math.ceil((1.0 - p) * (1L << 24)); } // against the hash's top 24 bits
-    private static long dropoutBase(long seed, int layer, int site) { return Seeds.dropoutSite(seed, layer, site); }
-    private static boolean keeps(long base, int i, long keepBelow) { return (Seeds.mix(base + 0x9E3779B97F4A7C15L * i) >>> 40) < keepBelow; }
-
-    /**
-     * Rotary positions for (BH, T, D) rows in place: each pair (x[2i], x[2i+1]) of row t turns by
-     * t·θ_i (inverse: by −t·θ_i, which is the transpose and so the backward of the rotation).
-     */
-    private void rotate(float[] x, int bh, int t, int d, boolean inverse) {
-        int half = d / 2;
-        kern.parallelFor(bh, r -> {
-            for (int ti = 0; ti < t; ti++) rotatePairs(x, (r * t + ti) * d, ropeCos, ropeSin, ti * half, d, inverse);
-        });
-    }
-
-    private static void rotatePairs(float[] x, int off, float[] cos, float[] sin, int angOff, int d, boolean inverse) {
-        for (int i = 0; i < d / 2; i++) {
-            float cs = cos[angOff + i], sn = inverse ? -sin[angOff + i] : sin[angOff + i];
-            float a = x[off + 2 * i], b = x[off + 2 * i + 1];
-            x[off + 2 * i] = a * cs - b * sn;
-            x[off + 2 * i + 1] = a * sn + b * cs;
-        }
-    }
-
-    /** qkv (B·T, 3C) -> q, k, v (B, H, T, D). */
-    private static void splitHeads(float[] qkv, float[] q, float[] k, float[] v, int b, int t, int h, int d) {
-        int c = h * d;
-        for (int bi = 0; bi < b; bi++)
-            for (int ti = 0; ti < t; ti++) {
-                int row = (bi * t + ti) * 3 * c;
-                for (int hi = 0; hi < h; hi++) {
-                    int dst = ((bi * h + hi) * t + ti) * d;
-                    System.arraycopy(qkv, row + hi * d, q, dst, d);
-                    System.arraycopy(qkv, row + c + hi * d, k, dst, d);
-                    System.arraycopy(qkv, row + 2 * c + hi * d, v, dst, d);
-                }
-            }
-    }
-
-    /** dq, dk, dv (B, H, T, D) -> dqkv (B·T, 3C). */
-    private static void joinHeads(float[] dq, float[] dk, float[] dv, float[] dqkv, int b, int t, int h, int d) {
-        int c = h * d;
-        for (int bi = 0; bi < b; bi++)
-            for (int ti = 0; ti < t; ti++) {
-                int row = (bi * t + ti) * 3 * c;
-                for (int hi = 0; hi < h; hi++) {
-                    int src = ((bi * h + hi) * t + ti) * d;
-                    System.arraycopy(dq, src, dqkv, row + hi * d, d);
-                    System.arraycopy(dk, src, dqkv, row + c + hi * d, d);
-                    System.arraycopy(dv, src, dqkv, row + 2 * c + hi * d, d);
-                }
-            }
-    }
-
-    /** (B, H, T, D) -> (B·T, C). */
-    private static void mergeHeads(float[] x, float[] out, int b, int t, int h, int d) {
-        for (int bi = 0; bi < b; bi++)
-            for (int hi = 0; hi < h; hi++)
-                for (int ti = 0; ti < t; ti++)
-                    System.arraycopy(x, ((bi * h + hi) * t + ti) * d, out, (bi * t + ti) * h * d + hi * d, d);
-    }
-
-    /** (B·T, C) -> (B, H, T, D). */
-    private static void splitMerged(float[] x, float[] out, int b, int t, int h, int d) {
-        for (int bi = 0; bi < b; bi++)
-            for (int hi = 0; hi < h; hi++)
-                for (int ti = 0; ti < t; ti++)
-                    System.arraycopy(x, (bi * t + ti) * h * d + hi * d, out, ((bi * h + hi) * t + ti) * d, d);
     }
 }

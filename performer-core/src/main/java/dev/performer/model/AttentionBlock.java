@@ -1,0 +1,185 @@
+package dev.performer.model;
+
+import dev.performer.attention.Attention;
+import dev.performer.attention.FavorAttention;
+import dev.performer.attention.RecurrentFavor;
+import dev.performer.kernel.Kernels;
+import java.util.Arrays;
+
+/**
+ * The attention half of a pre-LayerNorm block, N = B·T rows of C = H·D:
+ * <pre>
+ *   forward:  a = LN1(x)                       x, a (N, C)
+ *             qkv = a·Wqkv + b                 (N, 3C)
+ *             q, k, v = split(qkv)             (B, H, T, D) each; rotary: q, k rotated by position
+ *             o = Attention(q, k, v)           (B, H, T, D)
+ *             x' = x + drop(merge(o)·Wproj + b)   (N, C)
+ *   backward: the same in reverse: dx' → drop' → dproj → split → dAttention → dq, dk, dv
+ *             (rotated back) → join → dqkv → dLN1, added to the residual's dx
+ *   row:      the decoder's one token (N = 1): LN1, qkv, rotary on the row, one step of the
+ *             recurrent FAVOR+ state / the exact attention over a key-value cache / identity, proj,
+ *             residual (no dropout)
+ * </pre>
+ */
+final class AttentionBlock {
+
+    private final Kernels kern;
+    private final int layer, h, d, c;
+    private final LayerNorm ln1;
+    private final Linear qkv, proj;
+    private final Rotary rotary; // null unless rotary positions
+    private final Attention attention;
+    private final Dropout drop;
+    private final boolean exact;
+
+    AttentionBlock(Kernels kern, ModelConfig cfg, ParameterLayout lay, float[] params, float[] grads, int layer,
+                   Attention attention, Rotary rotary, boolean exact) {
+        String p = "h" + layer + ".";
+        this.kern = kern;
+        this.layer = layer;
+        this.h = cfg.heads();
+        this.d = cfg.headDim();
+        this.c = cfg.width();
+        this.ln1 = new LayerNorm(kern, params, grads, lay.offset(p + "ln1.g"), lay.offset(p + "ln1.b"), c);
+        this.qkv = new Linear(kern, params, grads, lay.offset(p + "qkv.w"), lay.offset(p + "qkv.b"), c, 3 * c);
+        this.proj = new Linear(kern, params, grads, lay.offset(p + "proj.w"), lay.offset(p + "proj.b"), c, c);
+        this.rotary = rotary;
+        this.attention = attention;
+        this.drop = new Dropout(kern, cfg.dropout(), layer, 0);
+        this.exact = exact;
+    }
+
+    /** a.res2[l] (N, C) = a.resIn[l] + drop(attention branch); keyMask (B, T) or null. */
+    void forward(Activations a, float[] keyMask, boolean dropOn, long dropSeed) {
+        int l = layer, n = a.n, b = a.b, t = a.t;
+        float[] x = a.resIn[l], out = a.res2[l];
+        ln1.forward(x, a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], n);
+        qkv.forward(a.ln1[l], a.qkv[l], n);
+        splitHeads(a.qkv[l], a.q[l], a.k[l], a.v[l], b, t, h, d);
+        if (rotary != null) { rotary.forward(a.q[l], b * h, t); rotary.forward(a.k[l], b * h, t); }
+        a.saved[l] = attention.forward(a.dims, a.q[l], a.k[l], a.v[l], keyMask, a.att[l], a.saved[l]);
+        mergeHeads(a.att[l], a.attMerged[l], b, t, h, d);
+        proj.forward(a.attMerged[l], out, n);
+        if (dropOn) drop.forward(out, n * c, dropSeed);
+        kern.axpy(1f, x, 0, out, 0, n * c);                                 // res2 = x + drop(proj)
+    }
+
+    /** g.dx (N, C): d(res2) in, d(x) out (the residual passes through, the branch's gradient is added). */
+    void backward(Activations a, GradScratch g, boolean dropOn, long dropSeed) {
+        int l = layer, n = a.n, b = a.b, t = a.t;
+        System.arraycopy(g.dx, 0, g.dtmp, 0, n * c);
+        if (dropOn) drop.backward(g.dtmp, n * c, dropSeed);
+        Arrays.fill(g.datt, 0f);
+        proj.backward(a.attMerged[l], g.dtmp, g.datt, n);
+        splitMerged(g.datt, g.dtmp, b, t, h, d);                             // (N, C) -> (B, H, T, D)
+        attention.backward(a.saved[l], g.dtmp, g.dq, g.dk, g.dv);
+        if (rotary != null) { rotary.backward(g.dq, b * h, t); rotary.backward(g.dk, b * h, t); }
+        joinHeads(g.dq, g.dk, g.dv, g.dqkv, b, t, h, d);
+        Arrays.fill(g.dln, 0f);
+        qkv.backward(a.ln1[l], g.dqkv, g.dln, n);
+        ln1.backward(g.dln, a.resIn[l], a.ln1Mean[l], a.ln1Rstd[l], g.dx, n);
+    }
+
+    /**
+     * The decoding state of this layer for one sequence: the recurrent FAVOR+ state, or the exact
+     * attention's key/value cache (C floats per token each, grown by doubling), or nothing (identity).
+     */
+    static final class State {
+        private final RecurrentFavor rec;
+        private float[] kCache, vCache;
+        private float[] scores = new float[16];   // exact attention scores over the cache (grown by doubling)
+
+        private State(RecurrentFavor rec, int c, boolean cache) {
+            this.rec = rec;
+            if (cache) { kCache = new float[16 * c]; vCache = new float[16 * c]; }
+        }
+
+        /** Floats of attention state kept after pos tokens of width C. */
+        long floats(int pos, int c) { return rec != null ? rec.stateFloats() : kCache != null ? 2L * pos * c : 0; }
+    }
+
+    /** A fresh decoding state for this layer. */
+    State newState() {
+        if (attention instanceof FavorAttention f) return new State(RecurrentFavor.of(kern, f, h), c, false);
+        return new State(null, c, exact);
+    }
+
+    /** r.x (C) += attention branch of the token at pos (0-based), advancing the state s by that token. */
+    void decodeRow(RowBuffers r, State s, int pos) {
+        ln1.forward(r.x, r.a, r.mean, r.rstd, 1);
+        qkv.forward(r.a, r.qkv, 1);
+        if (rotary != null) rotary.forwardRow(r.qkv, h, r.cos, r.sin);
+        if (s.rec != null) s.rec.step(r.qkv, 0, r.qkv, c, r.qkv, 2 * c, r.o, 0);
+        else if (s.kCache != null) cachedAttention(r, s, pos);
+        else System.arraycopy(r.qkv, 2 * c, r.o, 0, c);
+        proj.forward(r.o, r.tmp, 1);
+        kern.axpy(1f, r.tmp, 0, r.x, 0, c);
+    }
+
+    /** Exact causal attention of the current token over the cached keys and values (itself included). */
+    private void cachedAttention(RowBuffers r, State s, int pos) {
+        if ((pos + 1) * c > s.kCache.length) {
+            s.kCache = Arrays.copyOf(s.kCache, 2 * (pos + 1) * c);
+            s.vCache = Arrays.copyOf(s.vCache, 2 * (pos + 1) * c);
+        }
+        if (pos + 1 > s.scores.length) s.scores = new float[2 * (pos + 1)];
+        float[] sc = s.scores, kc = s.kCache, vc = s.vCache, row = r.qkv, o = r.o;
+        System.arraycopy(row, c, kc, pos * c, c);
+        System.arraycopy(row, 2 * c, vc, pos * c, c);
+        float scale = (float) (1.0 / Math.sqrt(d));
+        for (int hi = 0; hi < h; hi++) {
+            for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(row, hi * d, kc, j * c + hi * d, d);
+            float mx = kern.max(sc, 0, pos + 1);
+            kern.expAffine(sc, 0, pos + 1, -mx, 1f, 0f);
+            float z = kern.sum(sc, 0, pos + 1);
+            Arrays.fill(o, hi * d, (hi + 1) * d, 0f);
+            for (int j = 0; j <= pos; j++) kern.axpy(sc[j] / z, vc, j * c + hi * d, o, hi * d, d);
+        }
+    }
+
+    /** qkv (B·T, 3C) -> q, k, v (B, H, T, D). */
+    private static void splitHeads(float[] qkv, float[] q, float[] k, float[] v, int b, int t, int h, int d) {
+        int c = h * d;
+        for (int bi = 0; bi < b; bi++)
+            for (int ti = 0; ti < t; ti++) {
+                int row = (bi * t + ti) * 3 * c;
+                for (int hi = 0; hi < h; hi++) {
+                    int dst = ((bi * h + hi) * t + ti) * d;
+                    System.arraycopy(qkv, row + hi * d, q, dst, d);
+                    System.arraycopy(qkv, row + c + hi * d, k, dst, d);
+                    System.arraycopy(qkv, row + 2 * c + hi * d, v, dst, d);
+                }
+            }
+    }
+
+    /** dq, dk, dv (B, H, T, D) -> dqkv (B·T, 3C). */
+    private static void joinHeads(float[] dq, float[] dk, float[] dv, float[] dqkv, int b, int t, int h, int d) {
+        int c = h * d;
+        for (int bi = 0; bi < b; bi++)
+            for (int ti = 0; ti < t; ti++) {
+                int row = (bi * t + ti) * 3 * c;
+                for (int hi = 0; hi < h; hi++) {
+                    int src = ((bi * h + hi) * t + ti) * d;
+                    System.arraycopy(dq, src, dqkv, row + hi * d, d);
+                    System.arraycopy(dk, src, dqkv, row + c + hi * d, d);
+                    System.arraycopy(dv, src, dqkv, row + 2 * c + hi * d, d);
+                }
+            }
+    }
+
+    /** (B, H, T, D) -> (B·T, C). */
+    private static void mergeHeads(float[] x, float[] out, int b, int t, int h, int d) {
+        for (int bi = 0; bi < b; bi++)
+            for (int hi = 0; hi < h; hi++)
+                for (int ti = 0; ti < t; ti++)
+                    System.arraycopy(x, ((bi * h + hi) * t + ti) * d, out, (bi * t + ti) * h * d + hi * d, d);
+    }
+
+    /** (B·T, C) -> (B, H, T, D). */
+    private static void splitMerged(float[] x, float[] out, int b, int t, int h, int d) {
+        for (int bi = 0; bi < b; bi++)
+            for (int hi = 0; hi < h; hi++)
+                for (int ti = 0; ti < t; ti++)
+                    System.arraycopy(x, (bi * t + ti) * h * d + hi * d, out, ((bi * h + hi) * t + ti) * d, d);
+    }
+}
