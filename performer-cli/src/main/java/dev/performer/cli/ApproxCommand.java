@@ -17,56 +17,86 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+
 import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer approx}: approximation error of FAVOR+ against exact attention, and of the kernel estimators. */
-final class ApproxCommand {
+@Command(name = "approx", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "approximation error of FAVOR+ features vs exact softmax attention; CSV, JSON, PNG",
+        description = {
+            "Attention level: q, k, v with entries N(0, sigma²), B=1, H=1, L, D. For each number of random features M "
+                + "and each of --draws independent projections, the mean squared error of the FAVOR+ output against exact "
+                + "attention, for",
+            "  softmax (SM+), softmax-hyp (SMhyp+), softmax-trig (SM-trig): against exact softmax attention;",
+            "  relu (eps 1e-3): against its own exact kernel E[φ(x)·φ(y)] = arc-cosine kernel of degree 1",
+            "    plus the eps terms, each with iid and orthogonal (chi-scaled) projections. eps = 0 for the",
+            "    softmax maps, so the estimates are not shifted.",
+            "Kernel level (the paper's Lemma 2 and Theorem 2): for |x| = |y| = r in {0.5, 1, 1.5} and",
+            "  angles 0..π, the empirical MSE of the SM+ and SM-trig estimators of exp(x·y) over",
+            "  --kernel-draws iid projections of --kernel-features rows, next to the closed forms",
+            "    SM+:     (1/M) exp(|x+y|²) SM²(x,y) (1 − exp(−|x+y|²))",
+            "    SM-trig: (1/(2M)) exp(|x+y|²) SM⁻²(x,y) (1 − exp(−|x−y|²))²",
+            "Writes DIR/approx.csv (feature_map, projection, features, mse_mean, mse_std, ...), DIR/kernel_mse.csv, "
+                + "DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with ± one standard deviation bars) and "
+                + "DIR/kernel_mse.png."},
+        footerHeading = "%nexample:%n",
+        footer = "  performer approx --features 8,32,128,512 --draws 15 --out results/approx")
+final class ApproxCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer approx [--L 4096] [--dim 16] [--features 8,16,32,64,128,256,512] [--draws 15]
-                                    [--seed 0] [--sigma 1.0] [--kernel-draws 2000] [--kernel-features 64]
-                                    [--threads N] [--out DIR]
-
-            Attention level: q, k, v with entries N(0, sigma²), B=1, H=1, L, D. For each number of
-            random features M and each of --draws independent projections, the mean squared error of
-            the FAVOR+ output against exact attention, for
-              softmax (SM+), softmax-hyp (SMhyp+), softmax-trig (SM-trig): against exact softmax attention;
-              relu (eps 1e-3): against its own exact kernel E[φ(x)·φ(y)] = arc-cosine kernel of degree 1
-                plus the eps terms, each with iid and orthogonal (chi-scaled) projections. eps = 0 for the
-                softmax maps, so the estimates are not shifted.
-            Kernel level (the paper's Lemma 2 and Theorem 2): for |x| = |y| = r in {0.5, 1, 1.5} and
-              angles 0..π, the empirical MSE of the SM+ and SM-trig estimators of exp(x·y) over
-              --kernel-draws iid projections of --kernel-features rows, next to the closed forms
-                SM+:     (1/M) exp(|x+y|²) SM²(x,y) (1 − exp(−|x+y|²))
-                SM-trig: (1/(2M)) exp(|x+y|²) SM⁻²(x,y) (1 − exp(−|x−y|²))²
-            Writes DIR/approx.csv (feature_map, projection, features, mse_mean, mse_std, ...),
-            DIR/kernel_mse.csv, DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with
-            ± one standard deviation bars) and DIR/kernel_mse.png. DIR defaults to runs/approx-<date-time>.
-
-            example: performer approx --features 8,32,128,512 --draws 15 --out results/approx
-            """;
-
-    static final List<String> COLUMNS = List.of("feature_map", "projection", "features", "draws", "L", "dim", "mse_mean", "mse_std",
-            "mse_min", "mse_max", "reference");
+    static final List<String> COLUMNS = List.of("feature_map", "projection", "features", "draws", "L", "dim", "mse_mean",
+            "mse_std", "mse_min", "mse_max", "reference");
     static final List<String> KERNEL_COLUMNS = List.of("norm", "angle", "kernel_value", "feature_map", "features", "draws",
             "mse_empirical", "mse_closed_form", "ratio");
 
-    private ApproxCommand() {}
+    @Option(names = "--L", paramLabel = "N", defaultValue = "4096", converter = Options.AtLeast1.class,
+            description = "sequence length (default ${DEFAULT-VALUE})")
+    int l;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
-        Args a = Args.parse("approx", argv, Set.of("L", "dim", "features", "draws", "seed", "sigma", "kernel-draws", "kernel-features",
-                "threads", "backend", "out"), Set.of());
-        int l = a.integer("L", 4096, 1), d = a.integer("dim", 16, 1), draws = a.integer("draws", 15, 2);
-        List<Integer> ms = a.intList("features", "8,16,32,64,128,256,512", 1);
-        long seed = a.longValue("seed", 0);
-        double sigma = a.dbl("sigma", 1.0);
-        int kDraws = a.integer("kernel-draws", 2000, 2), kM = a.integer("kernel-features", 64, 1);
-        Path dir = Path.of(a.str("out", "runs/approx-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
-        try (Kernels kern = Cli.kernels(a)) {
+    @Option(names = "--dim", paramLabel = "D", defaultValue = "16", converter = Options.AtLeast1.class,
+            description = "head width D (default ${DEFAULT-VALUE})")
+    int d;
+
+    @Option(names = "--features", paramLabel = "M,M,...", defaultValue = "8,16,32,64,128,256,512",
+            converter = Options.Ints.Parse.class, description = "numbers of random features (default ${DEFAULT-VALUE})")
+    Options.Ints features;
+
+    @Option(names = "--draws", paramLabel = "N", defaultValue = "15", converter = Options.AtLeast2.class,
+            description = "independent projections per point (default ${DEFAULT-VALUE})")
+    int draws;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "seed of the inputs and the projections (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--sigma", paramLabel = "X", defaultValue = "1.0", converter = Options.Finite.class,
+            description = "standard deviation of q, k, v (default ${DEFAULT-VALUE})")
+    double sigma;
+
+    @Option(names = "--kernel-draws", paramLabel = "N", defaultValue = "2000", converter = Options.AtLeast2.class,
+            description = "iid projections per kernel-level point (default ${DEFAULT-VALUE})")
+    int kDraws;
+
+    @Option(names = "--kernel-features", paramLabel = "M", defaultValue = "64", converter = Options.AtLeast1.class,
+            description = "rows of the kernel-level projections (default ${DEFAULT-VALUE})")
+    int kM;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/approx-<date-time>)")
+    Path outDir;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Override public Integer call() throws IOException {
+        List<Integer> ms = features.values();
+        Path dir = outDir != null ? outDir
+                : Path.of("runs/approx-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        try (Kernels kern = kernels.kernels()) {
             Map<String, String> meta = Machine.describe(kern);
             meta.put("date", LocalDateTime.now().toString());
-            meta.put("command", "performer approx " + String.join(" ", argv));
+            meta.put("command", "performer approx " + argv());
             meta.forEach((k, v) -> out.printf("# %-12s %s%n", k, v));
             Dims dims = Dims.self(1, 1, l, d);
             SplittableRandom r = new SplittableRandom(seed);

@@ -4,38 +4,58 @@ import dev.performer.attention.Attention;
 import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Dims;
 import dev.performer.kernel.Kernels;
-import java.io.PrintStream;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer demo}: exact vs FAVOR+ attention on random inputs, agreement and speed. */
-final class DemoCommand {
+@Command(name = "demo", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "exact vs FAVOR+ attention on random inputs: agreement and speed",
+        description = "Draws q, k ~ N(0, sigma²) and v ~ N(0, 1) (B=1, H heads, L, D) from the seed and runs exact softmax "
+                + "attention, FAVOR+ (positive orthogonal features, M = --features) and identity attention ('X (OPT)'), "
+                + "bidirectional and causal. FAVOR+'s variance grows like exp(|q~ + k~|²) (the paper's Lemma 2), so its "
+                + "accuracy depends on the scale of q and k: sigma 0.5 with D = 64 gives |x~|² ≈ 2, as with normalized "
+                + "activations; try --sigma 1 to see it degrade. Prints how close FAVOR+ is to exact (relative L2 error, max "
+                + "abs error, mean cosine similarity of output rows) and the forward times (median of --reps after three "
+                + "warm-up runs), with the speed-up of FAVOR+ over exact.",
+        footerHeading = "%nexample:%n", footer = "  performer demo --L 8192 --features 128")
+final class DemoCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer demo [--L 4096] [--heads 8] [--dim 64] [--features 256] [--seed 0]
-                                  [--sigma 0.5] [--reps 3] [--backend vector] [--threads N]
+    @Option(names = "--L", paramLabel = "N", defaultValue = "4096", converter = Options.AtLeast1.class,
+            description = "sequence length (default ${DEFAULT-VALUE})")
+    int l;
 
-            Draws q, k ~ N(0, sigma²) and v ~ N(0, 1) (B=1, H heads, L, D) from the seed and runs exact softmax attention,
-            FAVOR+ (positive orthogonal features, M = --features) and identity attention ('X (OPT)'),
-            bidirectional and causal. FAVOR+'s variance grows like exp(|q~ + k~|²) (the paper's Lemma 2), so
-            its accuracy depends on the scale of q and k: sigma 0.5 with D = 64 gives |x~|² ≈ 2, as
-            with normalized activations; try --sigma 1 to see it degrade. Prints how close FAVOR+ is to exact (relative L2 error, max
-            abs error, mean cosine similarity of output rows) and the forward times (median of --reps
-            after three warm-up runs), with the speed-up of FAVOR+ over exact.
+    @Option(names = "--heads", paramLabel = "N", defaultValue = "8", converter = Options.AtLeast1.class,
+            description = "heads H (default ${DEFAULT-VALUE})")
+    int h;
 
-            example: performer demo --L 8192 --features 128
-            """;
+    @Option(names = "--dim", paramLabel = "D", defaultValue = "64", converter = Options.AtLeast1.class,
+            description = "head width D (default ${DEFAULT-VALUE})")
+    int d;
 
-    private DemoCommand() {}
+    @Option(names = "--features", paramLabel = "M", defaultValue = "256", converter = Options.AtLeast1.class,
+            description = "random features M of FAVOR+ (default ${DEFAULT-VALUE})")
+    int m;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) {
-        Args a = Args.parse("demo", argv, Set.of("L", "heads", "dim", "features", "seed", "sigma", "reps", "backend", "threads"), Set.of());
-        int l = a.integer("L", 4096, 1), h = a.integer("heads", 8, 1), d = a.integer("dim", 64, 1), m = a.integer("features", 256, 1);
-        int reps = a.integer("reps", 3, 1);
-        long seed = a.longValue("seed", 0);
-        double sigma = a.dbl("sigma", 0.5);
-        try (Kernels kern = Cli.kernels(a)) {
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "seed of the inputs and the features (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--sigma", paramLabel = "X", defaultValue = "0.5", converter = Options.Finite.class,
+            description = "standard deviation of q and k (default ${DEFAULT-VALUE})")
+    double sigma;
+
+    @Option(names = "--reps", paramLabel = "N", defaultValue = "3", converter = Options.AtLeast1.class,
+            description = "timed runs, after three warm-up runs (default ${DEFAULT-VALUE})")
+    int reps;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Override public Integer call() {
+        try (Kernels kern = kernels.kernels()) {
             Dims dims = Dims.self(1, h, l, d);
             SplittableRandom r = new SplittableRandom(seed);
             float[] q = gaussian(r, dims.qSize(), sigma), k = gaussian(r, dims.kSize(), sigma), v = gaussian(r, dims.kSize(), 1);

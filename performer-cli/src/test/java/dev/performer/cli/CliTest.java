@@ -174,4 +174,53 @@ class CliTest {
         assertEquals(0, run("--help").code());
         assertEquals(2, run().code());
     }
+
+    /** One line on stderr, exit code 2, no stack trace, and it contains every one of the given parts. */
+    static void assertUsageError(Result r, String... parts) {
+        assertEquals(2, r.code(), "exit code: " + r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace for a user mistake: " + r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().startsWith("error: "), r.err());
+        for (String p : parts) assertTrue(r.err().contains(p), "message should contain '" + p + "' but was: " + r.err());
+    }
+
+    @Test
+    void anOptionIsNeverTakenAsTheValueOfAnother() {
+        Result r = run("train", "--run", "--resume");
+        assertUsageError(r, "'--run'", "--resume");
+        assertFalse(Files.exists(Path.of("--resume")), "no run folder named --resume");
+    }
+
+    @Test
+    void aRepeatedOptionIsAnError() {
+        assertUsageError(run("train", "--steps", "5", "--steps", "6"), "--steps", "only once");
+    }
+
+    @Test
+    void trainHelpShowsDefaultsAndExamples() {
+        Result r = run("train", "--help");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(default 300)"), "the default of --steps: " + r.out());
+        assertTrue(r.out().contains("(default favor-softmax)"), "the default of --attention: " + r.out());
+        assertTrue(r.out().contains("examples:") && r.out().contains("performer train --attention favor-softmax --direction causal"),
+                r.out());
+    }
+
+    @Test
+    void anUnknownChoiceListsTheChoices() {
+        assertUsageError(run("train", "--attention", "favor-magic"), "--attention", "exact|favor-softmax|favor-relu|identity",
+                "'favor-magic'");
+        assertUsageError(run("train", "--direction", "sideways"), "--direction", "bidir|causal");
+        assertUsageError(run("info", "--backend", "gpu"), "--backend", "scalar|vector|openblas");
+    }
+
+    @Test
+    void missingValuesAndBadNumbersNameTheOption() {
+        assertUsageError(run("train", "--steps"), "--steps");
+        assertUsageError(run("train", "--steps", "many"), "--steps must be an integer, got 'many'");
+        assertUsageError(run("train", "--lr", "NaN"), "--lr must be finite");
+        assertUsageError(run("bench", "--L", "512,x"), "--L must be a comma-separated list of integers, got 'x'");
+        assertUsageError(run("bench", "--L", "0"), "--L values must be >= 1");
+    }
+
 }
