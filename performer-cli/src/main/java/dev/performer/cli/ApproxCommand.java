@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
         header = "approximation error of FAVOR+ features vs exact softmax attention; CSV, JSON, PNG",
         description = {
             "Attention level: q, k, v with entries N(0, sigma²), B=1, H=1, L, D. For each number of random features M "
-                + "and each of --draws independent projections, the mean squared error of the FAVOR+ output against exact "
-                + "attention, for",
+                + "and each of --draws independent projections, the mean squared error of the FAVOR+ output against "
+                + "exact attention, for",
             "  softmax (SM+), softmax-hyp (SMhyp+), softmax-trig (SM-trig): against exact softmax attention;",
             "  relu (eps 1e-3): against its own exact kernel E[φ(x)·φ(y)] = arc-cosine kernel of degree 1",
             "    plus the eps terms, each with iid and orthogonal (chi-scaled) projections. eps = 0 for the",
@@ -41,15 +41,18 @@ import picocli.CommandLine.Option;
             "    SM+:     (1/M) exp(|x+y|²) SM²(x,y) (1 − exp(−|x+y|²))",
             "    SM-trig: (1/(2M)) exp(|x+y|²) SM⁻²(x,y) (1 − exp(−|x−y|²))²",
             "Writes DIR/approx.csv (feature_map, projection, features, mse_mean, mse_std, ...), DIR/kernel_mse.csv, "
-                + "DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with ± one standard deviation bars) and "
+                + "DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with ± one standard deviation bars) "
+                        + "and "
                 + "DIR/kernel_mse.png."},
         footerHeading = "%nexample:%n",
         footer = "  performer approx --features 8,32,128,512 --draws 15 --out results/approx")
 final class ApproxCommand extends Options.Command {
 
-    static final List<String> COLUMNS = List.of("feature_map", "projection", "features", "draws", "L", "dim", "mse_mean",
+    static final List<String> COLUMNS = List.of("feature_map", "projection", "features", "draws", "L", "dim",
+            "mse_mean",
             "mse_std", "mse_min", "mse_max", "reference");
-    static final List<String> KERNEL_COLUMNS = List.of("norm", "angle", "kernel_value", "feature_map", "features", "draws",
+    static final List<String> KERNEL_COLUMNS = List.of("norm", "angle", "kernel_value", "feature_map", "features",
+            "draws",
             "mse_empirical", "mse_closed_form", "ratio");
 
     @Option(names = "--L", paramLabel = "N", defaultValue = "4096", converter = Options.AtLeast1.class,
@@ -101,17 +104,20 @@ final class ApproxCommand extends Options.Command {
             Dims dims = Dims.self(1, 1, l, d);
             SplittableRandom r = new SplittableRandom(seed);
             float[] q = new float[dims.qSize()], k = new float[dims.kSize()], v = new float[dims.kSize()];
-            for (float[] x : new float[][]{q, k, v}) for (int i = 0; i < x.length; i++) x[i] = (float) (sigma * r.nextGaussian());
+            for (float[] x : new float[][]{q, k, v})
+                for (int i = 0; i < x.length; i++) x[i] = (float) (sigma * r.nextGaussian());
             float[] exact = new float[dims.qSize()];
             new ExactAttention(kern, false).forward(dims, q, k, v, null, exact);
             float reluEps = 1e-3f;
             float[] reluExact = exactRelu(q, k, v, l, d, reluEps);
 
-            String[][] configs = {{"softmax", "iid"}, {"softmax", "orthogonal"}, {"softmax-hyp", "iid"}, {"softmax-hyp", "orthogonal"},
+            String[][] configs = {{"softmax", "iid"}, {"softmax", "orthogonal"}, {"softmax-hyp", "iid"},
+                    {"softmax-hyp", "orthogonal"},
                     {"softmax-trig", "iid"}, {"softmax-trig", "orthogonal"}, {"relu", "iid"}, {"relu", "orthogonal"}};
             Table t = new Table(COLUMNS);
             Progress prog = new Progress(err, "approx", configs.length * ms.size());
-            out.printf(Locale.ROOT, "%-13s %-11s %6s %12s %12s%n", "feature_map", "projection", "M", "mse_mean", "mse_std");
+            out.printf(Locale.ROOT, "%-13s %-11s %6s %12s %12s%n", "feature_map", "projection", "M", "mse_mean",
+                    "mse_std");
             for (String[] c : configs) {
                 for (int m : ms) {
                     double[] mse = new double[draws];
@@ -120,7 +126,8 @@ final class ApproxCommand extends Options.Command {
                     Projection.Type type = c[1].equals("iid") ? Projection.Type.IID : Projection.Type.ORTHOGONAL;
                     float[] ref = relu ? reluExact : exact;
                     for (int s = 0; s < draws; s++) {
-                        float[] w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed * 1_000_003L + s * 7919L + m);
+                        float[] w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed * 1_000_003L + s * 7919L
+                                + m);
                         float[] o = new float[dims.qSize()];
                         new FavorAttention(kern, map, w, m, d, false).forward(dims, q, k, v, null, o);
                         double acc = 0;
@@ -134,10 +141,12 @@ final class ApproxCommand extends Options.Command {
                     for (double x : mse) var += (x - mean) * (x - mean);
                     double std = Math.sqrt(var / (draws - 1));
                     var row = t.add();
-                    row.put("feature_map", c[0]); row.put("projection", c[1]); row.put("features", m); row.put("draws", draws);
+                    row.put("feature_map", c[0]); row.put("projection", c[1]); row.put("features", m);
+                    row.put("draws", draws);
                     row.put("L", l); row.put("dim", d); row.put("mse_mean", mean); row.put("mse_std", std);
                     row.put("mse_min", min); row.put("mse_max", max);
-                    row.put("reference", relu ? "exact relu-kernel attention (arc-cosine, with eps terms)" : "exact softmax attention");
+                    row.put("reference", relu ? "exact relu-kernel attention (arc-cosine, with eps terms)"
+                            : "exact softmax attention");
                     out.printf(Locale.ROOT, "%-13s %-11s %6d %12.4g %12.4g%n", c[0], c[1], m, mean, std);
                     prog.step(c[0] + "/" + c[1] + " M=" + m);
                 }
@@ -162,7 +171,11 @@ final class ApproxCommand extends Options.Command {
         double[] nq = new double[l], nk = new double[l];
         for (int i = 0; i < l; i++) {
             double a = 0, b = 0;
-            for (int c = 0; c < d; c++) { a += q[i * d + c] * (double) q[i * d + c]; b += k[i * d + c] * (double) k[i * d + c]; }
+            for (int c = 0; c < d; c++) {
+                a += q[i * d + c] * (double) q[i * d + c];
+                b += k[i * d + c] * (double) k[i * d + c];
+            }
+
             nq[i] = s * Math.sqrt(a); nk[i] = s * Math.sqrt(b);
         }
         float[] out = new float[l * d];
@@ -191,7 +204,8 @@ final class ApproxCommand extends Options.Command {
         int angles = 13;
         FeatureMap trig = FeatureMap.softmaxTrig(), pos = FeatureMap.softmax(0f);
         double scale = Math.pow(d, 0.25); // the maps work on x~ = x·D^-1/4: feed x = x~·D^1/4
-        out.printf(Locale.ROOT, "%nkernel level: M=%d, %d iid draws%n%5s %7s %11s %-12s %12s %12s %7s%n", m, draws, "norm", "angle",
+        out.printf(Locale.ROOT, "%nkernel level: M=%d, %d iid draws%n%5s %7s %11s %-12s %12s %12s %7s%n", m, draws,
+                "norm", "angle",
                 "SM(x,y)", "estimator", "mse_emp", "mse_closed", "ratio");
         for (double rr : norms) {
             for (int ai = 0; ai < angles; ai++) {
@@ -211,7 +225,8 @@ final class ApproxCommand extends Options.Command {
                 double ePos = 0, eTrig = 0;
                 float[] ex = new float[m], ey = new float[m], px = new float[2 * m], py = new float[2 * m];
                 for (int s = 0; s < draws; s++) {
-                    float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, seed * 31 + s + 1_000_000L * ai + (long) (rr * 1e9));
+                    float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, seed * 31 + s
+                            + 1_000_000L * ai + (long) (rr * 1e9));
                     pos.exponents(kern, x, 0, d, w, m, ex, 0);
                     pos.exponents(kern, y, 0, d, w, m, ey, 0);
                     double est = 0;
@@ -227,10 +242,13 @@ final class ApproxCommand extends Options.Command {
                 eTrig /= draws;
                 for (Object[] e : new Object[][]{{"softmax", ePos, closedPos}, {"softmax-trig", eTrig, closedTrig}}) {
                     var row = t.add();
-                    row.put("norm", rr); row.put("angle", th); row.put("kernel_value", sm); row.put("feature_map", e[0]);
-                    row.put("features", m); row.put("draws", draws); row.put("mse_empirical", e[1]); row.put("mse_closed_form", e[2]);
+                    row.put("norm", rr); row.put("angle", th); row.put("kernel_value", sm);
+                    row.put("feature_map", e[0]);
+                    row.put("features", m); row.put("draws", draws); row.put("mse_empirical", e[1]);
+                    row.put("mse_closed_form", e[2]);
                     row.put("ratio", (double) e[1] / (double) e[2]);
-                    out.printf(Locale.ROOT, "%5.2f %7.3f %11.4g %-12s %12.4g %12.4g %7.3f%n", rr, th, sm, e[0], (double) e[1], (double) e[2],
+                    out.printf(Locale.ROOT, "%5.2f %7.3f %11.4g %-12s %12.4g %12.4g %7.3f%n", rr, th, sm, e[0],
+                            (double) e[1], (double) e[2],
                             (double) e[1] / (double) e[2]);
                 }
             }
@@ -238,33 +256,42 @@ final class ApproxCommand extends Options.Command {
         return t;
     }
 
-    private static void plots(Table t, Table kt, String[][] configs, Map<String, String> meta, Path dir, int l, int d, int draws,
+    private static void plots(Table t, Table kt, String[][] configs, Map<String, String> meta, Path dir, int l, int d,
+            int draws,
                               int kM, int kDraws) throws IOException {
         List<Plot.Series> series = new ArrayList<>();
         for (String[] c : configs) {
             List<double[]> pts = new ArrayList<>();
             for (var row : t.rows)
                 if (row.get("feature_map").equals(c[0]) && row.get("projection").equals(c[1]))
-                    pts.add(new double[]{(int) row.get("features"), (double) row.get("mse_mean"), (double) row.get("mse_std")});
+                    pts.add(new double[]{(int) row.get("features"), (double) row.get("mse_mean"),
+                            (double) row.get("mse_std")});
             series.add(new Plot.Series(c[0] + " / " + c[1], pts.stream().mapToDouble(p -> p[0]).toArray(),
                     pts.stream().mapToDouble(p -> p[1]).toArray(), pts.stream().mapToDouble(p -> p[2]).toArray()));
         }
-        String foot = String.format(Locale.ROOT, "L=%d, D=%d, %d draws per point (bars: ± one standard deviation); relu is measured against "
+        String foot = String.format(Locale.ROOT,
+                "L=%d, D=%d, %d draws per point (bars: ± one standard deviation); relu is measured against "
                 + "its own exact kernel attention. %s; %s.", l, d, draws, meta.get("cpu"), meta.get("jdk"));
-        Plot.lineChart(dir.resolve("approx_mse.png"), "FAVOR+ output MSE vs exact attention", "random features M", "MSE",
+        Plot.lineChart(dir.resolve("approx_mse.png"), "FAVOR+ output MSE vs exact attention", "random features M",
+                "MSE",
                 true, true, true, series, foot);
         List<Plot.Series> ks = new ArrayList<>();
         Map<String, List<double[]>> groups = new LinkedHashMap<>();
         for (var row : kt.rows) {
             if ((double) row.get("norm") != 1.5) continue;
-            groups.computeIfAbsent(row.get("feature_map") + " empirical", x -> new ArrayList<>()).add(new double[]{(double) row.get("angle"), (double) row.get("mse_empirical")});
-            groups.computeIfAbsent(row.get("feature_map") + " closed form", x -> new ArrayList<>()).add(new double[]{(double) row.get("angle"), (double) row.get("mse_closed_form")});
+            groups.computeIfAbsent(row.get("feature_map") + " empirical", x -> new ArrayList<>())
+                    .add(new double[]{(double) row.get("angle"), (double) row.get("mse_empirical")});
+            groups.computeIfAbsent(row.get("feature_map") + " closed form", x -> new ArrayList<>())
+                    .add(new double[]{(double) row.get("angle"), (double) row.get("mse_closed_form")});
         }
         groups.forEach((name, pts) -> ks.add(new Plot.Series(name, pts.stream().mapToDouble(p -> p[0]).toArray(),
                 pts.stream().mapToDouble(p -> p[1]).toArray(), null)));
-        Plot.lineChart(dir.resolve("kernel_mse.png"), "Estimators of exp(x·y), |x| = |y| = 1.5: MSE vs angle", "angle between x and y (radians)",
+        Plot.lineChart(dir.resolve("kernel_mse.png"), "Estimators of exp(x·y), |x| = |y| = 1.5: MSE vs angle",
+                "angle between x and y (radians)",
                 "MSE", false, false, true, ks, String.format(Locale.ROOT,
-                        "M=%d iid features, %d draws. The kernel value falls from exp(2.25) at angle 0 to exp(-2.25) at angle pi: positive "
-                                + "features' error vanishes there, trigonometric features' error explodes.", kM, kDraws));
+                        "M=%d iid features, %d draws. The kernel value falls from exp(2.25) at angle 0 to exp(-2.25) "
+                                + "at angle pi: positive "
+                                + "features' error vanishes there, trigonometric features' error explodes.", kM,
+                                        kDraws));
     }
 }

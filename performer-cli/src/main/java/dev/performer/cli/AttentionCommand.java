@@ -25,11 +25,12 @@ import picocli.CommandLine.Option;
         header = "run an attention on .npy inputs, write out.npy (and gradients with --dout)",
         description = {
             "Computes attention of q (B,H,Lq,D) over k, v (B,H,Lk,D) and writes DIR/out.npy (float32). With --dout "
-                + "(B,H,Lq,D) it also writes DIR/dq.npy, DIR/dk.npy, DIR/dv.npy: the gradients of sum(out * dout). Inputs "
-                + "may be float32 or float64 (C order); all compute is float32.",
+                + "(B,H,Lq,D) it also writes DIR/dq.npy, DIR/dk.npy, DIR/dv.npy: the gradients of sum(out * dout). "
+                + "Inputs may be float32 or float64 (C order); all compute is float32.",
             "",
             "Convention (matches shared/golden): x~ = x D^-1/4, u = x~ W^T, ratio = M^-1/2; phi(q) = ratio (exp(u - "
-                + "|x~|^2/2 - max_m u) + eps), phi(k) the same with one max per batch and head; nothing is added to the "
+                + "|x~|^2/2 - max_m u) + eps), phi(k) the same with one max per batch and head; nothing is added to "
+                        + "the "
                 + "denominators."},
         footerHeading = "%nexample:%n",
         footer = {
@@ -38,7 +39,8 @@ import picocli.CommandLine.Option;
 final class AttentionCommand extends Options.Command {
 
     static final class KernelNames extends Options.Choice {
-        KernelNames() { super("exact", "softmax", "softmax-hyp", "softmax-trig", "relu", "elu", "exp", "abs", "identity", "x-opt"); }
+        KernelNames() { super("exact", "softmax", "softmax-hyp", "softmax-trig", "relu", "elu", "exp", "abs",
+                "identity", "x-opt"); }
     }
 
     @Option(names = "--q", paramLabel = "Q.npy", required = true, description = "queries (B,H,Lq,D)")
@@ -66,7 +68,8 @@ final class AttentionCommand extends Options.Command {
     String projection;
 
     @Option(names = "--features", paramLabel = "M", defaultValue = "256", converter = Options.AtLeast1.class,
-            description = "draw W with M rows from --seed (default ${DEFAULT-VALUE}), orthogonal blocks with chi(D) row "
+            description = "draw W with M rows from --seed (default ${DEFAULT-VALUE}), orthogonal blocks with chi(D) "
+                    + "row "
                     + "lengths (or --projection-type iid); the drawn W is written to DIR/projection.npy")
     int features;
 
@@ -91,7 +94,8 @@ final class AttentionCommand extends Options.Command {
     Double eps;
 
     @Option(names = "--key-mask", paramLabel = "MASK.npy",
-            description = "(B,Lk) with 1 = keep, 0 = padding: padded keys enter neither the numerator nor the denominator")
+            description = "(B,Lk) with 1 = keep, 0 = padding: padded keys enter neither the numerator nor the "
+                    + "denominator")
     String keyMask;
 
     @Option(names = "--dout", paramLabel = "DOUT.npy",
@@ -111,7 +115,8 @@ final class AttentionCommand extends Options.Command {
                     + " in B, H or D");
         if (!Arrays.equals(ka.shape(), va.shape()))
             throw new UsageException(vn + ": shape " + va.shapeString() + " must equal k's " + ka.shapeString());
-        if (causal && lq != lk) throw new UsageException("--causal needs Lq = Lk, got q " + qa.shapeString() + " and k " + ka.shapeString());
+        if (causal && lq != lk) throw new UsageException("--causal needs Lq = Lk, got q " + qa.shapeString()
+                + " and k " + ka.shapeString());
         if (kernel.equals("x-opt") && lq != lk) throw new UsageException("--kernel x-opt needs Lq = Lk");
         finite(qn, qa);
         finite(kn, ka);
@@ -121,10 +126,12 @@ final class AttentionCommand extends Options.Command {
             String mn = keyMask;
             Npy.Array ma = read(mn);
             if (ma.shape().length != 2 || ma.shape()[0] != b || ma.shape()[1] != lk)
-                throw new UsageException(mn + ": expected shape (B,Lk) = (" + b + "," + lk + "), got " + ma.shapeString());
+                throw new UsageException(mn + ": expected shape (B,Lk) = (" + b + "," + lk + "), got "
+                        + ma.shapeString());
             for (int i = 0; i < ma.data().length; i++)
                 if (ma.data()[i] != 0 && ma.data()[i] != 1)
-                    throw new UsageException(mn + ": key mask values must be 0 or 1, found " + ma.data()[i] + " at " + index(ma.shape(), i));
+                    throw new UsageException(mn + ": key mask values must be 0 or 1, found " + ma.data()[i] + " at "
+                            + index(ma.shape(), i));
             mask = ma.toFloats();
         }
         float[] dout = null;
@@ -147,7 +154,8 @@ final class AttentionCommand extends Options.Command {
             } else if (kernel.equals("x-opt")) {
                 att = new IdentityAttention(causal);
             } else {
-                FeatureMap map = FeatureKind.of(kernel).map(eps != null ? eps.floatValue() : FeatureKind.of(kernel).defaultEps());
+                FeatureMap map = FeatureKind.of(kernel)
+                        .map(eps != null ? eps.floatValue() : FeatureKind.of(kernel).defaultEps());
                 if (noProjection) {
                     if (map.kind() != FeatureMap.Kind.GENERALIZED)
                         throw new UsageException("--no-projection applies to relu, elu, exp, abs and identity only");
@@ -168,7 +176,8 @@ final class AttentionCommand extends Options.Command {
                         w = wa.toFloats();
                     } else {
                         m = features;
-                        Projection.Type type = projectionType.equals("iid") ? Projection.Type.IID : Projection.Type.ORTHOGONAL;
+                        Projection.Type type = projectionType.equals("iid") ? Projection.Type.IID
+                                : Projection.Type.ORTHOGONAL;
                         w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed);
                         drawn = w;
                     }
@@ -183,7 +192,8 @@ final class AttentionCommand extends Options.Command {
             double fwdMs = (System.nanoTime() - t0) / 1e6;
             Files.createDirectories(outDir);
             Npy.writeFloat32(outDir.resolve("out.npy"), qa.shape(), o);
-            if (drawn != null) Npy.writeFloat32(outDir.resolve("projection.npy"), new int[]{drawn.length / d, d}, drawn);
+            if (drawn != null) Npy.writeFloat32(outDir.resolve("projection.npy"), new int[]{drawn.length / d, d},
+                    drawn);
             out.printf("%s: q %s, k %s -> %s (forward %.1f ms, %s)%n", att.name(), qa.shapeString(), ka.shapeString(),
                     outDir.resolve("out.npy"), fwdMs, kern.name());
             if (dout != null) {
@@ -209,8 +219,10 @@ final class AttentionCommand extends Options.Command {
     }
 
     static void need4d(String name, Npy.Array x) {
-        if (x.shape().length != 4) throw new UsageException(name + ": expected shape (B,H,L,D), got " + x.shapeString());
-        for (int s : x.shape()) if (s < 1) throw new UsageException(name + ": empty dimension in shape " + x.shapeString());
+        if (x.shape().length != 4) throw new UsageException(name + ": expected shape (B,H,L,D), got "
+                + x.shapeString());
+        for (int s : x.shape()) if (s < 1) throw new UsageException(name + ": empty dimension in shape "
+                + x.shapeString());
         if (!x.dtype().endsWith("f4") && !x.dtype().endsWith("f8"))
             throw new UsageException(name + ": dtype " + x.dtype() + ", expected float32 or float64");
     }
@@ -219,7 +231,8 @@ final class AttentionCommand extends Options.Command {
         double[] d = x.data();
         for (int i = 0; i < d.length; i++) {
             if (!Double.isFinite(d[i]) || (x.dtype().endsWith("f8") && !Float.isFinite((float) d[i])))
-                throw new UsageException(name + ": non-finite value " + d[i] + (Double.isFinite(d[i]) ? " (overflows float32)" : "")
+                throw new UsageException(name + ": non-finite value " + d[i]
+                        + (Double.isFinite(d[i]) ? " (overflows float32)" : "")
                         + " at index " + index(x.shape(), i));
         }
     }

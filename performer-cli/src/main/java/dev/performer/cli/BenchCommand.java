@@ -43,26 +43,28 @@ import picocli.CommandLine.Option;
         header = "time GEMM or attention layers over L; CSV, JSON and PNG plots",
         description = {
             "layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D) inputs, each "
-                + "point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own; young generation fixed "
-                + "at 64 MB so that garbage does not inflate it), after at least --warmup runs and 3 s of warm-up, "
-                + "continued until three runs in a row agree within 10%% (JIT settled); reports median, min and max over "
-                + "--reps, peak RSS and peak heap, nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, 20·B·H·L·M·D per "
-                + "forward+backward; exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured at the start, and "
-                + "the time ratio to identity attention ('X (OPT)', which returns V) at the same point. Points that would "
-                + "not fit in --max-heap-gb (default 75%% of RAM) or whose predicted time exceeds --budget-seconds are "
-                + "skipped with a note, as are larger L of a series that failed. Methods: exact, favor-softmax, "
-                + "favor-softmax-hyp, favor-softmax-trig, favor-relu, favor-elu, favor-exp, favor-abs, identity.",
-            "model: the same measurements for a whole Performer model (embedding, blocks, tied output and cross-entropy "
-                + "loss; forward+backward includes the backward through every layer), as in the paper's figure: --model "
-                + "paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary 256; --model small = 6 layers, "
-                + "width 64, 1 head, feed-forward 64. Methods: exact, favor-softmax, favor-relu, identity. --heads/--dim "
-                + "override the model's heads and head width. --model train = 4 layers, width 256, 8 heads, feed-forward "
-                + "1024, the protein vocabulary (30): the issue's training-throughput model. --pass step = one training "
-                + "step: forward with dropout 0.1, backward, AdamW update. Model rows also report tokens per second (B·L "
-                + "over the median) and the speed-up over exact attention at the same point.",
+                + "point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own; young generation "
+                + "fixed at 64 MB so that garbage does not inflate it), after at least --warmup runs and 3 s of "
+                + "warm-up, continued until three runs in a row agree within 10%% (JIT settled); reports median, min "
+                + "and max over --reps, peak RSS and peak heap, nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, "
+                + "20·B·H·L·M·D per forward+backward; exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured "
+                + "at the start, and the time ratio to identity attention ('X (OPT)', which returns V) at the same "
+                + "point. Points that would not fit in --max-heap-gb (default 75%% of RAM) or whose predicted time "
+                + "exceeds --budget-seconds are skipped with a note, as are larger L of a series that failed. Methods: "
+                + "exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig, favor-relu, favor-elu, favor-exp, "
+                        + "favor-abs, identity.",
+            "model: the same measurements for a whole Performer model (embedding, blocks, tied output and "
+                + "cross-entropy loss; forward+backward includes the backward through every layer), as in the paper's "
+                + "figure: --model paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary 256; --model "
+                + "small = 6 layers, width 64, 1 head, feed-forward 64. Methods: exact, favor-softmax, favor-relu, "
+                + "identity. --heads/--dim override the model's heads and head width. --model train = 4 layers, width "
+                + "256, 8 heads, feed-forward 1024, the protein vocabulary (30): the issue's training-throughput "
+                + "model. --pass step = one training step: forward with dropout 0.1, backward, AdamW update. Model "
+                + "rows also report tokens per second (B·L over the median) and the speed-up over exact attention at "
+                        + "the same point.",
             "gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a transposed A, output "
-                + "L×M·M×D) and on squares, by this project's vector kernels and, when installed, OpenBLAS sgemm on the "
-                + "same threads, in the same run.",
+                + "L×M·M×D) and on squares, by this project's vector kernels and, when installed, OpenBLAS sgemm on "
+                + "the same threads, in the same run.",
             "Writes DIR/bench.csv, DIR/bench.json (with machine, JDK, backend, threads, FMA peak) and, for layer, PNG "
                 + "plots DIR/time_<direction>_<pass>.png and DIR/memory_<direction>_<pass>.png (log-log, one line per "
                 + "method)."},
@@ -75,12 +77,15 @@ import picocli.CommandLine.Option;
             "  performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384"})
 final class BenchCommand extends Options.Command {
 
-    static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch", "heads",
-            "dim", "features", "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb", "peak_heap_mb",
+    static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch",
+            "heads",
+            "dim", "features", "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb",
+                    "peak_heap_mb",
             "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status", "note");
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity");
-    static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads", "vector_gflops",
+    static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads",
+            "vector_gflops",
             "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms", "openblas_median_ms");
 
     static final class Scopes extends Options.Choice { Scopes() { super("gemm", "layer", "model"); } }
@@ -103,7 +108,8 @@ final class BenchCommand extends Options.Command {
             description = "layer, model: attention methods (default ${DEFAULT-VALUE})")
     Options.Words methodList;
 
-    @Option(names = "--direction", paramLabel = "DIR", defaultValue = "both", converter = Options.DirectionsOrBoth.class,
+    @Option(names = "--direction", paramLabel = "DIR", defaultValue = "both",
+            converter = Options.DirectionsOrBoth.class,
             completionCandidates = Options.DirectionsOrBoth.class,
             description = "layer, model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     String dirOpt;
@@ -154,7 +160,8 @@ final class BenchCommand extends Options.Command {
             description = "model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     String modelName;
 
-    @Option(names = "--square", paramLabel = "N,N,...", defaultValue = "1024,2048,4096", converter = Options.Ints.Parse.class,
+    @Option(names = "--square", paramLabel = "N,N,...", defaultValue = "1024,2048,4096",
+            converter = Options.Ints.Parse.class,
             description = "gemm: square sizes (default ${DEFAULT-VALUE})")
     Options.Ints square;
 
@@ -206,7 +213,8 @@ final class BenchCommand extends Options.Command {
             float[] A = new float[mm * kk], B = new float[kk * nn], C = new float[mm * nn];
             for (int i = 0; i < 3; i++) {
                 kern.gemm(ta, tb, mm, nn, kk, 1f, A, 0, ta ? mm : kk, B, 0, tb ? kk : nn, 0f, C, 0, nn);
-                if (blas.isPresent()) blas.get().sgemm(ta, tb, mm, nn, kk, 1f, A, 0, ta ? mm : kk, B, 0, tb ? kk : nn, 0f, C, 0, nn);
+                if (blas.isPresent()) blas.get()
+                        .sgemm(ta, tb, mm, nn, kk, 1f, A, 0, ta ? mm : kk, B, 0, tb ? kk : nn, 0f, C, 0, nn);
             }
         }
         Table t = new Table(GEMM_COLUMNS);
@@ -219,10 +227,13 @@ final class BenchCommand extends Options.Command {
             float[] A = rand(r, mm * kk), B = rand(r, kk * nn), C = new float[mm * nn];
             int lda = ta ? mm : kk, ldb = tb ? kk : nn;
             double tv = timeGemm(() -> kern.gemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn), reps);
-            double tb2 = blas.isPresent() ? timeGemm(() -> blas.get().sgemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn), reps) : Double.NaN;
+            double tb2 = blas.isPresent()
+                    ? timeGemm(() -> blas.get().sgemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn),
+                            reps) : Double.NaN;
             double flops = 2.0 * mm * nn * kk;
             var row = t.add();
-            row.put("shape", s[0]); row.put("m", mm); row.put("n", nn); row.put("k", kk); row.put("transA", ta); row.put("transB", tb);
+            row.put("shape", s[0]); row.put("m", mm); row.put("n", nn); row.put("k", kk); row.put("transA", ta);
+            row.put("transB", tb);
             row.put("threads", kern.threads());
             row.put("vector_gflops", flops / tv / 1e6);
             row.put("openblas_gflops", flops / tb2 / 1e6);
@@ -230,7 +241,8 @@ final class BenchCommand extends Options.Command {
             row.put("vector_pct_fma_peak", 100 * flops / tv / 1e6 / peak);
             row.put("vector_median_ms", tv);
             row.put("openblas_median_ms", tb2);
-            out.printf(Locale.ROOT, "%-28s %9.1f %9.1f %7.2f %7.1f%%%n", s[0], flops / tv / 1e6, flops / tb2 / 1e6, tb2 / tv, 100 * flops / tv / 1e6 / peak);
+            out.printf(Locale.ROOT, "%-28s %9.1f %9.1f %7.2f %7.1f%%%n", s[0], flops / tv / 1e6, flops / tb2 / 1e6,
+                    tb2 / tv, 100 * flops / tv / 1e6 / peak);
             p.step((String) s[0]);
         }
         t.writeCsv(dir.resolve("bench.csv"));
@@ -260,7 +272,8 @@ final class BenchCommand extends Options.Command {
 
     // ------------------------------------------------------------------ layer
 
-    /** The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width 64, ffn 64. */
+    /** The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width "
+            + "64, ffn 64. */
     record ModelSize(String name, int layers, int width, int heads, int ffn, int vocab) {
         static ModelSize of(String name) {
             return switch (name) {
@@ -276,12 +289,15 @@ final class BenchCommand extends Options.Command {
         List<String> methods = methodList.check("--methods", modelScope ? MODEL_METHODS : Methods.METHODS);
         List<String> dirs = dirOpt.equals("both") ? List.of("bidir", "causal") : List.of(dirOpt);
         List<String> passes = passOpt.equals("both") ? List.of("fwd", "fwdbwd") : List.of(passOpt);
-        List<Integer> ls = lengths != null ? lengths.values() : List.of(512, 1024, 2048, 4096, 8192, 16384, 32768, 65536);
+        List<Integer> ls = lengths != null ? lengths.values()
+                : List.of(512, 1024, 2048, 4096, 8192, 16384, 32768, 65536);
         ModelSize ms = ModelSize.of(modelName);
         int defHeads = modelScope ? ms.heads() : 8, defDim = modelScope ? ms.width() / ms.heads() : 64;
         int heads = headsOpt != null ? headsOpt : defHeads, dim = dimOpt != null ? dimOpt : defDim;
-        String modelLabel = modelScope ? ms.name() + (heads != ms.heads() || dim * heads != ms.width() ? "-h" + heads + "d" + dim : "") : "";
-        if (modelScope) meta.put("model", String.format(Locale.ROOT, "%s: %d layers, width %d, %d heads, ffn %d, vocab %d",
+        String modelLabel = modelScope ? ms.name()
+                + (heads != ms.heads() || dim * heads != ms.width() ? "-h" + heads + "d" + dim : "") : "";
+        if (modelScope) meta.put("model",
+                String.format(Locale.ROOT, "%s: %d layers, width %d, %d heads, ffn %d, vocab %d",
                 modelLabel, ms.layers(), heads * dim, heads, ms.ffn(), ms.vocab()));
         int reps = repsOpt != null ? repsOpt : 5;
         long physMb = Machine.memTotalMb();
@@ -291,7 +307,8 @@ final class BenchCommand extends Options.Command {
         Table t = new Table(LAYER_COLUMNS);
         int total = methods.size() * dirs.size() * passes.size() * ls.size();
         Progress prog = new Progress(err, "bench", total);
-        out.printf(Locale.ROOT, "%-20s %-6s %-6s %8s %10s %10s %10s %10s %8s  %s%n", "method", "dir", "pass", "L", "median_ms",
+        out.printf(Locale.ROOT, "%-20s %-6s %-6s %8s %10s %10s %10s %10s %8s  %s%n", "method", "dir", "pass", "L",
+                "median_ms",
                 "min_ms", "max_ms", "rss_mb", "gflops", "status");
         Map<String, double[]> last = new HashMap<>(); // series -> {L, median_ms} of the last success
         Map<String, String> dead = new HashMap<>();    // series -> why larger L are skipped
@@ -300,7 +317,8 @@ final class BenchCommand extends Options.Command {
             var row = t.add();
             row.put("scope", modelScope ? "model" : "layer"); row.put("model", modelLabel);
 
-            row.put("method", method); row.put("direction", dr); row.put("pass", ps); row.put("L", l); row.put("batch", batch);
+            row.put("method", method); row.put("direction", dr); row.put("pass", ps); row.put("L", l);
+            row.put("batch", batch);
             row.put("heads", heads); row.put("dim", dim); row.put("features", method.startsWith("favor") ? m : 0);
             row.put("threads", kern.threads()); row.put("backend", kern.name()); row.put("reps", reps);
             String skip = dead.get(series);
@@ -314,14 +332,17 @@ final class BenchCommand extends Options.Command {
             if (skip == null && prev != null) {
                 double grow = method.equals("exact") ? Math.pow((double) l / prev[0], 2) : (double) l / prev[0] * 1.1;
                 double predicted = prev[1] * grow * (reps + warmup + 1) / 1000 + 2;
-                if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted, budget);
+                if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted,
+                        budget);
             }
             if (skip != null) {
                 row.put("status", "skipped");
                 row.put("note", skip);
-                dead.putIfAbsent(series, skip.startsWith("predicted") || skip.startsWith("needs") || skip.startsWith("an L")
+                dead.putIfAbsent(series, skip.startsWith("predicted") || skip.startsWith("needs")
+                        || skip.startsWith("an L")
                         ? "a smaller L was skipped: " + skip : skip);
-                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  skipped: %s%n", method, dr, ps, l, "", "", "", "", "", skip);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  skipped: %s%n", method, dr, ps, l,
+                        "", "", "", "", "", skip);
                 prog.step(series + " L=" + l + " skipped");
                 continue;
             }
@@ -333,7 +354,8 @@ final class BenchCommand extends Options.Command {
                 row.put("status", "failed");
                 row.put("note", failure);
                 dead.put(series, "a smaller L failed: " + failure);
-                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  failed: %s%n", method, dr, ps, l, "", "", "", "", "", failure);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  failed: %s%n", method, dr, ps, l,
+                        "", "", "", "", "", failure);
             } else {
                 double med = res.get("median_ms");
                 double flops = modelScope ? 0 : nominalFlops(method, ps.equals("fwdbwd"), batch, heads, l, dim, m);
@@ -344,8 +366,10 @@ final class BenchCommand extends Options.Command {
                 row.put("pct_fma_peak", flops > 0 ? 100 * flops / med / 1e6 / peak : Double.NaN);
                 row.put("status", "ok");
                 last.put(series, new double[]{l, med});
-                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10.2f %10.2f %10.2f %10.0f %8.1f  ok%n", method, dr, ps, l, med,
-                        res.get("min_ms"), res.get("max_ms"), res.get("peak_rss_mb"), flops > 0 ? flops / med / 1e6 : Double.NaN);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10.2f %10.2f %10.2f %10.0f %8.1f  ok%n", method, dr, ps,
+                        l, med,
+                        res.get("min_ms"), res.get("max_ms"), res.get("peak_rss_mb"), flops > 0 ? flops / med / 1e6
+                                : Double.NaN);
             }
             prog.step(series + " L=" + l);
         }
@@ -353,17 +377,20 @@ final class BenchCommand extends Options.Command {
         for (var row : t.rows) {
             if (!"ok".equals(row.get("status"))) continue;
             for (var id : t.rows)
-                if ("identity".equals(id.get("method")) && "ok".equals(id.get("status")) && id.get("direction").equals(row.get("direction"))
+                if ("identity".equals(id.get("method")) && "ok".equals(id.get("status")) && id.get("direction")
+                        .equals(row.get("direction"))
                         && id.get("pass").equals(row.get("pass")) && id.get("L").equals(row.get("L")))
                     row.put("ratio_to_identity", (double) row.get("median_ms") / (double) id.get("median_ms"));
             for (var ex : t.rows)
-                if ("exact".equals(ex.get("method")) && "ok".equals(ex.get("status")) && ex.get("direction").equals(row.get("direction"))
+                if ("exact".equals(ex.get("method")) && "ok".equals(ex.get("status")) && ex.get("direction")
+                        .equals(row.get("direction"))
                         && ex.get("pass").equals(row.get("pass")) && ex.get("L").equals(row.get("L")))
                     row.put("speedup_vs_exact", (double) ex.get("median_ms") / (double) row.get("median_ms"));
         }
         t.writeCsv(dir.resolve("bench.csv"));
         t.writeJson(dir.resolve("bench.json"), meta);
-        plots(t, methods, dirs, passes, meta, dir, modelScope ? "Model (" + meta.get("model") + ")" : "Attention layer");
+        plots(t, methods, dirs, passes, meta, dir, modelScope ? "Model (" + meta.get("model") + ")"
+                : "Attention layer");
         out.println("wrote " + dir.resolve("bench.csv") + ", bench.json and PNG plots");
         return 0;
     }
@@ -395,13 +422,18 @@ final class BenchCommand extends Options.Command {
         return 4.0 * batch * l * (ms.layers() * (16.0 * width + 2.0 * ms.ffn()) + ms.vocab() + 10.0 * width) / 1e9;
     }
 
-    static List<String> childCommand(double heapGb, String method, String dir, String pass, int l, int batch, int heads, int dim,
+    static List<String> childCommand(double heapGb, String method, String dir, String pass, int l, int batch, int heads,
+            int dim,
                                      int m, int reps, int warmup, Kernels kern, long seed) {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseParallelGC", "-Xms256m", "-Xmn64m", String.format(Locale.ROOT, "-Xmx%dm", (long) (heapGb * 1024)),
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseParallelGC", "-Xms256m", "-Xmn64m",
+                        String.format(Locale.ROOT, "-Xmx%dm", (long) (heapGb * 1024)),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-point",
-                "--method", method, "--direction", dir, "--pass", pass, "--L", String.valueOf(l), "--batch", String.valueOf(batch),
+                "--method", method, "--direction", dir, "--pass", pass, "--L", String.valueOf(l), "--batch",
+                        String.valueOf(batch),
                 "--heads", String.valueOf(heads), "--dim", String.valueOf(dim), "--features", String.valueOf(m),
                 "--reps", String.valueOf(reps), "--warmup", String.valueOf(warmup), "--backend", kern.name(),
                 "--threads", String.valueOf(kern.threads()), "--seed", String.valueOf(seed)));
@@ -466,17 +498,24 @@ final class BenchCommand extends Options.Command {
                 float[] q = rand(r, dims.qSize()), k = rand(r, dims.kSize()), v = rand(r, dims.kSize());
                 float[] o = new float[dims.qSize()];
                 float[] dout = bwd ? rand(r, dims.qSize()) : null;
-                float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd ? new float[v.length] : null;
+                float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd
+                        ? new float[v.length] : null;
                 Runnable once;
                 if (modelScope) {
                     ModelSize ms = ModelSize.of(modelName);
-                    ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers()).width(h * d).heads(h)
-                            .ffn(ms.ffn()).attention(AttentionSpec.of(method, m)).direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
+                    ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers())
+                            .width(h * d).heads(h)
+                            .ffn(ms.ffn()).attention(AttentionSpec.of(method, m))
+                                    .direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
                             .positions(Positions.LEARNED).dropout(step ? 0.1f : 0f).build();
                     PerformerModel model = new PerformerModel(cfg, kern, seed);
                     AdamW opt = step ? new AdamW(model.layout(), AdamW.Config.defaults().withLr(1e-4f)) : null;
                     int[] tok = new int[b * l], tgt = new int[b * l];
-                    for (int i = 0; i < tok.length; i++) { tok[i] = r.nextInt(ms.vocab()); tgt[i] = r.nextInt(ms.vocab()); }
+                    for (int i = 0; i < tok.length; i++) {
+                        tok[i] = r.nextInt(ms.vocab());
+                        tgt[i] = r.nextInt(ms.vocab());
+                    }
+
                     long[] stepNo = {0};
                     once = () -> {
                         model.forward(tok, tgt, b, l, null, step, stepNo[0]++);
@@ -501,7 +540,8 @@ final class BenchCommand extends Options.Command {
                 Arrays.sort(s);
                 double heap = 0;
                 for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans())
-                    if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) heap += pool.getPeakUsage().getUsed();
+                    if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) heap += pool.getPeakUsage()
+                            .getUsed();
                 Map<String, Double> res = new LinkedHashMap<>();
                 res.put("median_ms", Cli.median(t));
                 res.put("min_ms", s[0]);
@@ -510,7 +550,8 @@ final class BenchCommand extends Options.Command {
                 res.put("peak_heap_mb", heap / (1 << 20));
                 StringBuilder sb = new StringBuilder("RESULT {");
                 int i = 0;
-                for (var e : res.entrySet()) sb.append(i++ > 0 ? ", " : "").append('"').append(e.getKey()).append("\": ").append(String.format(Locale.ROOT, "%.6g", e.getValue()));
+                for (var e : res.entrySet()) sb.append(i++ > 0 ? ", " : "").append('"').append(e.getKey())
+                        .append("\": ").append(String.format(Locale.ROOT, "%.6g", e.getValue()));
                 out.println(sb.append('}'));
             }
             return 0;
@@ -519,7 +560,8 @@ final class BenchCommand extends Options.Command {
 
     /**
      * Runs at least {@code runs} times and 3 s, then until the timings settle (the last three within
-     * 10% of each other, or one run longer than 3 s), for at most 60 s: on 2 cores the C2 compiler shares the CPU with the
+     * 10% of each other, or one run longer than 3 s),
+             for at most 60 s: on 2 cores the C2 compiler shares the CPU with the
      * work, and a model has many hot methods; until they are compiled the Vector API runs its slow
      * Java fallback (seen: 5× slower for 5 s).
      */
@@ -535,22 +577,28 @@ final class BenchCommand extends Options.Command {
             if (i + 1 < runs || elapsed < 3) continue;
             if (last[i % 3] > 3e9) return; // a run this long has let the JIT settle inside it
             if (i < 2) continue;
-            double lo = Math.min(last[0], Math.min(last[1], last[2])), hi = Math.max(last[0], Math.max(last[1], last[2]));
+            double lo = Math.min(last[0], Math.min(last[1], last[2])),
+                    hi = Math.max(last[0], Math.max(last[1], last[2]));
             if (hi <= 1.1 * lo || elapsed > 60) return;
         }
     }
 
-    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String, String> meta, Path dir,
+    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String,
+            String> meta, Path dir,
                               String what0) throws IOException {
-        String foot = "machine: " + meta.get("cpu") + ", " + meta.get("cores") + " cores; " + meta.get("jdk") + "; backend "
-                + meta.get("backend") + ". Each point in a fresh JVM; median of reps; memory = peak RSS (VmHWM) of that JVM.";
+        String foot = "machine: " + meta.get("cpu") + ", " + meta.get("cores") + " cores; " + meta.get("jdk")
+                + "; backend "
+                + meta.get("backend")
+                        + ". Each point in a fresh JVM; median of reps; memory = peak RSS (VmHWM) of that JVM.";
         for (String dr : dirs) for (String ps : passes) {
             List<Plot.Series> time = new ArrayList<>(), mem = new ArrayList<>();
             for (String method : methods) {
                 List<double[]> pts = new ArrayList<>();
                 for (var row : t.rows)
-                    if (row.get("method").equals(method) && row.get("direction").equals(dr) && row.get("pass").equals(ps) && "ok".equals(row.get("status")))
-                        pts.add(new double[]{(int) row.get("L"), (double) row.get("median_ms") / 1000, (double) row.get("peak_rss_mb") / 1024});
+                    if (row.get("method").equals(method) && row.get("direction").equals(dr) && row.get("pass")
+                            .equals(ps) && "ok".equals(row.get("status")))
+                        pts.add(new double[]{(int) row.get("L"), (double) row.get("median_ms") / 1000,
+                                (double) row.get("peak_rss_mb") / 1024});
                 if (pts.isEmpty()) continue;
                 double[] x = pts.stream().mapToDouble(p -> p[0]).toArray();
                 String label = method.equals("identity") ? "identity (X (OPT))" : method;
@@ -558,10 +606,12 @@ final class BenchCommand extends Options.Command {
                 mem.add(new Plot.Series(label, x, pts.stream().mapToDouble(p -> p[2]).toArray(), null));
             }
             if (time.isEmpty()) continue;
-            String what = (ps.equals("fwd") ? "forward" : "forward+backward") + ", " + (dr.equals("bidir") ? "bidirectional" : "causal");
+            String what = (ps.equals("fwd") ? "forward" : "forward+backward") + ", "
+                    + (dr.equals("bidir") ? "bidirectional" : "causal");
             Plot.lineChart(dir.resolve("time_" + dr + "_" + ps + ".png"), what0 + " time, " + what, "sequence length L",
                     "seconds (median)", true, true, true, time, foot);
-            Plot.lineChart(dir.resolve("memory_" + dr + "_" + ps + ".png"), what0 + " peak memory, " + what, "sequence length L",
+            Plot.lineChart(dir.resolve("memory_" + dr + "_" + ps + ".png"), what0 + " peak memory, " + what,
+                    "sequence length L",
                     "peak RSS (GB)", true, true, true, mem, foot);
         }
     }

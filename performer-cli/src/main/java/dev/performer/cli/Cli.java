@@ -22,7 +22,8 @@ final class Cli {
     static Checkpoint.Loaded loadCheckpoint(String checkpoint, String command, Kernels kern) throws IOException {
         Path ck = Path.of(checkpoint);
         if (Files.isDirectory(ck))
-            ck = Checkpoint.latest(ck).orElseThrow(() -> new UsageException(command + ": no checkpoint in " + checkpoint));
+            ck = Checkpoint.latest(ck)
+                    .orElseThrow(() -> new UsageException(command + ": no checkpoint in " + checkpoint));
         if (!Files.exists(ck)) throw new UsageException(command + ": " + ck + ": no such file");
         try {
             return Checkpoint.load(ck, kern);

@@ -22,9 +22,10 @@ import picocli.CommandLine.Option;
 @Command(name = "embed", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "per-sequence mean-pooled embeddings of a FASTA file as .npy, with the record ids",
-        description = "Runs every record of a FASTA file through the model (BOS, residues, EOS; clipped to L, default the "
-                + "checkpoint's training L) and writes the mean over its tokens of the final LayerNorm output: a float32 "
-                + "array (records, width) to FILE.npy, and the record ids, one per line in the same order, to "
+        description = "Runs every record of a FASTA file through the model (BOS, residues, EOS; clipped to L, default "
+                + "the "
+                + "checkpoint's training L) and writes the mean over its tokens of the final LayerNorm output: a "
+                + "float32 array (records, width) to FILE.npy, and the record ids, one per line in the same order, to "
                 + "FILE.ids.txt. Padding never enters the mean. Written atomically.",
         footerHeading = "%nexample:%n",
         footer = "  performer embed --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --out emb.npy")
@@ -37,7 +38,8 @@ final class EmbedCommand extends Options.Command {
     @Option(names = "--data", paramLabel = "FILE", required = true, description = "FASTA file (plain or .gz)")
     Path data;
 
-    @Option(names = "--out", paramLabel = "FILE.npy", required = true, description = "the embeddings; ids to FILE.ids.txt")
+    @Option(names = "--out", paramLabel = "FILE.npy", required = true,
+            description = "the embeddings; ids to FILE.ids.txt")
     Path outFile;
 
     @Option(names = "--L", paramLabel = "N", converter = Options.AtLeast3.class,
@@ -50,7 +52,8 @@ final class EmbedCommand extends Options.Command {
 
     @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
             completionCandidates = Options.UnknownPolicies.class,
-            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default ${DEFAULT-VALUE})")
+            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
+                    + "${DEFAULT-VALUE})")
     String unknown;
 
     @Mixin Options.KernelOptions kernels;
@@ -62,7 +65,8 @@ final class EmbedCommand extends Options.Command {
         try (Kernels kern = kernels.kernels()) {
             Checkpoint.Loaded ld = Cli.loadCheckpoint(checkpoint, "embed", kern);
             PerformerModel model = ld.model();
-            int l = length != null ? length : ld.training().map(t -> t.batching().length()).orElse(model.config().maxLen());
+            int l = length != null ? length : ld.training().map(t -> t.batching().length())
+                    .orElse(model.config().maxLen());
             if (l > model.config().maxLen())
                 throw new UsageException("embed: --L " + l + " exceeds the model's maxLen " + model.config().maxLen());
             int c = model.config().width();
@@ -86,7 +90,8 @@ final class EmbedCommand extends Options.Command {
                     Arrays.fill
 (mask, i * l, i * l + len + 2, 1f);
                 }
-                float[] e = model.embed(tok, mask, b, l);   // always B rows (padding rows are all-PAD, mask 0): buffers kept
+                float[] e = model.embed(tok, mask, b, l);
+                // always B rows (padding rows are all-PAD, mask 0): buffers kept
                 System.arraycopy(e, 0, emb, s0 * c, n * c);
             }
             Npy.writeFloat32(outFile, new int[]{d.size(), c}, emb);

@@ -20,11 +20,12 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "loss, accuracy and perplexity of a checkpoint on a FASTA file",
-        description = "Evaluates a checkpoint (a .safetensors file, or a run folder: its latest checkpoint) on every record "
-                + "of a FASTA file with the model's own objective (masked LM for bidirectional models, 15%% masking with a "
-                + "fixed seed; next-token LM for causal ones). Prints loss (nats per target), accuracy and perplexity; with "
-                + "--json one JSON object with the keys loss, accuracy, perplexity, targets. L, batch and layout default to "
-                + "the checkpoint's training settings.",
+        description = "Evaluates a checkpoint (a .safetensors file, or a run folder: its latest checkpoint) on every "
+                + "record "
+                + "of a FASTA file with the model's own objective (masked LM for bidirectional models, 15%% masking "
+                + "with a fixed seed; next-token LM for causal ones). Prints loss (nats per target), accuracy and "
+                + "perplexity; with --json one JSON object with the keys loss, accuracy, perplexity, targets. L, batch "
+                + "and layout default to the checkpoint's training settings.",
         footerHeading = "%nexample:%n",
         footer = "  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json")
 final class EvalCommand extends Options.Command {
@@ -54,7 +55,8 @@ final class EvalCommand extends Options.Command {
 
     @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
             completionCandidates = Options.UnknownPolicies.class,
-            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default ${DEFAULT-VALUE})")
+            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
+                    + "${DEFAULT-VALUE})")
     String unknown;
 
     @Mixin Options.KernelOptions kernels;
@@ -67,7 +69,8 @@ final class EvalCommand extends Options.Command {
                     .orElse(new Batching(8, Math.min(256, ld.model().config().maxLen()), ProteinData.Layout.PAD));
             int l = length != null ? length : trained.length();
             if (l > ld.model().config().maxLen())
-                throw new UsageException("eval: --L " + l + " exceeds the model's maxLen " + ld.model().config().maxLen());
+                throw new UsageException("eval: --L " + l + " exceeds the model's maxLen " + ld.model().config()
+                        .maxLen());
             int b = batch != null ? batch : trained.size();
             ProteinData.Layout layout = layoutName == null ? trained.layout()
                     : layoutName.equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD;
@@ -80,7 +83,8 @@ final class EvalCommand extends Options.Command {
                 out.printf(Locale.ROOT, "{\"loss\": %.6f, \"accuracy\": %.6f, \"perplexity\": %.6f, \"targets\": %d}%n",
                         m.loss(), m.accuracy(), m.perplexity(), m.targets());
             else
-                out.printf(Locale.ROOT, "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%n",
+                out.printf(Locale.ROOT,
+                        "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%n",
                         checkpoint, data, d.size(), m.targets(), m.loss(), m.accuracy(), m.perplexity());
         }
         return 0;

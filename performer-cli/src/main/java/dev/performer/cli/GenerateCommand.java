@@ -18,10 +18,10 @@ import picocli.CommandLine.Option;
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)",
         description = "Feeds <bos> and the prompt's residues to a causal model one token at a time and samples N more "
-                + "tokens (stopping early at <eos>), with temperature, top-k (0 = off) and nucleus top-p (1 = off) sampling "
-                + "from --seed. --ignore-eos keeps going past <eos> (for timing). FAVOR+ models decode with the recurrent "
-                + "form: O(M·D) state per head, so each new token costs the same however long the prefix. Prints each "
-                + "sample, the decoding speed and the attention state size.",
+                + "tokens (stopping early at <eos>), with temperature, top-k (0 = off) and nucleus top-p (1 = off) "
+                + "sampling from --seed. --ignore-eos keeps going past <eos> (for timing). FAVOR+ models decode with "
+                + "the recurrent form: O(M·D) state per head, so each new token costs the same however long the "
+                + "prefix. Prints each sample, the decoding speed and the attention state size.",
         footerHeading = "%nexample:%n",
         footer = "  performer generate --checkpoint runs/causal --prompt MKVLAAG --tokens 60 --top-k 10")
 final class GenerateCommand extends Options.Command {
@@ -96,7 +96,8 @@ final class GenerateCommand extends Options.Command {
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 out.printf(Locale.ROOT, "%s|%s%n", prompt, sb);
-                err.printf(Locale.ROOT, "sample %d: %d tokens in %.2f s (%.1f tokens/s), attention state %,d floats at position %d%n",
+                err.printf(Locale.ROOT,
+                        "sample %d: %d tokens in %.2f s (%.1f tokens/s), attention state %,d floats at position %d%n",
                         sIdx + 1, made, sec, made / sec, dec.stateFloats(), dec.position());
             }
         }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 @Command(name = "info", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "machine, JDK, vector species, threads, kernel backend, OpenBLAS",
-        description = "Prints the machine, the JDK, the kernel backend (vector species, threads) and whether OpenBLAS was found. "
+        description = "Prints the machine, the JDK, the kernel backend (vector species, threads) and whether OpenBLAS "
+                + "was found. "
                 + "--peak also measures the vector FMA peak (about 2 s).",
         footerHeading = "%nexample:%n", footer = "  performer info --peak")
 final class InfoCommand extends Options.Command {

@@ -35,7 +35,8 @@ public final class Main {
                 "  performer train",
                 "  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json",
                 "  performer attention --q q.npy --k k.npy --v v.npy --features 256 --seed 1 --causal --out result",
-                "  performer bench --scope layer --methods exact,favor-softmax,identity --L 1024,4096 --out results/bench",
+                "  performer bench --scope layer --methods exact,favor-softmax,identity --L 1024,4096 --out "
+                        + "results/bench",
                 "  performer info --peak",
                 "",
                 "exit codes: 0 success, 2 usage or input error (one line on stderr), 1 internal error"})
@@ -73,7 +74,8 @@ public final class Main {
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-            if (ex instanceof UsageException || ex instanceof Npy.FormatException || ex instanceof FastaReader.FormatException
+            if (ex instanceof UsageException || ex instanceof Npy.FormatException
+                    || ex instanceof FastaReader.FormatException
                     || ex instanceof IllegalArgumentException) {
                 // IllegalArgumentException: validation inside the library (shapes, values) of what the user passed
                 err.println("error: " + ex.getMessage());
@@ -90,7 +92,8 @@ public final class Main {
         try {
             return commandLine(out, err).execute(argv);
         } catch (OutOfMemoryError e) {
-            err.println("error: out of memory (" + e.getMessage() + "); give the JVM more heap with PERFORMER_JAVA_OPTS=-Xmx16g "
+            err.println("error: out of memory (" + e.getMessage()
+                    + "); give the JVM more heap with PERFORMER_JAVA_OPTS=-Xmx16g "
                     + "or use a smaller size");
             return 2;
         }
@@ -103,7 +106,8 @@ public final class Main {
     static String message(ParameterException ex) {
         CommandLine c = ex.getCommandLine();
         // an unknown option is the first culprit, before any required option it hid
-        List<String> unmatched = ex instanceof UnmatchedArgumentException u ? u.getUnmatched() : c.getUnmatchedArguments();
+        List<String> unmatched = ex instanceof UnmatchedArgumentException u ? u.getUnmatched()
+                : c.getUnmatchedArguments();
         String hint = c.getCommandSpec().parent() == null ? "; see performer --help"
                 : "; see performer " + c.getCommandName() + " --help";
         if (!unmatched.isEmpty()) {

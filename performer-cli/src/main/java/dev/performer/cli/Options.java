@@ -68,7 +68,8 @@ final class Options {
         Choice(String... words) { this.words = List.of(words); }
 
         @Override public String convert(String v) {
-            if (!words.contains(v)) throw new TypeConversionException("must be one of " + String.join("|", words) + ", got '" + v + "'");
+            if (!words.contains(v)) throw new TypeConversionException("must be one of " + String.join("|", words)
+                    + ", got '" + v + "'");
             return v;
         }
 
@@ -83,7 +84,8 @@ final class Options {
     }
 
     /** Every attention method by its AttentionSpec name (bench-point). */
-    static final class AllMethods extends Choice { AllMethods() { super(Methods.METHODS.stream().sorted().toArray(String[]::new)); } }
+    static final class AllMethods extends Choice { AllMethods() { super(Methods.METHODS.stream().sorted()
+            .toArray(String[]::new)); } }
 
     static final class Directions extends Choice { Directions() { super("bidir", "causal"); } }
 
@@ -167,7 +169,8 @@ final class Options {
                             x = Math.toIntExact(Math.round(Math.pow(Integer.parseInt(be[0]), Integer.parseInt(be[1]))));
                         } else x = Integer.parseInt(p);
                     } catch (RuntimeException e) {
-                        throw new TypeConversionException("must be a comma-separated list of integers, got '" + p + "'");
+                        throw new TypeConversionException("must be a comma-separated list of integers, got '" + p
+                                + "'");
                     }
                     if (x < 1) throw new TypeConversionException("values must be >= 1, got " + x);
                     out.add(x);

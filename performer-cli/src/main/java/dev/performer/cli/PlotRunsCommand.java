@@ -51,7 +51,8 @@ final class PlotRunsCommand extends Options.Command {
         for (String name : runs.split(",")) {
             if (name.isBlank()) continue;
             Path log = Path.of(name.trim()).resolve("log.csv");
-            if (!Files.isRegularFile(log)) throw new UsageException("plot-runs: " + log + " not found (is " + name.trim() + " a run folder?)");
+            if (!Files.isRegularFile(log)) throw new UsageException("plot-runs: " + log + " not found (is "
+                    + name.trim() + " a run folder?)");
             List<double[]> pts = new ArrayList<>();
             List<TrainingLog.Row> rows;
             try {
@@ -86,7 +87,8 @@ final class PlotRunsCommand extends Options.Command {
         }
         if (title == null) title = (split.equals("valid") ? "Validation " : "Training ") + metric;
         if (outFile.getParent() != null) Files.createDirectories(outFile.getParent());
-        Plot.lineChart(outFile, title, "step", metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false, false, false, series,
+        Plot.lineChart(outFile, title, "step", metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false,
+                false, false, series,
                 "from log.csv of each run (written atomically)");
         out.println("wrote " + outFile);
         return 0;

@@ -36,9 +36,9 @@ import picocli.CommandLine.Option;
         header = "train a Performer language model on protein sequences (bundled sample by default)",
         description = {
             "Trains a Performer on FASTA files (plain or .gz). Without --data it trains on the bundled sample of 3,000 "
-                + "UniProtKB/Swiss-Prot sequences and validates on the bundled held-out 600. bidir = masked LM (15%% of "
-                + "residues, 80/10/10), metrics on the masked positions; causal = next-token LM, metrics on every position. "
-                + "Without --valid, a seeded hash of the record id holds out --valid-fraction of --data.",
+                + "UniProtKB/Swiss-Prot sequences and validates on the bundled held-out 600. bidir = masked LM (15%% "
+                + "of residues, 80/10/10), metrics on the masked positions; causal = next-token LM, metrics on every "
+                + "position. Without --valid, a seeded hash of the record id holds out --valid-fraction of --data.",
             "Validation every --eval-every steps on at most --eval-batches batches, and at the end.",
             "Writes to --run: log.csv (every step and evaluation), checkpoint-NNNNNNN.safetensors every "
                 + "--checkpoint-every steps and at the end (atomic), loss.png (training and validation loss). --resume "
@@ -57,7 +57,8 @@ final class TrainCommand extends Options.Command {
     @Option(names = "--valid", paramLabel = "FILE", description = "validation FASTA file (default: held out of --data)")
     String validFile;
 
-    @Option(names = "--run", paramLabel = "DIR", description = "run folder (default runs/train-<attention>-<direction>)")
+    @Option(names = "--run", paramLabel = "DIR",
+            description = "run folder (default runs/train-<attention>-<direction>)")
     String runDir;
 
     @Option(names = "--steps", paramLabel = "N", defaultValue = "300", converter = Options.AtLeast1.class,
@@ -165,14 +166,16 @@ final class TrainCommand extends Options.Command {
                     + "(default ${DEFAULT-VALUE})")
     String layout;
 
-    @Option(names = "--positional", paramLabel = "KIND", defaultValue = "learned", converter = Options.PositionKinds.class,
+    @Option(names = "--positional", paramLabel = "KIND", defaultValue = "learned",
+            converter = Options.PositionKinds.class,
             completionCandidates = Options.PositionKinds.class,
             description = "${COMPLETION-CANDIDATES} positions (default ${DEFAULT-VALUE})")
     String positional;
 
     @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
             completionCandidates = Options.UnknownPolicies.class,
-            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default ${DEFAULT-VALUE})")
+            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
+                    + "${DEFAULT-VALUE})")
     String unknown;
 
     @Option(names = "--valid-fraction", paramLabel = "F", defaultValue = "0.05", converter = Options.Finite.class,
@@ -192,11 +195,13 @@ final class TrainCommand extends Options.Command {
             ModelConfig d = ModelConfig.small();
             AttentionSpec spec = AttentionSpec.of(attention, features);
             if (spec instanceof AttentionSpec.Favor f)
-                spec = f.withProjection(Projection.Type.valueOf(projection.toUpperCase(Locale.ROOT))).withRedrawEvery(redrawEvery);
+                spec = f.withProjection(Projection.Type.valueOf(projection.toUpperCase(Locale.ROOT)))
+                        .withRedrawEvery(redrawEvery);
             cfg = d.toBuilder().maxLen(l).layers(layers).width(width).heads(heads).ffn(ffn).attention(spec)
                     .direction(direction).positions(Positions.of(positional)).dropout((float) dropout).build();
             TrainConfig.Builder tb = TrainConfig.builder().steps(steps).batch(batch).length(l)
-                    .optimizer(new AdamW.Config((float) lr, (float) beta1, (float) beta2, (float) eps, (float) weightDecay))
+                    .optimizer(new AdamW.Config((float) lr, (float) beta1, (float) beta2, (float) eps,
+                            (float) weightDecay))
                     .clip((float) clip).evalBatches(evalBatches).seed(seed)
                     .layout(layout.equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD);
             if (warmup != null) tb.warmup(warmup);
@@ -220,9 +225,12 @@ final class TrainCommand extends Options.Command {
             if (separate) ProteinData.readFiles(List.of(Path.of(validFile)), policy, valid, null, seed, 0, err);
             dataDesc = files + " (" + rs[0] + " records read, " + rs[1] + " skipped)";
         } else {
-            ProteinData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0, err);
-            ProteinData.readAll(List.of(bundled("swissprot2014_sample_heldout.fasta")), policy, valid, null, seed, 0, err);
-            dataDesc = "bundled UniProtKB/Swiss-Prot sample (CC BY 4.0, see dev/performer/cli/data/README.md in the jar)";
+            ProteinData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0,
+                    err);
+            ProteinData.readAll(List.of(bundled("swissprot2014_sample_heldout.fasta")), policy, valid, null, seed, 0,
+                    err);
+            dataDesc = "bundled UniProtKB/Swiss-Prot sample (CC BY 4.0, see dev/performer/cli/data/README.md in the "
+                    + "jar)";
         }
         if (train.size() == 0) throw new UsageException("train: no usable training sequences in " + dataDesc);
 
@@ -235,15 +243,19 @@ final class TrainCommand extends Options.Command {
             if (latest.isPresent()) {
                 Checkpoint.Loaded ld = Checkpoint.load(latest.get(), kern);
                 if (!ld.model().config().equals(cfg))
-                    throw new UsageException("train --resume: " + latest.get() + " holds a different model (" + ld.model().config().describe()
+                    throw new UsageException("train --resume: " + latest.get() + " holds a different model ("
+                            + ld.model().config().describe()
                             + "); pass the same options as the original run");
                 // the number of steps (and with it the schedule and the periods) may change: a run can be extended
                 TrainConfig was = ld.training().orElse(tc);
                 String differs = !was.batching().equals(tc.batching()) ? "batches " + was.batching()
                         : !was.optimizer().equals(tc.optimizer()) ? "optimizer " + was.optimizer()
-                        : was.seed() != tc.seed() ? "seed " + was.seed() : was.clip() != tc.clip() ? "clip " + was.clip() : null;
+                        : was.seed() != tc.seed() ? "seed " + was.seed()
+                        : was.clip() != tc.clip() ? "clip " + was.clip() : null;
+
                 if (differs != null)
-                    throw new UsageException("train --resume: " + latest.get() + " was trained with other settings (" + differs
+                    throw new UsageException("train --resume: " + latest.get() + " was trained with other settings ("
+                            + differs
                             + "); pass the same options as the original run");
                 model = ld.model();
                 opt = ld.optimizer() != null ? ld.optimizer() : new AdamW(model.layout(), tc.optimizer());
@@ -254,8 +266,10 @@ final class TrainCommand extends Options.Command {
                 opt = new AdamW(model.layout(), tc.optimizer());
             }
             out.printf(Locale.ROOT, "model: %s, %,d parameters%n", cfg.describe(), model.params().length);
-            out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc, train.size(), train.residues(), valid.size());
-            out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n", tc.steps(),
+            out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc,
+                    train.size(), train.residues(), valid.size());
+            out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n",
+                    tc.steps(),
                     tc.batching().size(), tc.batching().length(), tc.optimizer().lr(), seed, kern.describe(), run);
             Map<String, String> meta = Map.of("data", dataDesc);
             Progress prog = new Progress(err, "train", tc.steps() - start);
@@ -263,17 +277,21 @@ final class TrainCommand extends Options.Command {
             Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta);
             trainer.run(start, new Trainer.Listener() {
                 @Override public void step(int step, float loss, double acc, float lr, double gn, double tps) {
-                    prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc, tps));
+                    prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc,
+                            tps));
                 }
                 @Override public void evaluated(int step, Metrics m) {
                     lastValid[0] = m.loss(); lastValid[1] = m.accuracy(); lastValid[2] = m.perplexity();
-                    out.printf(Locale.ROOT, "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step, m.loss(), m.accuracy(),
+                    out.printf(Locale.ROOT,
+                            "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step,
+                                    m.loss(), m.accuracy(),
                             m.perplexity(), m.targets());
                 }
                 @Override public void saved(int step, Path f) { out.printf("step %d checkpoint: %s%n", step, f); }
             });
             lossPlot(run, cfg.describe());
-            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n", lastValid[0], lastValid[1],
+            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
+                    lastValid[0], lastValid[1],
                     lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
         }
         return 0;
@@ -288,7 +306,8 @@ final class TrainCommand extends Options.Command {
     /** loss.png from log.csv: training loss (moving average of 10 steps) and validation loss against steps. */
     static void lossPlot(Path run, String title) throws IOException {
         List<double[]> tr = new ArrayList<>(), va = new ArrayList<>();
-        for (TrainingLog.Row r : TrainingLog.read(TrainingLog.of(run))) (r.isTrain() ? tr : va).add(new double[]{r.step(), r.loss()});
+        for (TrainingLog.Row r : TrainingLog.read(TrainingLog.of(run))) (r.isTrain() ? tr : va)
+                .add(new double[]{r.step(), r.loss()});
         double[] tx = new double[tr.size()], ty = new double[tr.size()];
         for (int i = 0; i < tr.size(); i++) {
             tx[i] = tr.get(i)[0];
@@ -297,10 +316,12 @@ final class TrainCommand extends Options.Command {
             for (int j = Math.max(0, i - 9); j <= i; j++) { s += tr.get(j)[1]; n++; }
             ty[i] = s / n;
         }
-        List<Plot.Series> series = new ArrayList<>(List.of(new Plot.Series("training loss (mean of 10 steps)", tx, ty, null)));
+        List<Plot.Series> series = new ArrayList<>(List.of(new Plot.Series("training loss (mean of 10 steps)", tx, ty,
+                null)));
         if (!va.isEmpty()) series.add(new Plot.Series("validation loss", va.stream().mapToDouble(p -> p[0]).toArray(),
                 va.stream().mapToDouble(p -> p[1]).toArray(), null));
-        Plot.lineChart(run.resolve("loss.png"), "Training: " + title, "step", "cross-entropy (nats per target)", false, false, false, series,
+        Plot.lineChart(run.resolve("loss.png"), "Training: " + title, "step", "cross-entropy (nats per target)", false,
+                false, false, series,
                 "log: " + run.resolve("log.csv"));
     }
 }
