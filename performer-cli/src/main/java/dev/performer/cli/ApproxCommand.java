@@ -35,25 +35,24 @@ import picocli.CommandLine.Option;
             "  relu (eps 1e-3): against its own exact kernel E[φ(x)·φ(y)] = arc-cosine kernel of degree 1",
             "    plus the eps terms, each with iid and orthogonal (chi-scaled) projections. eps = 0 for the",
             "    softmax maps, so the estimates are not shifted.",
+            "",
             "Kernel level (the paper's Lemma 2 and Theorem 2): for |x| = |y| = r in {0.5, 1, 1.5} and",
             "  angles 0..π, the empirical MSE of the SM+ and SM-trig estimators of exp(x·y) over",
             "  --kernel-draws iid projections of --kernel-features rows, next to the closed forms",
             "    SM+:     (1/M) exp(|x+y|²) SM²(x,y) (1 − exp(−|x+y|²))",
             "    SM-trig: (1/(2M)) exp(|x+y|²) SM⁻²(x,y) (1 − exp(−|x−y|²))²",
+            "",
             "Writes DIR/approx.csv (feature_map, projection, features, mse_mean, mse_std, ...), DIR/kernel_mse.csv, "
                 + "DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with ± one standard deviation bars) "
-                        + "and "
-                + "DIR/kernel_mse.png."},
+                + "and DIR/kernel_mse.png."},
         footerHeading = "%nexample:%n",
         footer = "  performer approx --features 8,32,128,512 --draws 15 --out results/approx")
 final class ApproxCommand extends Options.Command {
 
     static final List<String> COLUMNS = List.of("feature_map", "projection", "features", "draws", "L", "dim",
-            "mse_mean",
-            "mse_std", "mse_min", "mse_max", "reference");
+            "mse_mean", "mse_std", "mse_min", "mse_max", "reference");
     static final List<String> KERNEL_COLUMNS = List.of("norm", "angle", "kernel_value", "feature_map", "features",
-            "draws",
-            "mse_empirical", "mse_closed_form", "ratio");
+            "draws", "mse_empirical", "mse_closed_form", "ratio");
 
     @Option(names = "--L", paramLabel = "N", defaultValue = "4096", converter = Options.AtLeast1.class,
             description = "sequence length (default ${DEFAULT-VALUE})")
@@ -257,8 +256,7 @@ final class ApproxCommand extends Options.Command {
     }
 
     private static void plots(Table t, Table kt, String[][] configs, Map<String, String> meta, Path dir, int l, int d,
-            int draws,
-                              int kM, int kDraws) throws IOException {
+                              int draws, int kM, int kDraws) throws IOException {
         List<Plot.Series> series = new ArrayList<>();
         for (String[] c : configs) {
             List<double[]> pts = new ArrayList<>();
@@ -290,8 +288,8 @@ final class ApproxCommand extends Options.Command {
                 "angle between x and y (radians)",
                 "MSE", false, false, true, ks, String.format(Locale.ROOT,
                         "M=%d iid features, %d draws. The kernel value falls from exp(2.25) at angle 0 to exp(-2.25) "
-                                + "at angle pi: positive "
-                                + "features' error vanishes there, trigonometric features' error explodes.", kM,
+                                + "at angle pi: positive features' error vanishes there, trigonometric features' error "
+                                + "explodes.", kM,
                                         kDraws));
     }
 }

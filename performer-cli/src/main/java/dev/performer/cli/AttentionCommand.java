@@ -18,7 +18,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-
 /** {@code performer attention}: one attention call on .npy inputs. */
 @Command(name = "attention", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
@@ -30,8 +29,7 @@ import picocli.CommandLine.Option;
             "",
             "Convention (matches shared/golden): x~ = x D^-1/4, u = x~ W^T, ratio = M^-1/2; phi(q) = ratio (exp(u - "
                 + "|x~|^2/2 - max_m u) + eps), phi(k) the same with one max per batch and head; nothing is added to "
-                        + "the "
-                + "denominators."},
+                + "the denominators."},
         footerHeading = "%nexample:%n",
         footer = {
             "  performer attention --q q.npy --k k.npy --v v.npy --features 256 --seed 7 --causal \\",
@@ -69,8 +67,7 @@ final class AttentionCommand extends Options.Command {
 
     @Option(names = "--features", paramLabel = "M", defaultValue = "256", converter = Options.AtLeast1.class,
             description = "draw W with M rows from --seed (default ${DEFAULT-VALUE}), orthogonal blocks with chi(D) "
-                    + "row "
-                    + "lengths (or --projection-type iid); the drawn W is written to DIR/projection.npy")
+                    + "row lengths (or --projection-type iid); the drawn W is written to DIR/projection.npy")
     int features;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,

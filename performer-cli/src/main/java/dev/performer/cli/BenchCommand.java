@@ -53,6 +53,7 @@ import picocli.CommandLine.Option;
                 + "exceeds --budget-seconds are skipped with a note, as are larger L of a series that failed. Methods: "
                 + "exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig, favor-relu, favor-elu, favor-exp, "
                         + "favor-abs, identity.",
+            "",
             "model: the same measurements for a whole Performer model (embedding, blocks, tied output and "
                 + "cross-entropy loss; forward+backward includes the backward through every layer), as in the paper's "
                 + "figure: --model paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary 256; --model "
@@ -62,9 +63,11 @@ import picocli.CommandLine.Option;
                 + "model. --pass step = one training step: forward with dropout 0.1, backward, AdamW update. Model "
                 + "rows also report tokens per second (B·L over the median) and the speed-up over exact attention at "
                         + "the same point.",
+            "",
             "gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a transposed A, output "
                 + "L×M·M×D) and on squares, by this project's vector kernels and, when installed, OpenBLAS sgemm on "
                 + "the same threads, in the same run.",
+            "",
             "Writes DIR/bench.csv, DIR/bench.json (with machine, JDK, backend, threads, FMA peak) and, for layer, PNG "
                 + "plots DIR/time_<direction>_<pass>.png and DIR/memory_<direction>_<pass>.png (log-log, one line per "
                 + "method)."},
@@ -78,15 +81,14 @@ import picocli.CommandLine.Option;
 final class BenchCommand extends Options.Command {
 
     static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch",
-            "heads",
-            "dim", "features", "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb",
-                    "peak_heap_mb",
-            "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status", "note");
+            "heads", "dim", "features", "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb",
+            "peak_heap_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status",
+            "note");
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity");
     static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads",
-            "vector_gflops",
-            "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms", "openblas_median_ms");
+            "vector_gflops", "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms",
+            "openblas_median_ms");
 
     static final class Scopes extends Options.Choice { Scopes() { super("gemm", "layer", "model"); } }
 
@@ -272,8 +274,10 @@ final class BenchCommand extends Options.Command {
 
     // ------------------------------------------------------------------ layer
 
-    /** The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width "
-            + "64, ffn 64. */
+    /**
+     * The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width 64,
+     * ffn 64.
+     */
     record ModelSize(String name, int layers, int width, int heads, int ffn, int vocab) {
         static ModelSize of(String name) {
             return switch (name) {
@@ -285,7 +289,7 @@ final class BenchCommand extends Options.Command {
     }
 
     private int layer(Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err,
-                             boolean modelScope) throws IOException, InterruptedException {
+                      boolean modelScope) throws IOException, InterruptedException {
         List<String> methods = methodList.check("--methods", modelScope ? MODEL_METHODS : Methods.METHODS);
         List<String> dirs = dirOpt.equals("both") ? List.of("bidir", "causal") : List.of(dirOpt);
         List<String> passes = passOpt.equals("both") ? List.of("fwd", "fwdbwd") : List.of(passOpt);
@@ -423,8 +427,7 @@ final class BenchCommand extends Options.Command {
     }
 
     static List<String> childCommand(double heapGb, String method, String dir, String pass, int l, int batch, int heads,
-            int dim,
-                                     int m, int reps, int warmup, Kernels kern, long seed) {
+                                     int dim, int m, int reps, int warmup, Kernels kern, long seed) {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
@@ -583,9 +586,8 @@ final class BenchCommand extends Options.Command {
         }
     }
 
-    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String,
-            String> meta, Path dir,
-                              String what0) throws IOException {
+    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes,
+                              Map<String, String> meta, Path dir, String what0) throws IOException {
         String foot = "machine: " + meta.get("cpu") + ", " + meta.get("cores") + " cores; " + meta.get("jdk")
                 + "; backend "
                 + meta.get("backend")

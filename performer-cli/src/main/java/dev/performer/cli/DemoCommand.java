@@ -15,8 +15,7 @@ import picocli.CommandLine.Option;
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "exact vs FAVOR+ attention on random inputs: agreement and speed",
         description = "Draws q, k ~ N(0, sigma²) and v ~ N(0, 1) (B=1, H heads, L, D) from the seed and runs exact "
-                + "softmax "
-                + "attention, FAVOR+ (positive orthogonal features, M = --features) and identity attention ('X "
+                + "softmax attention, FAVOR+ (positive orthogonal features, M = --features) and identity attention ('X "
                 + "(OPT)'), bidirectional and causal. FAVOR+'s variance grows like exp(|q~ + k~|²) (the paper's Lemma "
                 + "2), so its accuracy depends on the scale of q and k: sigma 0.5 with D = 64 gives |x~|² ≈ 2, as with "
                 + "normalized activations; try --sigma 1 to see it degrade. Prints how close FAVOR+ is to exact "

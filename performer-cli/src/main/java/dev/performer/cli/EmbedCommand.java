@@ -23,8 +23,7 @@ import picocli.CommandLine.Option;
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "per-sequence mean-pooled embeddings of a FASTA file as .npy, with the record ids",
         description = "Runs every record of a FASTA file through the model (BOS, residues, EOS; clipped to L, default "
-                + "the "
-                + "checkpoint's training L) and writes the mean over its tokens of the final LayerNorm output: a "
+                + "the checkpoint's training L) and writes the mean over its tokens of the final LayerNorm output: a "
                 + "float32 array (records, width) to FILE.npy, and the record ids, one per line in the same order, to "
                 + "FILE.ids.txt. Padding never enters the mean. Written atomically.",
         footerHeading = "%nexample:%n",

@@ -21,11 +21,10 @@ import picocli.CommandLine.Option;
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "loss, accuracy and perplexity of a checkpoint on a FASTA file",
         description = "Evaluates a checkpoint (a .safetensors file, or a run folder: its latest checkpoint) on every "
-                + "record "
-                + "of a FASTA file with the model's own objective (masked LM for bidirectional models, 15%% masking "
-                + "with a fixed seed; next-token LM for causal ones). Prints loss (nats per target), accuracy and "
-                + "perplexity; with --json one JSON object with the keys loss, accuracy, perplexity, targets. L, batch "
-                + "and layout default to the checkpoint's training settings.",
+                + "record of a FASTA file with the model's own objective (masked LM for bidirectional models, 15%% "
+                + "masking with a fixed seed; next-token LM for causal ones). Prints loss (nats per target), accuracy "
+                + "and perplexity; with --json one JSON object with the keys loss, accuracy, perplexity, targets. L, "
+                + "batch and layout default to the checkpoint's training settings.",
         footerHeading = "%nexample:%n",
         footer = "  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json")
 final class EvalCommand extends Options.Command {

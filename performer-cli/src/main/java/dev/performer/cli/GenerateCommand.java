@@ -12,7 +12,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-
 /** {@code performer generate}: sample continuations of a protein prompt from a causal model. */
 @Command(name = "generate", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",

@@ -10,8 +10,7 @@ import picocli.CommandLine.Option;
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "machine, JDK, vector species, threads, kernel backend, OpenBLAS",
         description = "Prints the machine, the JDK, the kernel backend (vector species, threads) and whether OpenBLAS "
-                + "was found. "
-                + "--peak also measures the vector FMA peak (about 2 s).",
+                + "was found. --peak also measures the vector FMA peak (about 2 s).",
         footerHeading = "%nexample:%n", footer = "  performer info --peak")
 final class InfoCommand extends Options.Command {
 

@@ -10,7 +10,6 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-
 /** {@code performer plot-runs}: one metric of several training runs (their log.csv) in one PNG. */
 @Command(name = "plot-runs", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",

@@ -29,7 +29,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-
 /** {@code performer train}: a Performer language model on protein sequences. */
 @Command(name = "train", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
@@ -39,7 +38,9 @@ import picocli.CommandLine.Option;
                 + "UniProtKB/Swiss-Prot sequences and validates on the bundled held-out 600. bidir = masked LM (15%% "
                 + "of residues, 80/10/10), metrics on the masked positions; causal = next-token LM, metrics on every "
                 + "position. Without --valid, a seeded hash of the record id holds out --valid-fraction of --data.",
+            "",
             "Validation every --eval-every steps on at most --eval-batches batches, and at the end.",
+            "",
             "Writes to --run: log.csv (every step and evaluation), checkpoint-NNNNNNN.safetensors every "
                 + "--checkpoint-every steps and at the end (atomic), loss.png (training and validation loss). --resume "
                 + "continues from the latest checkpoint in --run, exactly as the uninterrupted run would."},

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-
 import dev.performer.io.Npy;
 import dev.performer.testutil.Golden;
 import java.io.ByteArrayOutputStream;
@@ -198,9 +197,9 @@ class CliTest {
 
     @Test
     void helpForEveryCommandExitsZero() {
-        for (String cmd
-                : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed",
-                        "plot-runs"}) {
+        String[] commands = {"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed",
+            "plot-runs"};
+        for (String cmd : commands) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.code());
             assertTrue(r.out().contains("usage: performer " + cmd), r.out());
