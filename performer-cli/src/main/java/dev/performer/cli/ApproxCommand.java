@@ -17,71 +17,106 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+
 import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer approx}: approximation error of FAVOR+ against exact attention, and of the kernel estimators. */
-final class ApproxCommand {
+@Command(name = "approx", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "approximation error of FAVOR+ features vs exact softmax attention; CSV, JSON, PNG",
+        description = {
+            "Attention level: q, k, v with entries N(0, sigma²), B=1, H=1, L, D. For each number of random features M "
+                + "and each of --draws independent projections, the mean squared error of the FAVOR+ output against "
+                + "exact attention, for",
+            "  softmax (SM+), softmax-hyp (SMhyp+), softmax-trig (SM-trig): against exact softmax attention;",
+            "  relu (eps 1e-3): against its own exact kernel E[φ(x)·φ(y)] = arc-cosine kernel of degree 1",
+            "    plus the eps terms, each with iid and orthogonal (chi-scaled) projections. eps = 0 for the",
+            "    softmax maps, so the estimates are not shifted.",
+            "",
+            "Kernel level (the paper's Lemma 2 and Theorem 2): for |x| = |y| = r in {0.5, 1, 1.5} and",
+            "  angles 0..π, the empirical MSE of the SM+ and SM-trig estimators of exp(x·y) over",
+            "  --kernel-draws iid projections of --kernel-features rows, next to the closed forms",
+            "    SM+:     (1/M) exp(|x+y|²) SM²(x,y) (1 − exp(−|x+y|²))",
+            "    SM-trig: (1/(2M)) exp(|x+y|²) SM⁻²(x,y) (1 − exp(−|x−y|²))²",
+            "",
+            "Writes DIR/approx.csv (feature_map, projection, features, mse_mean, mse_std, ...), DIR/kernel_mse.csv, "
+                + "DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with ± one standard deviation bars) "
+                + "and DIR/kernel_mse.png."},
+        footerHeading = "%nexample:%n",
+        footer = "  performer approx --features 8,32,128,512 --draws 15 --out results/approx")
+final class ApproxCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer approx [--L 4096] [--dim 16] [--features 8,16,32,64,128,256,512] [--draws 15]
-                                    [--seed 0] [--sigma 1.0] [--kernel-draws 2000] [--kernel-features 64]
-                                    [--threads N] [--out DIR]
+    static final List<String> COLUMNS = List.of("feature_map", "projection", "features", "draws", "L", "dim",
+            "mse_mean", "mse_std", "mse_min", "mse_max", "reference");
+    static final List<String> KERNEL_COLUMNS = List.of("norm", "angle", "kernel_value", "feature_map", "features",
+            "draws", "mse_empirical", "mse_closed_form", "ratio");
 
-            Attention level: q, k, v with entries N(0, sigma²), B=1, H=1, L, D. For each number of
-            random features M and each of --draws independent projections, the mean squared error of
-            the FAVOR+ output against exact attention, for
-              softmax (SM+), softmax-hyp (SMhyp+), softmax-trig (SM-trig): against exact softmax attention;
-              relu (eps 1e-3): against its own exact kernel E[φ(x)·φ(y)] = arc-cosine kernel of degree 1
-                plus the eps terms, each with iid and orthogonal (chi-scaled) projections. eps = 0 for the
-                softmax maps, so the estimates are not shifted.
-            Kernel level (the paper's Lemma 2 and Theorem 2): for |x| = |y| = r in {0.5, 1, 1.5} and
-              angles 0..π, the empirical MSE of the SM+ and SM-trig estimators of exp(x·y) over
-              --kernel-draws iid projections of --kernel-features rows, next to the closed forms
-                SM+:     (1/M) exp(|x+y|²) SM²(x,y) (1 − exp(−|x+y|²))
-                SM-trig: (1/(2M)) exp(|x+y|²) SM⁻²(x,y) (1 − exp(−|x−y|²))²
-            Writes DIR/approx.csv (feature_map, projection, features, mse_mean, mse_std, ...),
-            DIR/kernel_mse.csv, DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with
-            ± one standard deviation bars) and DIR/kernel_mse.png. DIR defaults to runs/approx-<date-time>.
+    @Option(names = "--L", paramLabel = "N", defaultValue = "4096", converter = Options.AtLeast1.class,
+            description = "sequence length (default ${DEFAULT-VALUE})")
+    int l;
 
-            example: performer approx --features 8,32,128,512 --draws 15 --out results/approx
-            """;
+    @Option(names = "--dim", paramLabel = "D", defaultValue = "16", converter = Options.AtLeast1.class,
+            description = "head width D (default ${DEFAULT-VALUE})")
+    int d;
 
-    static final List<String> COLUMNS = List.of("feature_map", "projection", "features", "draws", "L", "dim", "mse_mean", "mse_std",
-            "mse_min", "mse_max", "reference");
-    static final List<String> KERNEL_COLUMNS = List.of("norm", "angle", "kernel_value", "feature_map", "features", "draws",
-            "mse_empirical", "mse_closed_form", "ratio");
+    @Option(names = "--features", paramLabel = "M,M,...", defaultValue = "8,16,32,64,128,256,512",
+            converter = Options.Ints.Parse.class, description = "numbers of random features (default ${DEFAULT-VALUE})")
+    Options.Ints features;
 
-    private ApproxCommand() {}
+    @Option(names = "--draws", paramLabel = "N", defaultValue = "15", converter = Options.AtLeast2.class,
+            description = "independent projections per point (default ${DEFAULT-VALUE})")
+    int draws;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
-        Args a = Args.parse("approx", argv, Set.of("L", "dim", "features", "draws", "seed", "sigma", "kernel-draws", "kernel-features",
-                "threads", "backend", "out"), Set.of());
-        int l = a.integer("L", 4096, 1), d = a.integer("dim", 16, 1), draws = a.integer("draws", 15, 2);
-        List<Integer> ms = a.intList("features", "8,16,32,64,128,256,512", 1);
-        long seed = a.longValue("seed", 0);
-        double sigma = a.dbl("sigma", 1.0);
-        int kDraws = a.integer("kernel-draws", 2000, 2), kM = a.integer("kernel-features", 64, 1);
-        Path dir = Path.of(a.str("out", "runs/approx-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
-        try (Kernels kern = Cli.kernels(a)) {
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "seed of the inputs and the projections (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--sigma", paramLabel = "X", defaultValue = "1.0", converter = Options.Finite.class,
+            description = "standard deviation of q, k, v (default ${DEFAULT-VALUE})")
+    double sigma;
+
+    @Option(names = "--kernel-draws", paramLabel = "N", defaultValue = "2000", converter = Options.AtLeast2.class,
+            description = "iid projections per kernel-level point (default ${DEFAULT-VALUE})")
+    int kDraws;
+
+    @Option(names = "--kernel-features", paramLabel = "M", defaultValue = "64", converter = Options.AtLeast1.class,
+            description = "rows of the kernel-level projections (default ${DEFAULT-VALUE})")
+    int kM;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/approx-<date-time>)")
+    Path outDir;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Override public Integer call() throws IOException {
+        List<Integer> ms = features.values();
+        Path dir = outDir != null ? outDir
+                : Path.of("runs/approx-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        try (Kernels kern = kernels.kernels()) {
             Map<String, String> meta = Machine.describe(kern);
             meta.put("date", LocalDateTime.now().toString());
-            meta.put("command", "performer approx " + String.join(" ", argv));
+            meta.put("command", "performer approx " + argv());
             meta.forEach((k, v) -> out.printf("# %-12s %s%n", k, v));
             Dims dims = Dims.self(1, 1, l, d);
             SplittableRandom r = new SplittableRandom(seed);
             float[] q = new float[dims.qSize()], k = new float[dims.kSize()], v = new float[dims.kSize()];
-            for (float[] x : new float[][]{q, k, v}) for (int i = 0; i < x.length; i++) x[i] = (float) (sigma * r.nextGaussian());
+            for (float[] x : new float[][]{q, k, v})
+                for (int i = 0; i < x.length; i++) x[i] = (float) (sigma * r.nextGaussian());
             float[] exact = new float[dims.qSize()];
             new ExactAttention(kern, false).forward(dims, q, k, v, null, exact);
             float reluEps = 1e-3f;
             float[] reluExact = exactRelu(q, k, v, l, d, reluEps);
 
-            String[][] configs = {{"softmax", "iid"}, {"softmax", "orthogonal"}, {"softmax-hyp", "iid"}, {"softmax-hyp", "orthogonal"},
+            String[][] configs = {{"softmax", "iid"}, {"softmax", "orthogonal"}, {"softmax-hyp", "iid"},
+                    {"softmax-hyp", "orthogonal"},
                     {"softmax-trig", "iid"}, {"softmax-trig", "orthogonal"}, {"relu", "iid"}, {"relu", "orthogonal"}};
             Table t = new Table(COLUMNS);
             Progress prog = new Progress(err, "approx", configs.length * ms.size());
-            out.printf(Locale.ROOT, "%-13s %-11s %6s %12s %12s%n", "feature_map", "projection", "M", "mse_mean", "mse_std");
+            out.printf(Locale.ROOT, "%-13s %-11s %6s %12s %12s%n", "feature_map", "projection", "M", "mse_mean",
+                    "mse_std");
             for (String[] c : configs) {
                 for (int m : ms) {
                     double[] mse = new double[draws];
@@ -90,7 +125,8 @@ final class ApproxCommand {
                     Projection.Type type = c[1].equals("iid") ? Projection.Type.IID : Projection.Type.ORTHOGONAL;
                     float[] ref = relu ? reluExact : exact;
                     for (int s = 0; s < draws; s++) {
-                        float[] w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed * 1_000_003L + s * 7919L + m);
+                        float[] w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed * 1_000_003L + s * 7919L
+                                + m);
                         float[] o = new float[dims.qSize()];
                         new FavorAttention(kern, map, w, m, d, false).forward(dims, q, k, v, null, o);
                         double acc = 0;
@@ -104,10 +140,12 @@ final class ApproxCommand {
                     for (double x : mse) var += (x - mean) * (x - mean);
                     double std = Math.sqrt(var / (draws - 1));
                     var row = t.add();
-                    row.put("feature_map", c[0]); row.put("projection", c[1]); row.put("features", m); row.put("draws", draws);
+                    row.put("feature_map", c[0]); row.put("projection", c[1]); row.put("features", m);
+                    row.put("draws", draws);
                     row.put("L", l); row.put("dim", d); row.put("mse_mean", mean); row.put("mse_std", std);
                     row.put("mse_min", min); row.put("mse_max", max);
-                    row.put("reference", relu ? "exact relu-kernel attention (arc-cosine, with eps terms)" : "exact softmax attention");
+                    row.put("reference", relu ? "exact relu-kernel attention (arc-cosine, with eps terms)"
+                            : "exact softmax attention");
                     out.printf(Locale.ROOT, "%-13s %-11s %6d %12.4g %12.4g%n", c[0], c[1], m, mean, std);
                     prog.step(c[0] + "/" + c[1] + " M=" + m);
                 }
@@ -132,7 +170,11 @@ final class ApproxCommand {
         double[] nq = new double[l], nk = new double[l];
         for (int i = 0; i < l; i++) {
             double a = 0, b = 0;
-            for (int c = 0; c < d; c++) { a += q[i * d + c] * (double) q[i * d + c]; b += k[i * d + c] * (double) k[i * d + c]; }
+            for (int c = 0; c < d; c++) {
+                a += q[i * d + c] * (double) q[i * d + c];
+                b += k[i * d + c] * (double) k[i * d + c];
+            }
+
             nq[i] = s * Math.sqrt(a); nk[i] = s * Math.sqrt(b);
         }
         float[] out = new float[l * d];
@@ -161,7 +203,8 @@ final class ApproxCommand {
         int angles = 13;
         FeatureMap trig = FeatureMap.softmaxTrig(), pos = FeatureMap.softmax(0f);
         double scale = Math.pow(d, 0.25); // the maps work on x~ = x·D^-1/4: feed x = x~·D^1/4
-        out.printf(Locale.ROOT, "%nkernel level: M=%d, %d iid draws%n%5s %7s %11s %-12s %12s %12s %7s%n", m, draws, "norm", "angle",
+        out.printf(Locale.ROOT, "%nkernel level: M=%d, %d iid draws%n%5s %7s %11s %-12s %12s %12s %7s%n", m, draws,
+                "norm", "angle",
                 "SM(x,y)", "estimator", "mse_emp", "mse_closed", "ratio");
         for (double rr : norms) {
             for (int ai = 0; ai < angles; ai++) {
@@ -181,7 +224,8 @@ final class ApproxCommand {
                 double ePos = 0, eTrig = 0;
                 float[] ex = new float[m], ey = new float[m], px = new float[2 * m], py = new float[2 * m];
                 for (int s = 0; s < draws; s++) {
-                    float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, seed * 31 + s + 1_000_000L * ai + (long) (rr * 1e9));
+                    float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, seed * 31 + s
+                            + 1_000_000L * ai + (long) (rr * 1e9));
                     pos.exponents(kern, x, 0, d, w, m, ex, 0);
                     pos.exponents(kern, y, 0, d, w, m, ey, 0);
                     double est = 0;
@@ -197,10 +241,13 @@ final class ApproxCommand {
                 eTrig /= draws;
                 for (Object[] e : new Object[][]{{"softmax", ePos, closedPos}, {"softmax-trig", eTrig, closedTrig}}) {
                     var row = t.add();
-                    row.put("norm", rr); row.put("angle", th); row.put("kernel_value", sm); row.put("feature_map", e[0]);
-                    row.put("features", m); row.put("draws", draws); row.put("mse_empirical", e[1]); row.put("mse_closed_form", e[2]);
+                    row.put("norm", rr); row.put("angle", th); row.put("kernel_value", sm);
+                    row.put("feature_map", e[0]);
+                    row.put("features", m); row.put("draws", draws); row.put("mse_empirical", e[1]);
+                    row.put("mse_closed_form", e[2]);
                     row.put("ratio", (double) e[1] / (double) e[2]);
-                    out.printf(Locale.ROOT, "%5.2f %7.3f %11.4g %-12s %12.4g %12.4g %7.3f%n", rr, th, sm, e[0], (double) e[1], (double) e[2],
+                    out.printf(Locale.ROOT, "%5.2f %7.3f %11.4g %-12s %12.4g %12.4g %7.3f%n", rr, th, sm, e[0],
+                            (double) e[1], (double) e[2],
                             (double) e[1] / (double) e[2]);
                 }
             }
@@ -208,33 +255,41 @@ final class ApproxCommand {
         return t;
     }
 
-    private static void plots(Table t, Table kt, String[][] configs, Map<String, String> meta, Path dir, int l, int d, int draws,
-                              int kM, int kDraws) throws IOException {
+    private static void plots(Table t, Table kt, String[][] configs, Map<String, String> meta, Path dir, int l, int d,
+                              int draws, int kM, int kDraws) throws IOException {
         List<Plot.Series> series = new ArrayList<>();
         for (String[] c : configs) {
             List<double[]> pts = new ArrayList<>();
             for (var row : t.rows)
                 if (row.get("feature_map").equals(c[0]) && row.get("projection").equals(c[1]))
-                    pts.add(new double[]{(int) row.get("features"), (double) row.get("mse_mean"), (double) row.get("mse_std")});
+                    pts.add(new double[]{(int) row.get("features"), (double) row.get("mse_mean"),
+                            (double) row.get("mse_std")});
             series.add(new Plot.Series(c[0] + " / " + c[1], pts.stream().mapToDouble(p -> p[0]).toArray(),
                     pts.stream().mapToDouble(p -> p[1]).toArray(), pts.stream().mapToDouble(p -> p[2]).toArray()));
         }
-        String foot = String.format(Locale.ROOT, "L=%d, D=%d, %d draws per point (bars: ± one standard deviation); relu is measured against "
+        String foot = String.format(Locale.ROOT,
+                "L=%d, D=%d, %d draws per point (bars: ± one standard deviation); relu is measured against "
                 + "its own exact kernel attention. %s; %s.", l, d, draws, meta.get("cpu"), meta.get("jdk"));
-        Plot.lineChart(dir.resolve("approx_mse.png"), "FAVOR+ output MSE vs exact attention", "random features M", "MSE",
+        Plot.lineChart(dir.resolve("approx_mse.png"), "FAVOR+ output MSE vs exact attention", "random features M",
+                "MSE",
                 true, true, true, series, foot);
         List<Plot.Series> ks = new ArrayList<>();
         Map<String, List<double[]>> groups = new LinkedHashMap<>();
         for (var row : kt.rows) {
             if ((double) row.get("norm") != 1.5) continue;
-            groups.computeIfAbsent(row.get("feature_map") + " empirical", x -> new ArrayList<>()).add(new double[]{(double) row.get("angle"), (double) row.get("mse_empirical")});
-            groups.computeIfAbsent(row.get("feature_map") + " closed form", x -> new ArrayList<>()).add(new double[]{(double) row.get("angle"), (double) row.get("mse_closed_form")});
+            groups.computeIfAbsent(row.get("feature_map") + " empirical", x -> new ArrayList<>())
+                    .add(new double[]{(double) row.get("angle"), (double) row.get("mse_empirical")});
+            groups.computeIfAbsent(row.get("feature_map") + " closed form", x -> new ArrayList<>())
+                    .add(new double[]{(double) row.get("angle"), (double) row.get("mse_closed_form")});
         }
         groups.forEach((name, pts) -> ks.add(new Plot.Series(name, pts.stream().mapToDouble(p -> p[0]).toArray(),
                 pts.stream().mapToDouble(p -> p[1]).toArray(), null)));
-        Plot.lineChart(dir.resolve("kernel_mse.png"), "Estimators of exp(x·y), |x| = |y| = 1.5: MSE vs angle", "angle between x and y (radians)",
+        Plot.lineChart(dir.resolve("kernel_mse.png"), "Estimators of exp(x·y), |x| = |y| = 1.5: MSE vs angle",
+                "angle between x and y (radians)",
                 "MSE", false, false, true, ks, String.format(Locale.ROOT,
-                        "M=%d iid features, %d draws. The kernel value falls from exp(2.25) at angle 0 to exp(-2.25) at angle pi: positive "
-                                + "features' error vanishes there, trigonometric features' error explodes.", kM, kDraws));
+                        "M=%d iid features, %d draws. The kernel value falls from exp(2.25) at angle 0 to exp(-2.25) "
+                                + "at angle pi: positive features' error vanishes there, trigonometric features' error "
+                                + "explodes.", kM,
+                                        kDraws));
     }
 }

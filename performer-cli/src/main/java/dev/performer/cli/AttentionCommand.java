@@ -11,64 +11,98 @@ import dev.performer.attention.Projection;
 import dev.performer.io.Npy;
 import dev.performer.kernel.Kernels;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer attention}: one attention call on .npy inputs. */
-final class AttentionCommand {
+@Command(name = "attention", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "run an attention on .npy inputs, write out.npy (and gradients with --dout)",
+        description = {
+            "Computes attention of q (B,H,Lq,D) over k, v (B,H,Lk,D) and writes DIR/out.npy (float32). With --dout "
+                + "(B,H,Lq,D) it also writes DIR/dq.npy, DIR/dk.npy, DIR/dv.npy: the gradients of sum(out * dout). "
+                + "Inputs may be float32 or float64 (C order); all compute is float32.",
+            "",
+            "Convention (matches shared/golden): x~ = x D^-1/4, u = x~ W^T, ratio = M^-1/2; phi(q) = ratio (exp(u - "
+                + "|x~|^2/2 - max_m u) + eps), phi(k) the same with one max per batch and head; nothing is added to "
+                + "the denominators."},
+        footerHeading = "%nexample:%n",
+        footer = {
+            "  performer attention --q q.npy --k k.npy --v v.npy --features 256 --seed 7 --causal \\",
+            "      --dout dout.npy --out result"})
+final class AttentionCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer attention --q Q.npy --k K.npy --v V.npy --out DIR
-                     [--kernel exact|softmax|softmax-hyp|softmax-trig|relu|elu|exp|abs|identity|x-opt]
-                     [--projection W.npy | --features M --seed S [--projection-type orthogonal|iid]]
-                     [--no-projection] [--causal] [--eps E] [--key-mask MASK.npy] [--dout DOUT.npy]
-                     [--backend scalar|vector|openblas] [--threads N]
+    static final class KernelNames extends Options.Choice {
+        KernelNames() { super("exact", "softmax", "softmax-hyp", "softmax-trig", "relu", "elu", "exp", "abs",
+                "identity", "x-opt"); }
+    }
 
-            Computes attention of q (B,H,Lq,D) over k, v (B,H,Lk,D) and writes DIR/out.npy (float32).
-            With --dout (B,H,Lq,D) it also writes DIR/dq.npy, DIR/dk.npy, DIR/dv.npy: the gradients of
-            sum(out * dout). Inputs may be float32 or float64 (C order); all compute is float32.
+    @Option(names = "--q", paramLabel = "Q.npy", required = true, description = "queries (B,H,Lq,D)")
+    String qn;
 
-              --kernel       exact: softmax(q k^T/sqrt(D)) v.  softmax: FAVOR+ with positive features
-                             (SM+, the default).  softmax-hyp: SMhyp+.  softmax-trig: SM-trig.
-                             relu, elu, exp, abs, identity: generalized attention f(W x~) + eps.
-                             x-opt: identity attention that returns v (the paper's 'X (OPT)').
-              --projection   W (M,D) to use as is (e.g. to compare with a Python implementation).
-              --features M   draw W with M rows from --seed S (default M 256, seed 0), orthogonal
-                             blocks with chi(D) row lengths (or --projection-type iid); the drawn W is
-                             written to DIR/projection.npy.
-              --no-projection  generalized kernels only: f(x~) + eps on the inputs themselves (M = D).
-              --causal       query i attends to keys j <= i (needs Lq = Lk).
-              --eps E        added inside the features (default 1e-6 for softmax kernels, 1e-3 otherwise).
-              --key-mask     (B,Lk) with 1 = keep, 0 = padding: padded keys enter neither the
-                             numerator nor the denominator.
+    @Option(names = "--k", paramLabel = "K.npy", required = true, description = "keys (B,H,Lk,D)")
+    String kn;
 
-            Convention (matches shared/golden): x~ = x D^-1/4, u = x~ W^T, ratio = M^-1/2;
-            phi(q) = ratio (exp(u - |x~|^2/2 - max_m u) + eps), phi(k) the same with one max per batch
-            and head; nothing is added to the denominators.
+    @Option(names = "--v", paramLabel = "V.npy", required = true, description = "values (B,H,Lk,D)")
+    String vn;
 
-            example:
-              performer attention --q q.npy --k k.npy --v v.npy --features 256 --seed 7 --causal \\
-                  --dout dout.npy --out result
-            """;
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "where out.npy (and dq, dk, dv) go")
+    Path outDir;
 
-    private static final Set<String> KERNELS = Set.of("exact", "softmax", "softmax-hyp", "softmax-trig", "relu", "elu",
-            "exp", "abs", "identity", "x-opt");
+    @Option(names = "--kernel", paramLabel = "KERNEL", defaultValue = "softmax", converter = KernelNames.class,
+            completionCandidates = KernelNames.class,
+            description = {"${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).",
+                "exact: softmax(q k^T/sqrt(D)) v. softmax: FAVOR+ with positive features (SM+). softmax-hyp: SMhyp+. "
+                    + "softmax-trig: SM-trig. relu, elu, exp, abs, identity: generalized attention f(W x~) + eps. "
+                    + "x-opt: identity attention that returns v (the paper's 'X (OPT)')."})
+    String kernel;
 
-    private AttentionCommand() {}
+    @Option(names = "--projection", paramLabel = "W.npy",
+            description = "W (M,D) to use as is (e.g. to compare with a Python implementation)")
+    String projection;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
-        Args a = Args.parse("attention", argv,
-                Set.of("q", "k", "v", "out", "kernel", "projection", "features", "seed", "projection-type", "eps",
-                        "key-mask", "dout", "backend", "threads"),
-                Set.of("causal", "no-projection"));
-        String kernel = a.choice("kernel", "softmax", KERNELS);
-        boolean causal = a.has("causal");
-        Path outDir = Path.of(a.required("out"));
-        Npy.Array qa = read(a.required("q")), ka = read(a.required("k")), va = read(a.required("v"));
-        String qn = a.required("q"), kn = a.required("k"), vn = a.required("v");
+    @Option(names = "--features", paramLabel = "M", defaultValue = "256", converter = Options.AtLeast1.class,
+            description = "draw W with M rows from --seed (default ${DEFAULT-VALUE}), orthogonal blocks with chi(D) "
+                    + "row lengths (or --projection-type iid); the drawn W is written to DIR/projection.npy")
+    int features;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "seed of the drawn W (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--projection-type", paramLabel = "TYPE", defaultValue = "orthogonal",
+            converter = Options.ProjectionTypes.class, completionCandidates = Options.ProjectionTypes.class,
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    String projectionType;
+
+    @Option(names = "--no-projection",
+            description = "generalized kernels only: f(x~) + eps on the inputs themselves (M = D)")
+    boolean noProjection;
+
+    @Option(names = "--causal", description = "query i attends to keys j <= i (needs Lq = Lk)")
+    boolean causal;
+
+    @Option(names = "--eps", paramLabel = "E", converter = Options.Finite.class,
+            description = "added inside the features (default 1e-6 for softmax kernels, 1e-3 otherwise)")
+    Double eps;
+
+    @Option(names = "--key-mask", paramLabel = "MASK.npy",
+            description = "(B,Lk) with 1 = keep, 0 = padding: padded keys enter neither the numerator nor the "
+                    + "denominator")
+    String keyMask;
+
+    @Option(names = "--dout", paramLabel = "DOUT.npy",
+            description = "(B,H,Lq,D): also write the gradients of sum(out * dout)")
+    String doutFile;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Override public Integer call() throws IOException {
+        Npy.Array qa = read(qn), ka = read(kn), va = read(vn);
         need4d(qn, qa);
         need4d(kn, ka);
         need4d(vn, va);
@@ -78,35 +112,38 @@ final class AttentionCommand {
                     + " in B, H or D");
         if (!Arrays.equals(ka.shape(), va.shape()))
             throw new UsageException(vn + ": shape " + va.shapeString() + " must equal k's " + ka.shapeString());
-        if (causal && lq != lk) throw new UsageException("--causal needs Lq = Lk, got q " + qa.shapeString() + " and k " + ka.shapeString());
+        if (causal && lq != lk) throw new UsageException("--causal needs Lq = Lk, got q " + qa.shapeString()
+                + " and k " + ka.shapeString());
         if (kernel.equals("x-opt") && lq != lk) throw new UsageException("--kernel x-opt needs Lq = Lk");
         finite(qn, qa);
         finite(kn, ka);
         finite(vn, va);
         float[] mask = null;
-        if (a.given("key-mask")) {
-            String mn = a.str("key-mask", null);
+        if (keyMask != null) {
+            String mn = keyMask;
             Npy.Array ma = read(mn);
             if (ma.shape().length != 2 || ma.shape()[0] != b || ma.shape()[1] != lk)
-                throw new UsageException(mn + ": expected shape (B,Lk) = (" + b + "," + lk + "), got " + ma.shapeString());
+                throw new UsageException(mn + ": expected shape (B,Lk) = (" + b + "," + lk + "), got "
+                        + ma.shapeString());
             for (int i = 0; i < ma.data().length; i++)
                 if (ma.data()[i] != 0 && ma.data()[i] != 1)
-                    throw new UsageException(mn + ": key mask values must be 0 or 1, found " + ma.data()[i] + " at " + index(ma.shape(), i));
+                    throw new UsageException(mn + ": key mask values must be 0 or 1, found " + ma.data()[i] + " at "
+                            + index(ma.shape(), i));
             mask = ma.toFloats();
         }
         float[] dout = null;
-        if (a.given("dout")) {
-            String dn = a.str("dout", null);
+        if (doutFile != null) {
+            String dn = doutFile;
             Npy.Array da = read(dn);
             if (!Arrays.equals(da.shape(), qa.shape()))
                 throw new UsageException(dn + ": shape " + da.shapeString() + " must equal q's " + qa.shapeString());
             finite(dn, da);
             dout = da.toFloats();
         }
-        if (a.given("projection") && (a.given("features") || a.given("seed") || a.given("projection-type")))
+        if (projection != null && (given("--features") || given("--seed") || given("--projection-type")))
             throw new UsageException("give either --projection W.npy or --features/--seed, not both");
 
-        try (Kernels kern = Cli.kernels(a)) {
+        try (Kernels kern = kernels.kernels()) {
             Attention att;
             float[] drawn = null;
             if (kernel.equals("exact")) {
@@ -114,18 +151,19 @@ final class AttentionCommand {
             } else if (kernel.equals("x-opt")) {
                 att = new IdentityAttention(causal);
             } else {
-                FeatureMap map = FeatureKind.of(kernel).map((float) a.dbl("eps", FeatureKind.of(kernel).defaultEps()));
-                if (a.has("no-projection")) {
+                FeatureMap map = FeatureKind.of(kernel)
+                        .map(eps != null ? eps.floatValue() : FeatureKind.of(kernel).defaultEps());
+                if (noProjection) {
                     if (map.kind() != FeatureMap.Kind.GENERALIZED)
                         throw new UsageException("--no-projection applies to relu, elu, exp, abs and identity only");
-                    if (a.given("projection") || a.given("features"))
+                    if (projection != null || given("--features"))
                         throw new UsageException("--no-projection takes no --projection or --features");
                     att = new FavorAttention(kern, map.withoutProjection(), null, 0, d, causal);
                 } else {
                     float[] w;
                     int m;
-                    if (a.given("projection")) {
-                        String wn = a.str("projection", null);
+                    if (projection != null) {
+                        String wn = projection;
                         Npy.Array wa = read(wn);
                         if (wa.shape().length != 2 || wa.shape()[1] != d)
                             throw new UsageException(wn + ": expected shape (M," + d + "), got " + wa.shapeString());
@@ -134,10 +172,10 @@ final class AttentionCommand {
                         if (m < 1) throw new UsageException(wn + ": M must be >= 1");
                         w = wa.toFloats();
                     } else {
-                        m = a.integer("features", 256, 1);
-                        Projection.Type type = a.choice("projection-type", "orthogonal", Set.of("orthogonal", "iid")).equals("iid")
-                                ? Projection.Type.IID : Projection.Type.ORTHOGONAL;
-                        w = Projection.draw(type, Projection.Scaling.CHI, m, d, a.longValue("seed", 0));
+                        m = features;
+                        Projection.Type type = projectionType.equals("iid") ? Projection.Type.IID
+                                : Projection.Type.ORTHOGONAL;
+                        w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed);
                         drawn = w;
                     }
                     att = new FavorAttention(kern, map, w, m, d, causal);
@@ -151,7 +189,8 @@ final class AttentionCommand {
             double fwdMs = (System.nanoTime() - t0) / 1e6;
             Files.createDirectories(outDir);
             Npy.writeFloat32(outDir.resolve("out.npy"), qa.shape(), o);
-            if (drawn != null) Npy.writeFloat32(outDir.resolve("projection.npy"), new int[]{drawn.length / d, d}, drawn);
+            if (drawn != null) Npy.writeFloat32(outDir.resolve("projection.npy"), new int[]{drawn.length / d, d},
+                    drawn);
             out.printf("%s: q %s, k %s -> %s (forward %.1f ms, %s)%n", att.name(), qa.shapeString(), ka.shapeString(),
                     outDir.resolve("out.npy"), fwdMs, kern.name());
             if (dout != null) {
@@ -177,8 +216,10 @@ final class AttentionCommand {
     }
 
     static void need4d(String name, Npy.Array x) {
-        if (x.shape().length != 4) throw new UsageException(name + ": expected shape (B,H,L,D), got " + x.shapeString());
-        for (int s : x.shape()) if (s < 1) throw new UsageException(name + ": empty dimension in shape " + x.shapeString());
+        if (x.shape().length != 4) throw new UsageException(name + ": expected shape (B,H,L,D), got "
+                + x.shapeString());
+        for (int s : x.shape()) if (s < 1) throw new UsageException(name + ": empty dimension in shape "
+                + x.shapeString());
         if (!x.dtype().endsWith("f4") && !x.dtype().endsWith("f8"))
             throw new UsageException(name + ": dtype " + x.dtype() + ", expected float32 or float64");
     }
@@ -187,7 +228,8 @@ final class AttentionCommand {
         double[] d = x.data();
         for (int i = 0; i < d.length; i++) {
             if (!Double.isFinite(d[i]) || (x.dtype().endsWith("f8") && !Float.isFinite((float) d[i])))
-                throw new UsageException(name + ": non-finite value " + d[i] + (Double.isFinite(d[i]) ? " (overflows float32)" : "")
+                throw new UsageException(name + ": non-finite value " + d[i]
+                        + (Double.isFinite(d[i]) ? " (overflows float32)" : "")
                         + " at index " + index(x.shape(), i));
         }
     }

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,101 +33,172 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer bench}: GEMM and attention-layer timings, CSV/JSON/PNG. */
-final class BenchCommand {
+@Command(name = "bench", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "time GEMM or attention layers over L; CSV, JSON and PNG plots",
+        description = {
+            "layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D) inputs, each "
+                + "point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own; young generation "
+                + "fixed at 64 MB so that garbage does not inflate it), after at least --warmup runs and 3 s of "
+                + "warm-up, continued until three runs in a row agree within 10%% (JIT settled); reports median, min "
+                + "and max over --reps, peak RSS and peak heap, nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, "
+                + "20·B·H·L·M·D per forward+backward; exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured "
+                + "at the start, and the time ratio to identity attention ('X (OPT)', which returns V) at the same "
+                + "point. Points that would not fit in --max-heap-gb (default 75%% of RAM) or whose predicted time "
+                + "exceeds --budget-seconds are skipped with a note, as are larger L of a series that failed. Methods: "
+                + "exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig, favor-relu, favor-elu, favor-exp, "
+                        + "favor-abs, identity.",
+            "",
+            "model: the same measurements for a whole Performer model (embedding, blocks, tied output and "
+                + "cross-entropy loss; forward+backward includes the backward through every layer), as in the paper's "
+                + "figure: --model paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary 256; --model "
+                + "small = 6 layers, width 64, 1 head, feed-forward 64. Methods: exact, favor-softmax, favor-relu, "
+                + "identity. --heads/--dim override the model's heads and head width. --model train = 4 layers, width "
+                + "256, 8 heads, feed-forward 1024, the protein vocabulary (30): the issue's training-throughput "
+                + "model. --pass step = one training step: forward with dropout 0.1, backward, AdamW update. Model "
+                + "rows also report tokens per second (B·L over the median) and the speed-up over exact attention at "
+                        + "the same point.",
+            "",
+            "gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a transposed A, output "
+                + "L×M·M×D) and on squares, by this project's vector kernels and, when installed, OpenBLAS sgemm on "
+                + "the same threads, in the same run.",
+            "",
+            "Writes DIR/bench.csv, DIR/bench.json (with machine, JDK, backend, threads, FMA peak) and, for layer, PNG "
+                + "plots DIR/time_<direction>_<pass>.png and DIR/memory_<direction>_<pass>.png (log-log, one line per "
+                + "method)."},
+        footerHeading = "%nexamples:%n",
+        footer = {
+            "  performer bench --scope gemm --L 1024,4096,16384",
+            "  performer bench --scope layer --methods exact,favor-softmax,favor-relu,identity \\",
+            "      --direction both --pass both --L 2^9,2^10,2^11,2^12,2^13,2^14,2^15,2^16 --out results/layer",
+            "  performer bench --scope layer --methods favor-softmax --direction causal --pass fwd --L 4096 --reps 3",
+            "  performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384"})
+final class BenchCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer bench [--scope gemm|layer|model] [--out DIR] [--threads N] [--backend vector|openblas|scalar]
-                     layer: [--methods exact,favor-softmax,favor-relu,identity] [--direction bidir|causal|both]
-                            [--pass fwd|fwdbwd|both] [--L 512,1024,...] [--batch 1] [--heads 8] [--dim 64]
-                            [--features 256] [--reps 5] [--warmup 2] [--budget-seconds 120] [--max-heap-gb G]
-                     model: the layer options, and [--model paper|small|train], --pass also step
-                     gemm:  [--L 4096] [--square 1024,2048,4096] [--features 256] [--dim 64] [--reps 7]
-
-            layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D)
-              inputs, each point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own;
-              young generation fixed at 64 MB so that garbage does not inflate it), after at least --warmup
-              runs and 3 s of warm-up, continued until three runs in a row agree within 10% (JIT settled); reports median, min and max over --reps, peak RSS and peak heap,
-              nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, 20·B·H·L·M·D per forward+backward;
-              exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured at the start, and
-              the time ratio to identity attention ('X (OPT)', which returns V) at the same point.
-              Points that would not fit in --max-heap-gb (default 75% of RAM) or whose predicted
-              time exceeds --budget-seconds are skipped with a note, as are larger L of a series
-              that failed. Methods: exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig,
-              favor-relu, favor-elu, favor-exp, favor-abs, identity.
-            model: the same measurements for a whole Performer model (embedding, blocks, tied output and
-              cross-entropy loss; forward+backward includes the backward through every layer), as in the
-              paper's figure: --model paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary
-              256; --model small = 6 layers, width 64, 1 head, feed-forward 64. Methods: exact,
-              favor-softmax, favor-relu, identity. --heads/--dim override the model's heads and head width.
-              --model train = 4 layers, width 256, 8 heads, feed-forward 1024, the protein vocabulary (30):
-              the issue's training-throughput model. --pass step = one training step: forward with
-              dropout 0.1, backward, AdamW update. Model rows also report tokens per second (B·L over
-              the median) and the speed-up over exact attention at the same point.
-            gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a
-              transposed A, output L×M·M×D) and on squares, by this project's vector kernels and,
-              when installed, OpenBLAS sgemm on the same threads, in the same run.
-
-            Writes DIR/bench.csv, DIR/bench.json (with machine, JDK, backend, threads, FMA peak) and,
-            for layer, PNG plots DIR/time_<direction>_<pass>.png and DIR/memory_<direction>_<pass>.png
-            (log-log, one line per method). DIR defaults to runs/bench-<date-time>.
-
-            examples:
-              performer bench --scope gemm --L 1024,4096,16384
-              performer bench --scope layer --methods exact,favor-softmax,favor-relu,identity \\
-                  --direction both --pass both --L 2^9,2^10,2^11,2^12,2^13,2^14,2^15,2^16 --out results/layer
-              performer bench --scope layer --methods favor-softmax --direction causal --pass fwd --L 4096 --reps 3
-              performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384
-            """;
-
-    static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch", "heads", "dim", "features",
-            "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb", "peak_heap_mb", "gflops",
-            "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status", "note");
+    static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch",
+            "heads", "dim", "features", "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb",
+            "peak_heap_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status",
+            "note");
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity");
-    static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads", "vector_gflops",
-            "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms", "openblas_median_ms");
+    static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads",
+            "vector_gflops", "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms",
+            "openblas_median_ms");
 
-    private BenchCommand() {}
+    static final class Scopes extends Options.Choice { Scopes() { super("gemm", "layer", "model"); } }
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException, InterruptedException {
-        Args a = Args.parse("bench", argv, Set.of("scope", "out", "threads", "backend", "methods", "direction", "pass", "L",
-                "batch", "heads", "dim", "features", "reps", "warmup", "budget-seconds", "max-heap-gb", "square", "seed", "model"), Set.of());
-        String scope = a.choice("scope", "layer", Set.of("gemm", "layer", "model"));
-        Path dir = Path.of(a.str("out", "runs/bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+    static final class Passes extends Options.Choice { Passes() { super("fwd", "fwdbwd", "step", "both"); } }
+
+    static final class Models extends Options.Choice { Models() { super("paper", "small", "train"); } }
+
+    @Option(names = "--scope", paramLabel = "SCOPE", defaultValue = "layer", converter = Scopes.class,
+            completionCandidates = Scopes.class, description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    String scope;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/bench-<date-time>)")
+    Path outDir;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Option(names = "--methods", paramLabel = "M,M,...", defaultValue = "exact,favor-softmax,favor-relu,identity",
+            converter = Options.Words.MethodList.class,
+            description = "layer, model: attention methods (default ${DEFAULT-VALUE})")
+    Options.Words methodList;
+
+    @Option(names = "--direction", paramLabel = "DIR", defaultValue = "both",
+            converter = Options.DirectionsOrBoth.class,
+            completionCandidates = Options.DirectionsOrBoth.class,
+            description = "layer, model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    String dirOpt;
+
+    @Option(names = "--pass", paramLabel = "PASS", defaultValue = "both", converter = Passes.class,
+            completionCandidates = Passes.class,
+            description = "layer, model: ${COMPLETION-CANDIDATES} (step: model only; default ${DEFAULT-VALUE})")
+    String passOpt;
+
+    @Option(names = "--L", paramLabel = "L,L,...", converter = Options.Ints.Parse.class,
+            description = "sequence lengths, 2^k accepted (default: layer, model 2^9..2^16; gemm 4096)")
+    Options.Ints lengths;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1", converter = Options.AtLeast1.class,
+            description = "layer, model: batch B (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--heads", paramLabel = "N", converter = Options.AtLeast1.class,
+            description = "layer, model: heads H (default: layer 8, model the model's)")
+    Integer headsOpt;
+
+    @Option(names = "--dim", paramLabel = "D", converter = Options.AtLeast1.class,
+            description = "head width D (default: layer and gemm 64, model the model's)")
+    Integer dimOpt;
+
+    @Option(names = "--features", paramLabel = "M", defaultValue = "256", converter = Options.AtLeast1.class,
+            description = "random features M (default ${DEFAULT-VALUE})")
+    int m;
+
+    @Option(names = "--reps", paramLabel = "N", converter = Options.AtLeast1.class,
+            description = "timed runs per point (default: layer, model 5; gemm 7)")
+    Integer repsOpt;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", converter = Options.AtLeast0.class,
+            description = "layer, model: warm-up runs at least (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--budget-seconds", paramLabel = "S", defaultValue = "120", converter = Options.Finite.class,
+            description = "layer, model: skip points predicted to take longer (default ${DEFAULT-VALUE})")
+    double budget;
+
+    @Option(names = "--max-heap-gb", paramLabel = "G", converter = Options.Finite.class,
+            description = "layer, model: heap of each point's JVM (default 75%% of RAM)")
+    Double maxHeapGb;
+
+    @Option(names = "--model", paramLabel = "MODEL", defaultValue = "paper", converter = Models.class,
+            completionCandidates = Models.class,
+            description = "model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    String modelName;
+
+    @Option(names = "--square", paramLabel = "N,N,...", defaultValue = "1024,2048,4096",
+            converter = Options.Ints.Parse.class,
+            description = "gemm: square sizes (default ${DEFAULT-VALUE})")
+    Options.Ints square;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "layer, model: seed of the inputs (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Override public Integer call() throws IOException, InterruptedException {
+        Path dir = outDir != null ? outDir
+                : Path.of("runs/bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // every option is checked before the (slow) FMA peak measurement
-        if (scope.equals("gemm")) {
-            a.intList("L", "4096", 1); a.intList("square", "1024,2048,4096", 1);
-            a.integer("features", 256, 1); a.integer("dim", 64, 1); a.integer("reps", 7, 1);
-        } else {
-            a.wordList("methods", "exact,favor-softmax,favor-relu,identity", scope.equals("model") ? MODEL_METHODS : Methods.METHODS);
-            a.choice("direction", "both", Set.of("bidir", "causal", "both"));
-            a.choice("pass", "both", scope.equals("model") ? Set.of("fwd", "fwdbwd", "step", "both") : Set.of("fwd", "fwdbwd", "both"));
-            a.intList("L", "512", 1); a.integer("batch", 1, 1); a.integer("heads", 8, 1); a.integer("dim", 64, 1);
-            a.integer("features", 256, 1); a.integer("reps", 5, 1); a.integer("warmup", 2, 0);
-            a.dbl("budget-seconds", 120); a.dbl("max-heap-gb", 1); a.longValue("seed", 0);
-            a.choice("model", "paper", Set.of("paper", "small", "train"));
+        if (!scope.equals("gemm")) {
+            methodList.check("--methods", scope.equals("model") ? MODEL_METHODS : Methods.METHODS);
+            if (scope.equals("layer") && passOpt.equals("step"))
+                throw new UsageException("--pass step needs --scope model (layer: fwd|fwdbwd|both)");
         }
-        try (Kernels kern = Cli.kernels(a)) {
+        try (Kernels kern = kernels.kernels()) {
             Map<String, String> meta = Machine.describe(kern);
             err.printf("measuring the FMA peak on %d threads ...%n", kern.threads());
             double peak = Cli.fmaPeak(kern.threads());
             meta.put("fma_peak_gflops", Cli.fmt(peak));
             meta.put("date", LocalDateTime.now().toString());
-            meta.put("command", "performer bench " + String.join(" ", argv));
+            meta.put("command", "performer bench " + argv());
             meta.forEach((k, v) -> out.printf("# %-16s %s%n", k, v));
-            if (scope.equals("gemm")) return gemm(a, kern, peak, meta, dir, out, err);
-            return layer(a, kern, peak, meta, dir, out, err, scope.equals("model"));
+            if (scope.equals("gemm")) return gemm(kern, peak, meta, dir, out, err);
+            return layer(kern, peak, meta, dir, out, err, scope.equals("model"));
         }
     }
 
     // ------------------------------------------------------------------ gemm
 
-    private static int gemm(Args a, Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err)
+    private int gemm(Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err)
             throws IOException {
-        List<Integer> ls = a.intList("L", "4096", 1), squares = a.intList("square", "1024,2048,4096", 1);
-        int m = a.integer("features", 256, 1), d = a.integer("dim", 64, 1), reps = a.integer("reps", 7, 1);
+        List<Integer> ls = lengths != null ? lengths.values() : List.of(4096), squares = square.values();
+        int d = dimOpt != null ? dimOpt : 64, reps = repsOpt != null ? repsOpt : 7;
         Optional<OpenBlas> blas = OpenBlas.load();
         blas.ifPresent(b -> b.setThreads(kern.threads()));
         List<Object[]> shapes = new ArrayList<>();
@@ -143,7 +215,8 @@ final class BenchCommand {
             float[] A = new float[mm * kk], B = new float[kk * nn], C = new float[mm * nn];
             for (int i = 0; i < 3; i++) {
                 kern.gemm(ta, tb, mm, nn, kk, 1f, A, 0, ta ? mm : kk, B, 0, tb ? kk : nn, 0f, C, 0, nn);
-                if (blas.isPresent()) blas.get().sgemm(ta, tb, mm, nn, kk, 1f, A, 0, ta ? mm : kk, B, 0, tb ? kk : nn, 0f, C, 0, nn);
+                if (blas.isPresent()) blas.get()
+                        .sgemm(ta, tb, mm, nn, kk, 1f, A, 0, ta ? mm : kk, B, 0, tb ? kk : nn, 0f, C, 0, nn);
             }
         }
         Table t = new Table(GEMM_COLUMNS);
@@ -156,10 +229,13 @@ final class BenchCommand {
             float[] A = rand(r, mm * kk), B = rand(r, kk * nn), C = new float[mm * nn];
             int lda = ta ? mm : kk, ldb = tb ? kk : nn;
             double tv = timeGemm(() -> kern.gemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn), reps);
-            double tb2 = blas.isPresent() ? timeGemm(() -> blas.get().sgemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn), reps) : Double.NaN;
+            double tb2 = blas.isPresent()
+                    ? timeGemm(() -> blas.get().sgemm(ta, tb, mm, nn, kk, 1f, A, 0, lda, B, 0, ldb, 0f, C, 0, nn),
+                            reps) : Double.NaN;
             double flops = 2.0 * mm * nn * kk;
             var row = t.add();
-            row.put("shape", s[0]); row.put("m", mm); row.put("n", nn); row.put("k", kk); row.put("transA", ta); row.put("transB", tb);
+            row.put("shape", s[0]); row.put("m", mm); row.put("n", nn); row.put("k", kk); row.put("transA", ta);
+            row.put("transB", tb);
             row.put("threads", kern.threads());
             row.put("vector_gflops", flops / tv / 1e6);
             row.put("openblas_gflops", flops / tb2 / 1e6);
@@ -167,7 +243,8 @@ final class BenchCommand {
             row.put("vector_pct_fma_peak", 100 * flops / tv / 1e6 / peak);
             row.put("vector_median_ms", tv);
             row.put("openblas_median_ms", tb2);
-            out.printf(Locale.ROOT, "%-28s %9.1f %9.1f %7.2f %7.1f%%%n", s[0], flops / tv / 1e6, flops / tb2 / 1e6, tb2 / tv, 100 * flops / tv / 1e6 / peak);
+            out.printf(Locale.ROOT, "%-28s %9.1f %9.1f %7.2f %7.1f%%%n", s[0], flops / tv / 1e6, flops / tb2 / 1e6,
+                    tb2 / tv, 100 * flops / tv / 1e6 / peak);
             p.step((String) s[0]);
         }
         t.writeCsv(dir.resolve("bench.csv"));
@@ -197,7 +274,10 @@ final class BenchCommand {
 
     // ------------------------------------------------------------------ layer
 
-    /** The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width 64, ffn 64. */
+    /**
+     * The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width 64,
+     * ffn 64.
+     */
     record ModelSize(String name, int layers, int width, int heads, int ffn, int vocab) {
         static ModelSize of(String name) {
             return switch (name) {
@@ -208,39 +288,41 @@ final class BenchCommand {
         }
     }
 
-    private static int layer(Args a, Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err,
-                             boolean modelScope) throws IOException, InterruptedException {
-        List<String> methods = a.wordList("methods", "exact,favor-softmax,favor-relu,identity", modelScope ? MODEL_METHODS : Methods.METHODS);
-        String dirOpt = a.choice("direction", "both", Set.of("bidir", "causal", "both"));
-        String passOpt = a.choice("pass", "both", modelScope ? Set.of("fwd", "fwdbwd", "step", "both") : Set.of("fwd", "fwdbwd", "both"));
+    private int layer(Kernels kern, double peak, Map<String, String> meta, Path dir, PrintStream out, PrintStream err,
+                      boolean modelScope) throws IOException, InterruptedException {
+        List<String> methods = methodList.check("--methods", modelScope ? MODEL_METHODS : Methods.METHODS);
         List<String> dirs = dirOpt.equals("both") ? List.of("bidir", "causal") : List.of(dirOpt);
         List<String> passes = passOpt.equals("both") ? List.of("fwd", "fwdbwd") : List.of(passOpt);
-        List<Integer> ls = a.intList("L", "512,1024,2048,4096,8192,16384,32768,65536", 1);
-        ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small", "train")));
+        List<Integer> ls = lengths != null ? lengths.values()
+                : List.of(512, 1024, 2048, 4096, 8192, 16384, 32768, 65536);
+        ModelSize ms = ModelSize.of(modelName);
         int defHeads = modelScope ? ms.heads() : 8, defDim = modelScope ? ms.width() / ms.heads() : 64;
-        int batch = a.integer("batch", 1, 1), heads = a.integer("heads", defHeads, 1), dim = a.integer("dim", defDim, 1);
-        String modelName = modelScope ? ms.name() + (heads != ms.heads() || dim * heads != ms.width() ? "-h" + heads + "d" + dim : "") : "";
-        if (modelScope) meta.put("model", String.format(Locale.ROOT, "%s: %d layers, width %d, %d heads, ffn %d, vocab %d",
-                modelName, ms.layers(), heads * dim, heads, ms.ffn(), ms.vocab()));
-        int m = a.integer("features", 256, 1), reps = a.integer("reps", 5, 1), warmup = a.integer("warmup", 2, 0);
-        double budget = a.dbl("budget-seconds", 120);
+        int heads = headsOpt != null ? headsOpt : defHeads, dim = dimOpt != null ? dimOpt : defDim;
+        String modelLabel = modelScope ? ms.name()
+                + (heads != ms.heads() || dim * heads != ms.width() ? "-h" + heads + "d" + dim : "") : "";
+        if (modelScope) meta.put("model",
+                String.format(Locale.ROOT, "%s: %d layers, width %d, %d heads, ffn %d, vocab %d",
+                modelLabel, ms.layers(), heads * dim, heads, ms.ffn(), ms.vocab()));
+        int reps = repsOpt != null ? repsOpt : 5;
         long physMb = Machine.memTotalMb();
-        double heapGb = a.dbl("max-heap-gb", Math.floor(physMb * 0.75 / 1024));
-        long seed = a.longValue("seed", 0);
+        double heapGb = maxHeapGb != null ? maxHeapGb : Math.floor(physMb * 0.75 / 1024);
         meta.put("child_max_heap_gb", Cli.fmt(heapGb));
 
         Table t = new Table(LAYER_COLUMNS);
         int total = methods.size() * dirs.size() * passes.size() * ls.size();
         Progress prog = new Progress(err, "bench", total);
-        out.printf(Locale.ROOT, "%-20s %-6s %-6s %8s %10s %10s %10s %10s %8s  %s%n", "method", "dir", "pass", "L", "median_ms",
+        out.printf(Locale.ROOT, "%-20s %-6s %-6s %8s %10s %10s %10s %10s %8s  %s%n", "method", "dir", "pass", "L",
+                "median_ms",
                 "min_ms", "max_ms", "rss_mb", "gflops", "status");
         Map<String, double[]> last = new HashMap<>(); // series -> {L, median_ms} of the last success
         Map<String, String> dead = new HashMap<>();    // series -> why larger L are skipped
         for (String method : methods) for (String dr : dirs) for (String ps : passes) for (int l : ls) {
             String series = method + "/" + dr + "/" + ps;
             var row = t.add();
-            row.put("scope", modelScope ? "model" : "layer"); row.put("model", modelName);
-            row.put("method", method); row.put("direction", dr); row.put("pass", ps); row.put("L", l); row.put("batch", batch);
+            row.put("scope", modelScope ? "model" : "layer"); row.put("model", modelLabel);
+
+            row.put("method", method); row.put("direction", dr); row.put("pass", ps); row.put("L", l);
+            row.put("batch", batch);
             row.put("heads", heads); row.put("dim", dim); row.put("features", method.startsWith("favor") ? m : 0);
             row.put("threads", kern.threads()); row.put("backend", kern.name()); row.put("reps", reps);
             String skip = dead.get(series);
@@ -252,14 +334,17 @@ final class BenchCommand {
             if (skip == null && prev != null) {
                 double grow = method.equals("exact") ? Math.pow((double) l / prev[0], 2) : (double) l / prev[0] * 1.1;
                 double predicted = prev[1] * grow * (reps + warmup + 1) / 1000 + 2;
-                if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted, budget);
+                if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted,
+                        budget);
             }
             if (skip != null) {
                 row.put("status", "skipped");
                 row.put("note", skip);
-                dead.putIfAbsent(series, skip.startsWith("predicted") || skip.startsWith("needs") || skip.startsWith("an L")
+                dead.putIfAbsent(series, skip.startsWith("predicted") || skip.startsWith("needs")
+                        || skip.startsWith("an L")
                         ? "a smaller L was skipped: " + skip : skip);
-                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  skipped: %s%n", method, dr, ps, l, "", "", "", "", "", skip);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  skipped: %s%n", method, dr, ps, l,
+                        "", "", "", "", "", skip);
                 prog.step(series + " L=" + l + " skipped");
                 continue;
             }
@@ -271,7 +356,8 @@ final class BenchCommand {
                 row.put("status", "failed");
                 row.put("note", failure);
                 dead.put(series, "a smaller L failed: " + failure);
-                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  failed: %s%n", method, dr, ps, l, "", "", "", "", "", failure);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10s %10s %10s %10s %8s  failed: %s%n", method, dr, ps, l,
+                        "", "", "", "", "", failure);
             } else {
                 double med = res.get("median_ms");
                 double flops = modelScope ? 0 : nominalFlops(method, ps.equals("fwdbwd"), batch, heads, l, dim, m);
@@ -282,8 +368,10 @@ final class BenchCommand {
                 row.put("pct_fma_peak", flops > 0 ? 100 * flops / med / 1e6 / peak : Double.NaN);
                 row.put("status", "ok");
                 last.put(series, new double[]{l, med});
-                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10.2f %10.2f %10.2f %10.0f %8.1f  ok%n", method, dr, ps, l, med,
-                        res.get("min_ms"), res.get("max_ms"), res.get("peak_rss_mb"), flops > 0 ? flops / med / 1e6 : Double.NaN);
+                out.printf(Locale.ROOT, "%-20s %-6s %-6s %8d %10.2f %10.2f %10.2f %10.0f %8.1f  ok%n", method, dr, ps,
+                        l, med,
+                        res.get("min_ms"), res.get("max_ms"), res.get("peak_rss_mb"), flops > 0 ? flops / med / 1e6
+                                : Double.NaN);
             }
             prog.step(series + " L=" + l);
         }
@@ -291,17 +379,20 @@ final class BenchCommand {
         for (var row : t.rows) {
             if (!"ok".equals(row.get("status"))) continue;
             for (var id : t.rows)
-                if ("identity".equals(id.get("method")) && "ok".equals(id.get("status")) && id.get("direction").equals(row.get("direction"))
+                if ("identity".equals(id.get("method")) && "ok".equals(id.get("status")) && id.get("direction")
+                        .equals(row.get("direction"))
                         && id.get("pass").equals(row.get("pass")) && id.get("L").equals(row.get("L")))
                     row.put("ratio_to_identity", (double) row.get("median_ms") / (double) id.get("median_ms"));
             for (var ex : t.rows)
-                if ("exact".equals(ex.get("method")) && "ok".equals(ex.get("status")) && ex.get("direction").equals(row.get("direction"))
+                if ("exact".equals(ex.get("method")) && "ok".equals(ex.get("status")) && ex.get("direction")
+                        .equals(row.get("direction"))
                         && ex.get("pass").equals(row.get("pass")) && ex.get("L").equals(row.get("L")))
                     row.put("speedup_vs_exact", (double) ex.get("median_ms") / (double) row.get("median_ms"));
         }
         t.writeCsv(dir.resolve("bench.csv"));
         t.writeJson(dir.resolve("bench.json"), meta);
-        plots(t, methods, dirs, passes, meta, dir, modelScope ? "Model (" + meta.get("model") + ")" : "Attention layer");
+        plots(t, methods, dirs, passes, meta, dir, modelScope ? "Model (" + meta.get("model") + ")"
+                : "Attention layer");
         out.println("wrote " + dir.resolve("bench.csv") + ", bench.json and PNG plots");
         return 0;
     }
@@ -334,13 +425,17 @@ final class BenchCommand {
         return 4.0 * batch * l * (ms.layers() * (16.0 * width + 2.0 * ms.ffn()) + ms.vocab() + 10.0 * width) / 1e9;
     }
 
-    static List<String> childCommand(double heapGb, String method, String dir, String pass, int l, int batch, int heads, int dim,
-                                     int m, int reps, int warmup, Kernels kern, long seed) {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseParallelGC", "-Xms256m", "-Xmn64m", String.format(Locale.ROOT, "-Xmx%dm", (long) (heapGb * 1024)),
+    static List<String> childCommand(double heapGb, String method, String dir, String pass, int l, int batch, int heads,
+                                     int dim, int m, int reps, int warmup, Kernels kern, long seed) {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseParallelGC", "-Xms256m", "-Xmn64m",
+                        String.format(Locale.ROOT, "-Xmx%dm", (long) (heapGb * 1024)),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-point",
-                "--method", method, "--direction", dir, "--pass", pass, "--L", String.valueOf(l), "--batch", String.valueOf(batch),
+                "--method", method, "--direction", dir, "--pass", pass, "--L", String.valueOf(l), "--batch",
+                        String.valueOf(batch),
                 "--heads", String.valueOf(heads), "--dim", String.valueOf(dim), "--features", String.valueOf(m),
                 "--reps", String.valueOf(reps), "--warmup", String.valueOf(warmup), "--backend", kern.name(),
                 "--threads", String.valueOf(kern.threads()), "--seed", String.valueOf(seed)));
@@ -371,77 +466,104 @@ final class BenchCommand {
     }
 
     /** {@code performer bench-point}: one timed point, run by bench in a fresh JVM. Prints a RESULT line. */
-    static int runPoint(String[] argv, PrintStream out) {
-        Args a = Args.parse("bench-point", argv, Set.of("method", "direction", "pass", "L", "batch", "heads", "dim", "features",
-                "reps", "warmup", "backend", "threads", "seed", "scope", "model"), Set.of());
-        boolean modelScope = a.choice("scope", "layer", Set.of("layer", "model")).equals("model");
-        String method = a.choice("method", "favor-softmax", Methods.METHODS);
-        boolean causal = a.choice("direction", "bidir", Set.of("bidir", "causal")).equals("causal");
-        String pass = a.choice("pass", "fwd", Set.of("fwd", "fwdbwd", "step"));
-        boolean bwd = !pass.equals("fwd"), step = pass.equals("step");
-        if (step && !modelScope) throw new UsageException("bench-point: --pass step needs --scope model");
-        int l = a.integer("L", 4096, 1), b = a.integer("batch", 1, 1), h = a.integer("heads", 8, 1), d = a.integer("dim", 64, 1);
-        int m = a.integer("features", 256, 1), reps = a.integer("reps", 5, 1), warmup = a.integer("warmup", 2, 0);
-        long seed = a.longValue("seed", 0);
-        try (Kernels kern = Cli.kernels(a)) {
-            Dims dims = Dims.self(b, h, l, d);
-            SplittableRandom r = new SplittableRandom(seed);
-            float[] q = rand(r, dims.qSize()), k = rand(r, dims.kSize()), v = rand(r, dims.kSize());
-            float[] o = new float[dims.qSize()];
-            float[] dout = bwd ? rand(r, dims.qSize()) : null;
-            float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd ? new float[v.length] : null;
-            Runnable once;
-            if (modelScope) {
-                ModelSize ms = ModelSize.of(a.choice("model", "paper", Set.of("paper", "small", "train")));
-                ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers()).width(h * d).heads(h)
-                        .ffn(ms.ffn()).attention(AttentionSpec.of(method, m)).direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
-                        .positions(Positions.LEARNED).dropout(step ? 0.1f : 0f).build();
-                PerformerModel model = new PerformerModel(cfg, kern, seed);
-                AdamW opt = step ? new AdamW(model.layout(), AdamW.Config.defaults().withLr(1e-4f)) : null;
-                int[] tok = new int[b * l], tgt = new int[b * l];
-                for (int i = 0; i < tok.length; i++) { tok[i] = r.nextInt(ms.vocab()); tgt[i] = r.nextInt(ms.vocab()); }
-                long[] stepNo = {0};
-                once = () -> {
-                    model.forward(tok, tgt, b, l, null, step, stepNo[0]++);
-                    if (bwd) { model.zeroGrad(); model.backward(); }
-                    if (step) opt.step(model.params(), model.grads(), opt.config().lr());
-                };
-            } else {
-                Attention att = AttentionSpec.of(method, m).build(kern, d, causal, seed);
-                once = () -> {
-                    Attention.Saved s = att.forward(dims, q, k, v, null, o);
-                    if (bwd) att.backward(s, dout, dq, dk, dv);
-                };
+    @Command(name = "bench-point", hidden = true, mixinStandardHelpOptions = true, version = Main.VERSION,
+            synopsisHeading = "usage: ", description = "one timed point of performer bench, in a fresh JVM")
+    static final class Point extends Options.Command {
+
+        static final class PointScopes extends Options.Choice { PointScopes() { super("layer", "model"); } }
+
+        static final class PointPasses extends Options.Choice { PointPasses() { super("fwd", "fwdbwd", "step"); } }
+
+        @Option(names = "--scope", defaultValue = "layer", converter = PointScopes.class) String scope;
+        @Option(names = "--method", defaultValue = "favor-softmax", converter = Options.AllMethods.class) String method;
+        @Option(names = "--direction", defaultValue = "bidir", converter = Options.Directions.class) String direction;
+        @Option(names = "--pass", defaultValue = "fwd", converter = PointPasses.class) String pass;
+        @Option(names = "--L", defaultValue = "4096", converter = Options.AtLeast1.class) int l;
+        @Option(names = "--batch", defaultValue = "1", converter = Options.AtLeast1.class) int b;
+        @Option(names = "--heads", defaultValue = "8", converter = Options.AtLeast1.class) int h;
+        @Option(names = "--dim", defaultValue = "64", converter = Options.AtLeast1.class) int d;
+        @Option(names = "--features", defaultValue = "256", converter = Options.AtLeast1.class) int m;
+        @Option(names = "--reps", defaultValue = "5", converter = Options.AtLeast1.class) int reps;
+        @Option(names = "--warmup", defaultValue = "2", converter = Options.AtLeast0.class) int warmup;
+        @Option(names = "--seed", defaultValue = "0", converter = Options.Whole.class) long seed;
+        @Option(names = "--model", defaultValue = "paper", converter = Models.class) String modelName;
+        @Mixin Options.KernelOptions kernels;
+
+        @Override public Integer call() {
+            boolean modelScope = scope.equals("model");
+            boolean causal = direction.equals("causal");
+            boolean bwd = !pass.equals("fwd"), step = pass.equals("step");
+            if (step && !modelScope) throw new UsageException("bench-point: --pass step needs --scope model");
+            try (Kernels kern = kernels.kernels()) {
+                Dims dims = Dims.self(b, h, l, d);
+                SplittableRandom r = new SplittableRandom(seed);
+                float[] q = rand(r, dims.qSize()), k = rand(r, dims.kSize()), v = rand(r, dims.kSize());
+                float[] o = new float[dims.qSize()];
+                float[] dout = bwd ? rand(r, dims.qSize()) : null;
+                float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd
+                        ? new float[v.length] : null;
+                Runnable once;
+                if (modelScope) {
+                    ModelSize ms = ModelSize.of(modelName);
+                    ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers())
+                            .width(h * d).heads(h)
+                            .ffn(ms.ffn()).attention(AttentionSpec.of(method, m))
+                                    .direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
+                            .positions(Positions.LEARNED).dropout(step ? 0.1f : 0f).build();
+                    PerformerModel model = new PerformerModel(cfg, kern, seed);
+                    AdamW opt = step ? new AdamW(model.layout(), AdamW.Config.defaults().withLr(1e-4f)) : null;
+                    int[] tok = new int[b * l], tgt = new int[b * l];
+                    for (int i = 0; i < tok.length; i++) {
+                        tok[i] = r.nextInt(ms.vocab());
+                        tgt[i] = r.nextInt(ms.vocab());
+                    }
+
+                    long[] stepNo = {0};
+                    once = () -> {
+                        model.forward(tok, tgt, b, l, null, step, stepNo[0]++);
+                        if (bwd) { model.zeroGrad(); model.backward(); }
+                        if (step) opt.step(model.params(), model.grads(), opt.config().lr());
+                    };
+                } else {
+                    Attention att = AttentionSpec.of(method, m).build(kern, d, causal, seed);
+                    once = () -> {
+                        Attention.Saved s = att.forward(dims, q, k, v, null, o);
+                        if (bwd) att.backward(s, dout, dq, dk, dv);
+                    };
+                }
+                warmUp(once, warmup);
+                double[] t = new double[reps];
+                for (int i = 0; i < reps; i++) {
+                    long t0 = System.nanoTime();
+                    once.run();
+                    t[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                double[] s = t.clone();
+                Arrays.sort(s);
+                double heap = 0;
+                for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans())
+                    if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) heap += pool.getPeakUsage()
+                            .getUsed();
+                Map<String, Double> res = new LinkedHashMap<>();
+                res.put("median_ms", Cli.median(t));
+                res.put("min_ms", s[0]);
+                res.put("max_ms", s[s.length - 1]);
+                res.put("peak_rss_mb", Machine.peakRssMb());
+                res.put("peak_heap_mb", heap / (1 << 20));
+                StringBuilder sb = new StringBuilder("RESULT {");
+                int i = 0;
+                for (var e : res.entrySet()) sb.append(i++ > 0 ? ", " : "").append('"').append(e.getKey())
+                        .append("\": ").append(String.format(Locale.ROOT, "%.6g", e.getValue()));
+                out.println(sb.append('}'));
             }
-            warmUp(once, warmup);
-            double[] t = new double[reps];
-            for (int i = 0; i < reps; i++) {
-                long t0 = System.nanoTime();
-                once.run();
-                t[i] = (System.nanoTime() - t0) / 1e6;
-            }
-            double[] s = t.clone();
-            java.util.Arrays.sort(s);
-            double heap = 0;
-            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans())
-                if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) heap += pool.getPeakUsage().getUsed();
-            Map<String, Double> res = new LinkedHashMap<>();
-            res.put("median_ms", Cli.median(t));
-            res.put("min_ms", s[0]);
-            res.put("max_ms", s[s.length - 1]);
-            res.put("peak_rss_mb", Machine.peakRssMb());
-            res.put("peak_heap_mb", heap / (1 << 20));
-            StringBuilder sb = new StringBuilder("RESULT {");
-            int i = 0;
-            for (var e : res.entrySet()) sb.append(i++ > 0 ? ", " : "").append('"').append(e.getKey()).append("\": ").append(String.format(Locale.ROOT, "%.6g", e.getValue()));
-            out.println(sb.append('}'));
+            return 0;
         }
-        return 0;
     }
 
     /**
      * Runs at least {@code runs} times and 3 s, then until the timings settle (the last three within
-     * 10% of each other, or one run longer than 3 s), for at most 60 s: on 2 cores the C2 compiler shares the CPU with the
+     * 10% of each other, or one run longer than 3 s),
+             for at most 60 s: on 2 cores the C2 compiler shares the CPU with the
      * work, and a model has many hot methods; until they are compiled the Vector API runs its slow
      * Java fallback (seen: 5× slower for 5 s).
      */
@@ -457,22 +579,27 @@ final class BenchCommand {
             if (i + 1 < runs || elapsed < 3) continue;
             if (last[i % 3] > 3e9) return; // a run this long has let the JIT settle inside it
             if (i < 2) continue;
-            double lo = Math.min(last[0], Math.min(last[1], last[2])), hi = Math.max(last[0], Math.max(last[1], last[2]));
+            double lo = Math.min(last[0], Math.min(last[1], last[2])),
+                    hi = Math.max(last[0], Math.max(last[1], last[2]));
             if (hi <= 1.1 * lo || elapsed > 60) return;
         }
     }
 
-    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes, Map<String, String> meta, Path dir,
-                              String what0) throws IOException {
-        String foot = "machine: " + meta.get("cpu") + ", " + meta.get("cores") + " cores; " + meta.get("jdk") + "; backend "
-                + meta.get("backend") + ". Each point in a fresh JVM; median of reps; memory = peak RSS (VmHWM) of that JVM.";
+    private static void plots(Table t, List<String> methods, List<String> dirs, List<String> passes,
+                              Map<String, String> meta, Path dir, String what0) throws IOException {
+        String foot = "machine: " + meta.get("cpu") + ", " + meta.get("cores") + " cores; " + meta.get("jdk")
+                + "; backend "
+                + meta.get("backend")
+                        + ". Each point in a fresh JVM; median of reps; memory = peak RSS (VmHWM) of that JVM.";
         for (String dr : dirs) for (String ps : passes) {
             List<Plot.Series> time = new ArrayList<>(), mem = new ArrayList<>();
             for (String method : methods) {
                 List<double[]> pts = new ArrayList<>();
                 for (var row : t.rows)
-                    if (row.get("method").equals(method) && row.get("direction").equals(dr) && row.get("pass").equals(ps) && "ok".equals(row.get("status")))
-                        pts.add(new double[]{(int) row.get("L"), (double) row.get("median_ms") / 1000, (double) row.get("peak_rss_mb") / 1024});
+                    if (row.get("method").equals(method) && row.get("direction").equals(dr) && row.get("pass")
+                            .equals(ps) && "ok".equals(row.get("status")))
+                        pts.add(new double[]{(int) row.get("L"), (double) row.get("median_ms") / 1000,
+                                (double) row.get("peak_rss_mb") / 1024});
                 if (pts.isEmpty()) continue;
                 double[] x = pts.stream().mapToDouble(p -> p[0]).toArray();
                 String label = method.equals("identity") ? "identity (X (OPT))" : method;
@@ -480,10 +607,12 @@ final class BenchCommand {
                 mem.add(new Plot.Series(label, x, pts.stream().mapToDouble(p -> p[2]).toArray(), null));
             }
             if (time.isEmpty()) continue;
-            String what = (ps.equals("fwd") ? "forward" : "forward+backward") + ", " + (dr.equals("bidir") ? "bidirectional" : "causal");
+            String what = (ps.equals("fwd") ? "forward" : "forward+backward") + ", "
+                    + (dr.equals("bidir") ? "bidirectional" : "causal");
             Plot.lineChart(dir.resolve("time_" + dr + "_" + ps + ".png"), what0 + " time, " + what, "sequence length L",
                     "seconds (median)", true, true, true, time, foot);
-            Plot.lineChart(dir.resolve("memory_" + dr + "_" + ps + ".png"), what0 + " peak memory, " + what, "sequence length L",
+            Plot.lineChart(dir.resolve("memory_" + dr + "_" + ps + ".png"), what0 + " peak memory, " + what,
+                    "sequence length L",
                     "peak RSS (GB)", true, true, true, mem, foot);
         }
     }

@@ -1,8 +1,12 @@
 package dev.performer.cli;
 
-import dev.performer.kernel.Backend;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
+import dev.performer.train.Checkpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -11,29 +15,19 @@ final class Cli {
 
     private Cli() {}
 
-    /** The kernel backend from --backend (default vector) and --threads (default: all cores). */
-    static Kernels kernels(Args a) {
-        String name = a.choice("backend", "vector", java.util.Set.of("scalar", "vector", "openblas"));
-        int threads = a.integer("threads", Runtime.getRuntime().availableProcessors(), 1);
-        try {
-            return Kernels.create(Backend.of(name), threads);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-    }
-
     /**
      * The checkpoint named by --checkpoint (a .safetensors file, or a run folder: its latest
      * checkpoint), loaded; missing or unreadable files are usage errors naming the path.
      */
-    static dev.performer.train.Checkpoint.Loaded loadCheckpoint(Args a, String command, Kernels kern) throws java.io.IOException {
-        java.nio.file.Path ck = java.nio.file.Path.of(a.required("checkpoint"));
-        if (java.nio.file.Files.isDirectory(ck))
-            ck = dev.performer.train.Checkpoint.latest(ck).orElseThrow(() -> new UsageException(command + ": no checkpoint in " + a.str("checkpoint", "")));
-        if (!java.nio.file.Files.exists(ck)) throw new UsageException(command + ": " + ck + ": no such file");
+    static Checkpoint.Loaded loadCheckpoint(String checkpoint, String command, Kernels kern) throws IOException {
+        Path ck = Path.of(checkpoint);
+        if (Files.isDirectory(ck))
+            ck = Checkpoint.latest(ck)
+                    .orElseThrow(() -> new UsageException(command + ": no checkpoint in " + checkpoint));
+        if (!Files.exists(ck)) throw new UsageException(command + ": " + ck + ": no such file");
         try {
-            return dev.performer.train.Checkpoint.load(ck, kern);
-        } catch (java.io.IOException e) {
+            return Checkpoint.load(ck, kern);
+        } catch (IOException e) {
             throw new UsageException(command + ": " + e.getMessage());
         }
     }

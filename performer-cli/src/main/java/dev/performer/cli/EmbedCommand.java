@@ -8,43 +8,67 @@ import dev.performer.kernel.Kernels;
 import dev.performer.model.PerformerModel;
 import dev.performer.train.Checkpoint;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer embed}: per-sequence mean-pooled embeddings as .npy, with the record ids. */
-final class EmbedCommand {
+@Command(name = "embed", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "per-sequence mean-pooled embeddings of a FASTA file as .npy, with the record ids",
+        description = "Runs every record of a FASTA file through the model (BOS, residues, EOS; clipped to L, default "
+                + "the checkpoint's training L) and writes the mean over its tokens of the final LayerNorm output: a "
+                + "float32 array (records, width) to FILE.npy, and the record ids, one per line in the same order, to "
+                + "FILE.ids.txt. Padding never enters the mean. Written atomically.",
+        footerHeading = "%nexample:%n",
+        footer = "  performer embed --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --out emb.npy")
+final class EmbedCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer embed --checkpoint PATH --data FILE --out FILE.npy [--L N] [--batch N]
-                                   [--unknown x|skip] [--backend vector] [--threads N]
+    @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
+            description = "a .safetensors file, or a run folder (its latest checkpoint)")
+    String checkpoint;
 
-            Runs every record of a FASTA file through the model (BOS, residues, EOS; clipped to L,
-            default the checkpoint's training L) and writes the mean over its tokens of the final
-            LayerNorm output: a float32 array (records, width) to FILE.npy, and the record ids, one per
-            line in the same order, to FILE.ids.txt. Padding never enters the mean. Written atomically.
+    @Option(names = "--data", paramLabel = "FILE", required = true, description = "FASTA file (plain or .gz)")
+    Path data;
 
-            example: performer embed --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --out emb.npy
-            """;
+    @Option(names = "--out", paramLabel = "FILE.npy", required = true,
+            description = "the embeddings; ids to FILE.ids.txt")
+    Path outFile;
 
-    private EmbedCommand() {}
+    @Option(names = "--L", paramLabel = "N", converter = Options.AtLeast3.class,
+            description = "sequence length (default: the checkpoint's training L)")
+    Integer length;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
-        Args a = Args.parse("embed", argv, Set.of("checkpoint", "data", "out", "L", "batch", "unknown", "backend", "threads"), Set.of());
-        a.required("checkpoint");
-        Path data = Path.of(a.required("data")), outFile = Path.of(a.required("out"));
-        if (!outFile.getFileName().toString().endsWith(".npy")) throw new UsageException("embed: --out must name a .npy file, got " + outFile);
-        Tokenizer.Unknown policy = a.choice("unknown", "x", Set.of("x", "skip")).equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
-        try (Kernels kern = Cli.kernels(a)) {
-            Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "embed", kern);
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", converter = Options.AtLeast1.class,
+            description = "sequences per batch (default ${DEFAULT-VALUE})")
+    int b;
+
+    @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
+            completionCandidates = Options.UnknownPolicies.class,
+            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
+                    + "${DEFAULT-VALUE})")
+    String unknown;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Override public Integer call() throws IOException {
+        if (!outFile.getFileName().toString().endsWith(".npy"))
+            throw new UsageException("embed: --out must name a .npy file, got " + outFile);
+        Tokenizer.Unknown policy = unknown.equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+        try (Kernels kern = kernels.kernels()) {
+            Checkpoint.Loaded ld = Cli.loadCheckpoint(checkpoint, "embed", kern);
             PerformerModel model = ld.model();
-            int l = a.integer("L", ld.training().map(t -> t.batching().length()).orElse(model.config().maxLen()), 3);
-            if (l > model.config().maxLen()) throw new UsageException("embed: --L " + l + " exceeds the model's maxLen " + model.config().maxLen());
-            int b = a.integer("batch", 8, 1), c = model.config().width();
+            int l = length != null ? length : ld.training().map(t -> t.batching().length())
+                    .orElse(model.config().maxLen());
+            if (l > model.config().maxLen())
+                throw new UsageException("embed: --L " + l + " exceeds the model's maxLen " + model.config().maxLen());
+            int c = model.config().width();
             ProteinData d = new ProteinData();
             ProteinData.readAll(List.of(FastaReader.open(data)), policy, d, null, 0, 0, err);
             float[] emb = new float[d.size() * c];
@@ -52,17 +76,21 @@ final class EmbedCommand {
             float[] mask = new float[b * l];
             for (int s0 = 0; s0 < d.size(); s0 += b) {
                 int n = Math.min(b, d.size() - s0);
-                java.util.Arrays.fill(tok, Tokenizer.PAD);
-                java.util.Arrays.fill(mask, 0f);
+                Arrays.fill
+(tok, Tokenizer.PAD);
+                Arrays.fill
+(mask, 0f);
                 for (int i = 0; i < n; i++) {
                     int[] seq = d.sequence(s0 + i);
                     int len = Math.min(seq.length, l - 2);
                     tok[i * l] = Tokenizer.BOS;
                     System.arraycopy(seq, 0, tok, i * l + 1, len);
                     tok[i * l + 1 + len] = Tokenizer.EOS;
-                    java.util.Arrays.fill(mask, i * l, i * l + len + 2, 1f);
+                    Arrays.fill
+(mask, i * l, i * l + len + 2, 1f);
                 }
-                float[] e = model.embed(tok, mask, b, l);   // always B rows (padding rows are all-PAD, mask 0): buffers kept
+                float[] e = model.embed(tok, mask, b, l);
+                // always B rows (padding rows are all-PAD, mask 0): buffers kept
                 System.arraycopy(e, 0, emb, s0 * c, n * c);
             }
             Npy.writeFloat32(outFile, new int[]{d.size(), c}, emb);

@@ -6,50 +6,79 @@ import dev.performer.model.PerformerModel;
 import dev.performer.model.Sampler;
 import dev.performer.train.Checkpoint;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.util.Locale;
-import java.util.Set;
 import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer generate}: sample continuations of a protein prompt from a causal model. */
-final class GenerateCommand {
+@Command(name = "generate", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)",
+        description = "Feeds <bos> and the prompt's residues to a causal model one token at a time and samples N more "
+                + "tokens (stopping early at <eos>), with temperature, top-k (0 = off) and nucleus top-p (1 = off) "
+                + "sampling from --seed. --ignore-eos keeps going past <eos> (for timing). FAVOR+ models decode with "
+                + "the recurrent form: O(M·D) state per head, so each new token costs the same however long the "
+                + "prefix. Prints each sample, the decoding speed and the attention state size.",
+        footerHeading = "%nexample:%n",
+        footer = "  performer generate --checkpoint runs/causal --prompt MKVLAAG --tokens 60 --top-k 10")
+final class GenerateCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer generate --checkpoint PATH --prompt SEQ --tokens N [--temperature 1.0]
-                                      [--top-k 0] [--top-p 1.0] [--seed 0] [--samples 1] [--ignore-eos]
-                                      [--backend vector] [--threads N]
+    @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
+            description = "a .safetensors file, or a run folder (its latest checkpoint)")
+    String checkpoint;
 
-            Feeds <bos> and the prompt's residues to a causal model one token at a time and samples N
-            more tokens (stopping early at <eos>), with temperature, top-k (0 = off) and nucleus top-p
-            (1 = off) sampling from --seed. --ignore-eos keeps going past <eos> (for timing). FAVOR+ models decode with the recurrent form: O(M·D) state
-            per head, so each new token costs the same however long the prefix. Prints each sample,
-            the decoding speed and the attention state size.
+    @Option(names = "--prompt", paramLabel = "SEQ", required = true, description = "amino-acid letters to continue")
+    String prompt;
 
-            example: performer generate --checkpoint runs/causal --prompt MKVLAAG --tokens 60 --top-k 10
-            """;
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "50", converter = Options.AtLeast1.class,
+            description = "tokens to sample (default ${DEFAULT-VALUE})")
+    int n;
 
-    private GenerateCommand() {}
+    @Option(names = "--temperature", paramLabel = "X", defaultValue = "1.0", converter = Options.Finite.class,
+            description = "sampling temperature (default ${DEFAULT-VALUE})")
+    double temp;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
-        Args a = Args.parse("generate", argv, Set.of("checkpoint", "prompt", "tokens", "temperature", "top-k", "top-p", "seed", "samples",
-                "backend", "threads"), Set.of("ignore-eos"));
-        a.required("checkpoint");
-        String prompt = a.required("prompt");
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", converter = Options.AtLeast0.class,
+            description = "sample from the K most likely tokens; 0: off (default ${DEFAULT-VALUE})")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0", converter = Options.Finite.class,
+            description = "nucleus sampling; 1: off (default ${DEFAULT-VALUE})")
+    double topP;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "seed of the sampling (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "1", converter = Options.AtLeast1.class,
+            description = "samples to draw (default ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--ignore-eos", description = "keep going past <eos> (for timing)")
+    boolean ignoreEos;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Override public Integer call() throws IOException {
         int bad = Tokenizer.firstUnknown(prompt);
-        if (bad >= 0) throw new UsageException("generate: --prompt has '" + prompt.charAt(bad) + "' at " + (bad + 1) + ", not an amino-acid letter");
-        int n = a.integer("tokens", 50, 1), samples = a.integer("samples", 1, 1), topK = a.integer("top-k", 0, 0);
-        double temp = a.dbl("temperature", 1.0), topP = a.dbl("top-p", 1.0);
+        if (bad >= 0)
+            throw new UsageException("generate: --prompt has '" + prompt.charAt(bad) + "' at " + (bad + 1)
+                    + ", not an amino-acid letter");
         Sampler sampler;
         try {
             sampler = new Sampler(temp, topK, topP);
         } catch (IllegalArgumentException e) {
             throw new UsageException("generate: " + e.getMessage());
         }
-        SplittableRandom r = new SplittableRandom(a.longValue("seed", 0));
-        try (Kernels kern = Cli.kernels(a)) {
-            Checkpoint.Loaded ld = Cli.loadCheckpoint(a, "generate", kern);
+        SplittableRandom r = new SplittableRandom(seed);
+        try (Kernels kern = kernels.kernels()) {
+            Checkpoint.Loaded ld = Cli.loadCheckpoint(checkpoint, "generate", kern);
             PerformerModel model = ld.model();
-            if (!model.config().causal()) throw new UsageException("generate: " + a.str("checkpoint", "") + " is a bidirectional (masked LM) model; generation needs a causal one");
+            if (!model.config().causal())
+                throw new UsageException("generate: " + checkpoint
+                        + " is a bidirectional (masked LM) model; generation needs a causal one");
             int[] ptoks = Tokenizer.encode(prompt, Tokenizer.Unknown.MAP_TO_X);
             for (int sIdx = 0; sIdx < samples; sIdx++) {
                 PerformerModel.Decoder dec = model.decoder();
@@ -60,13 +89,14 @@ final class GenerateCommand {
                 int made = 0;
                 for (; made < n; made++) {
                     int next = sampler.sample(p, r);
-                    if (next == Tokenizer.EOS && !a.has("ignore-eos")) { sb.append("<eos>"); made++; break; }
+                    if (next == Tokenizer.EOS && !ignoreEos) { sb.append("<eos>"); made++; break; }
                     sb.append(next >= Tokenizer.FIRST_LETTER ? Tokenizer.decode(next) : "");
                     p = dec.step(next);
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 out.printf(Locale.ROOT, "%s|%s%n", prompt, sb);
-                err.printf(Locale.ROOT, "sample %d: %d tokens in %.2f s (%.1f tokens/s), attention state %,d floats at position %d%n",
+                err.printf(Locale.ROOT,
+                        "sample %d: %d tokens in %.2f s (%.1f tokens/s), attention state %,d floats at position %d%n",
                         sIdx + 1, made, sec, made / sec, dec.stateFloats(), dec.position());
             }
         }

@@ -1,39 +1,55 @@
 package dev.performer.cli;
 
+import dev.performer.data.FastaReader;
 import dev.performer.io.Npy;
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** Entry point: {@code performer <command> [options]}. */
 public final class Main {
 
-    static final String USAGE = """
-            performer: Performers (FAVOR+ attention) on the JVM
+    static final String VERSION = "performer 0.1.0-SNAPSHOT";
 
-            usage: performer <command> [options]      (performer <command> --help for details)
+    /** {@code performer}: the commands. */
+    @Command(name = "performer", mixinStandardHelpOptions = true, version = VERSION,
+            synopsisHeading = "usage: ", customSynopsis = "performer <command> [options]      "
+                    + "(performer <command> --help for details)",
+            header = "performer: Performers (FAVOR+ attention) on the JVM%n",
+            commandListHeading = "%ncommands:%n", optionListHeading = "%noptions:%n",
+            subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class,
+                EmbedCommand.class, PlotRunsCommand.class, AttentionCommand.class, BenchCommand.class,
+                BenchCommand.Point.class, ApproxCommand.class, InfoCommand.class, HelpCommand.class},
+            footerHeading = "%nexamples:%n",
+            footer = {
+                "  performer demo",
+                "  performer train",
+                "  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json",
+                "  performer attention --q q.npy --k k.npy --v v.npy --features 256 --seed 1 --causal --out result",
+                "  performer bench --scope layer --methods exact,favor-softmax,identity --L 1024,4096 --out "
+                        + "results/bench",
+                "  performer info --peak",
+                "",
+                "exit codes: 0 success, 2 usage or input error (one line on stderr), 1 internal error"})
+    static final class Performer implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        PrintStream err = System.err;
 
-            commands:
-              demo        exact vs FAVOR+ attention on random inputs: agreement and speed
-              train       train a Performer language model on protein sequences (bundled sample by default)
-              eval        loss, accuracy and perplexity of a checkpoint on a FASTA file
-              generate    sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)
-              embed       per-sequence mean-pooled embeddings of a FASTA file as .npy, with the record ids
-              plot-runs   one metric (validation loss, ...) of several training runs in one PNG
-              attention   run an attention on .npy inputs, write out.npy (and gradients with --dout)
-              bench       time GEMM or attention layers over L; CSV, JSON and PNG plots
-              approx      approximation error of FAVOR+ features vs exact softmax attention; CSV, JSON, PNG
-              info        machine, JDK, vector species, threads, kernel backend, OpenBLAS
-
-            examples:
-              performer demo
-              performer train
-              performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json
-              performer attention --q q.npy --k k.npy --v v.npy --features 256 --seed 1 --causal --out result
-              performer bench --scope layer --methods exact,favor-softmax,identity --L 1024,4096 --out results/bench
-              performer info --peak
-
-            exit codes: 0 success, 2 usage or input error (one line on stderr), 1 internal error
-            """;
+        /** No command: the usage, exit code 2. */
+        @Override public Integer call() {
+            err.print(spec.commandLine().getUsageMessage());
+            return 2;
+        }
+    }
 
     private Main() {}
 
@@ -43,68 +59,75 @@ public final class Main {
         System.exit(code);
     }
 
-    static int run(String[] argv, PrintStream out, PrintStream err) {
-        if (argv.length == 0) {
-            err.print(USAGE);
+    /** The command line, printing to out and err. */
+    static CommandLine commandLine(PrintStream out, PrintStream err) {
+        Performer top = new Performer();
+        top.err = err;
+        CommandLine cl = new CommandLine(top);
+        for (CommandLine sub : cl.getSubcommands().values())
+            if (sub.getCommand() instanceof Options.Command c) { c.out = out; c.err = err; }
+        cl.setOut(new PrintWriter(out, true, charset(out)));
+        cl.setErr(new PrintWriter(err, true, charset(err)));
+        cl.setUsageHelpWidth(120);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            err.println("error: " + message(ex));
             return 2;
-        }
-        String cmd = argv[0];
-        String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
-        if (cmd.equals("--help") || cmd.equals("-h") || cmd.equals("help")) {
-            out.print(USAGE);
-            return 0;
-        }
-        if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
-            String help = switch (cmd) {
-                case "info" -> InfoCommand.HELP;
-                case "demo" -> DemoCommand.HELP;
-                case "attention" -> AttentionCommand.HELP;
-                case "bench" -> BenchCommand.HELP;
-                case "approx" -> ApproxCommand.HELP;
-                case "train" -> TrainCommand.HELP;
-                case "eval" -> EvalCommand.HELP;
-                case "generate" -> GenerateCommand.HELP;
-                case "embed" -> EmbedCommand.HELP;
-                case "plot-runs" -> PlotRunsCommand.HELP;
-                default -> null;
-            };
-            if (help != null) {
-                out.print(help);
-                return 0;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof UsageException || ex instanceof Npy.FormatException
+                    || ex instanceof FastaReader.FormatException
+                    || ex instanceof IllegalArgumentException) {
+                // IllegalArgumentException: validation inside the library (shapes, values) of what the user passed
+                err.println("error: " + ex.getMessage());
+                return 2;
             }
-        }
-        try {
-            return switch (cmd) {
-                case "info" -> InfoCommand.run(rest, out);
-                case "demo" -> DemoCommand.run(rest, out, err);
-                case "attention" -> AttentionCommand.run(rest, out, err);
-                case "bench" -> BenchCommand.run(rest, out, err);
-                case "bench-point" -> BenchCommand.runPoint(rest, out);
-                case "approx" -> ApproxCommand.run(rest, out, err);
-                case "train" -> TrainCommand.run(rest, out, err);
-                case "eval" -> EvalCommand.run(rest, out, err);
-                case "generate" -> GenerateCommand.run(rest, out, err);
-                case "embed" -> EmbedCommand.run(rest, out, err);
-                case "plot-runs" -> PlotRunsCommand.run(rest, out, err);
-                default -> throw new UsageException("unknown command '" + cmd + "' (expected demo, train, eval, generate, embed, attention, bench, approx or info)");
-            };
-        } catch (UsageException e) {
-            err.println("error: " + e.getMessage());
-            return 2;
-        } catch (Npy.FormatException | dev.performer.data.FastaReader.FormatException e) {
-            err.println("error: " + e.getMessage());
-            return 2;
-        } catch (IllegalArgumentException e) {
-            // validation inside the library (shapes, values) of what the user passed
-            err.println("error: " + e.getMessage());
-            return 2;
-        } catch (OutOfMemoryError e) {
-            err.println("error: out of memory (" + e.getMessage() + "); give the JVM more heap with PERFORMER_JAVA_OPTS=-Xmx16g or use a smaller size");
-            return 2;
-        } catch (Exception e) {
-            err.println("internal error: " + e);
-            e.printStackTrace(err);
+            err.println("internal error: " + ex);
+            ex.printStackTrace(err);
             return 1;
+        });
+        return cl;
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err) {
+        try {
+            return commandLine(out, err).execute(argv);
+        } catch (OutOfMemoryError e) {
+            err.println("error: out of memory (" + e.getMessage()
+                    + "); give the JVM more heap with PERFORMER_JAVA_OPTS=-Xmx16g "
+                    + "or use a smaller size");
+            return 2;
         }
     }
+
+    /**
+     * One line naming the culprit: picocli's "Invalid value for option '--x': must be ..." as "--x must be ...",
+     * "Missing required option: '--x=&lt;x&gt;'" as "--x is required", an unknown command as such; then where to look.
+     */
+    static String message(ParameterException ex) {
+        CommandLine c = ex.getCommandLine();
+        // an unknown option is the first culprit, before any required option it hid
+        List<String> unmatched = ex instanceof UnmatchedArgumentException u ? u.getUnmatched()
+                : c.getUnmatchedArguments();
+        String hint = c.getCommandSpec().parent() == null ? "; see performer --help"
+                : "; see performer " + c.getCommandName() + " --help";
+        if (!unmatched.isEmpty()) {
+            String first = unmatched.get(0);
+            if (c.getCommandSpec().parent() == null && !first.startsWith("-"))
+                return "unknown command '" + first + "' (expected " + String.join(", ", commandNames(c)) + ")";
+            if (first.startsWith("-")) return "unknown option " + first.split("=", 2)[0] + hint;
+            return "unexpected argument '" + first + "'" + hint;
+        }
+        String m = ex.getMessage().strip()
+                .replaceFirst("^Invalid value for option '(--?[^']+)': ", "$1 ")
+                .replaceFirst("^Missing required option: '(--?[^=']+)[^']*'$", "$1 is required");
+        return m + hint;
+
+    }
+
+    private static List<String> commandNames(CommandLine c) {
+        return c.getSubcommands().values().stream().filter(s -> !s.getCommandSpec().usageMessage().hidden())
+                .map(CommandLine::getCommandName).toList();
+    }
+
+    private static Charset charset(PrintStream s) { return s.charset(); }
 }

@@ -2,45 +2,56 @@ package dev.performer.cli;
 
 import dev.performer.train.TrainingLog;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code performer plot-runs}: one metric of several training runs (their log.csv) in one PNG. */
-final class PlotRunsCommand {
+@Command(name = "plot-runs", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "one metric (validation loss, ...) of several training runs in one PNG",
+        description = "Reads log.csv of each run folder (as written by performer train) and draws the metric of the "
+                + "chosen split against the step, one line per run (named by its folder); training values are smoothed "
+                + "over 10 steps. Prints the last value of each run.",
+        footerHeading = "%nexample:%n",
+        footer = "  performer plot-runs --runs runs/exact,runs/favor --out valid_loss.png")
+final class PlotRunsCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer plot-runs --runs DIR[,DIR...] --out FILE.png [--split valid|train]
-                     [--metric loss|accuracy|perplexity] [--title TEXT]
+    static final class Splits extends Options.Choice { Splits() { super("valid", "train"); } }
 
-            Reads log.csv of each run folder (as written by performer train) and draws the metric of
-            the chosen split against the step, one line per run (named by its folder); training
-            values are smoothed over 10 steps. Prints the last value of each run.
+    static final class Metrics extends Options.Choice { Metrics() { super("loss", "accuracy", "perplexity"); } }
 
-            example:
-              performer plot-runs --runs runs/exact,runs/favor --out valid_loss.png
-            """;
+    @Option(names = "--runs", paramLabel = "DIR[,DIR...]", required = true, description = "run folders (with log.csv)")
+    String runs;
 
-    private PlotRunsCommand() {}
+    @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "the plot")
+    Path outFile;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
-        Args a = Args.parse("plot-runs", argv, Set.of("runs", "out", "split", "metric", "title"), Set.of());
-        if (!a.given("runs")) throw new UsageException("plot-runs: --runs DIR[,DIR...] is required");
-        if (!a.given("out")) throw new UsageException("plot-runs: --out FILE.png is required");
-        Path outFile = Path.of(a.str("out", ""));
-        if (!outFile.getFileName().toString().endsWith(".png")) throw new UsageException("plot-runs: --out must name a .png file, got " + outFile);
-        String split = a.choice("split", "valid", Set.of("valid", "train"));
-        String metric = a.choice("metric", "loss", Set.of("loss", "accuracy", "perplexity"));
+    @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "valid", converter = Splits.class,
+            completionCandidates = Splits.class, description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--metric", paramLabel = "METRIC", defaultValue = "loss", converter = Metrics.class,
+            completionCandidates = Metrics.class, description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    String metric;
+
+    @Option(names = "--title", paramLabel = "TEXT", description = "plot title (default: Validation <metric>)")
+    String title;
+
+    @Override public Integer call() throws IOException {
+        if (!outFile.getFileName().toString().endsWith(".png"))
+            throw new UsageException("plot-runs: --out must name a .png file, got " + outFile);
         List<Plot.Series> series = new ArrayList<>();
         out.printf(Locale.ROOT, "%-40s %8s %12s%n", "run", "step", metric);
-        for (String name : a.str("runs", "").split(",")) {
+        for (String name : runs.split(",")) {
             if (name.isBlank()) continue;
             Path log = Path.of(name.trim()).resolve("log.csv");
-            if (!Files.isRegularFile(log)) throw new UsageException("plot-runs: " + log + " not found (is " + name.trim() + " a run folder?)");
+            if (!Files.isRegularFile(log)) throw new UsageException("plot-runs: " + log + " not found (is "
+                    + name.trim() + " a run folder?)");
             List<double[]> pts = new ArrayList<>();
             List<TrainingLog.Row> rows;
             try {
@@ -73,9 +84,10 @@ final class PlotRunsCommand {
             series.add(new Plot.Series(label, x, y, null));
             out.printf(Locale.ROOT, "%-40s %8.0f %12.4f%n", label, x[x.length - 1], pts.get(pts.size() - 1)[1]);
         }
-        String title = a.str("title", (split.equals("valid") ? "Validation " : "Training ") + metric);
+        if (title == null) title = (split.equals("valid") ? "Validation " : "Training ") + metric;
         if (outFile.getParent() != null) Files.createDirectories(outFile.getParent());
-        Plot.lineChart(outFile, title, "step", metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false, false, false, series,
+        Plot.lineChart(outFile, title, "step", metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false,
+                false, false, series,
                 "from log.csv of each run (written atomically)");
         out.println("wrote " + outFile);
         return 0;

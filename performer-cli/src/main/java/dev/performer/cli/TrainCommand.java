@@ -18,7 +18,6 @@ import dev.performer.train.Trainer;
 import dev.performer.train.TrainingLog;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,118 +25,238 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code performer train}: a Performer language model on protein sequences. */
-final class TrainCommand {
+@Command(name = "train", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
+        synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+        header = "train a Performer language model on protein sequences (bundled sample by default)",
+        description = {
+            "Trains a Performer on FASTA files (plain or .gz). Without --data it trains on the bundled sample of 3,000 "
+                + "UniProtKB/Swiss-Prot sequences and validates on the bundled held-out 600. bidir = masked LM (15%% "
+                + "of residues, 80/10/10), metrics on the masked positions; causal = next-token LM, metrics on every "
+                + "position. Without --valid, a seeded hash of the record id holds out --valid-fraction of --data.",
+            "",
+            "Validation every --eval-every steps on at most --eval-batches batches, and at the end.",
+            "",
+            "Writes to --run: log.csv (every step and evaluation), checkpoint-NNNNNNN.safetensors every "
+                + "--checkpoint-every steps and at the end (atomic), loss.png (training and validation loss). --resume "
+                + "continues from the latest checkpoint in --run, exactly as the uninterrupted run would."},
+        footerHeading = "%nexamples:%n",
+        footer = {
+            "  performer train",
+            "  performer train --attention favor-softmax --direction causal --L 512 --steps 1000 --run runs/causal",
+            "  performer train --data uniprot.fasta.gz --layout concat --L 8192 --batch 1 --run runs/long"})
+final class TrainCommand extends Options.Command {
 
-    static final String HELP = """
-            usage: performer train [--data FILE[,FILE...]] [--valid FILE] [--run DIR] [--steps N] [--seed S]
-                     [--attention exact|favor-softmax|favor-relu|identity] [--direction bidir|causal]
-                     [--L N] [--batch N] [--layers N] [--width N] [--heads N] [--ffn N] [--features M]
-                     [--projection orthogonal|iid] [--redraw-every N] [--lr X] [--warmup N]
-                     [--beta1 X] [--beta2 X] [--eps X] [--weight-decay X] [--clip X] [--dropout X]
-                     [--eval-every N] [--eval-batches N] [--checkpoint-every N] [--layout pad|concat]
-                     [--positional learned|sinusoidal|rotary] [--unknown x|skip] [--valid-fraction F]
-                     [--resume] [--backend vector|scalar|openblas] [--threads N]
+    @Option(names = "--data", paramLabel = "FILE[,FILE...]",
+            description = "FASTA files (plain or .gz) to train on (default: the bundled sample)")
+    String data;
 
-            Trains a Performer on FASTA files (plain or .gz). Without --data it trains on the bundled
-            sample of 3,000 UniProtKB/Swiss-Prot sequences and validates on the bundled held-out 600.
-            bidir = masked LM (15% of residues, 80/10/10), metrics on the masked positions;
-            causal = next-token LM, metrics on every position. Without --valid, a seeded hash of the
-            record id holds out --valid-fraction (default 0.05) of --data.
-            Defaults: favor-softmax, bidir, L 256, batch 8, 2 layers, width 128, 4 heads, ffn 256,
-            M 64 orthogonal features redrawn every 100 steps (--redraw-every 0: never), 300 steps,
-            lr 1e-3 (warm-up 30, cosine to 0.1 lr), AdamW beta1 0.9, beta2 0.98, eps 1e-8, weight decay
-            0.01, clip 1.0 (global norm), dropout 0.1, pad layout, learned positions, seed 0.
-            Validation every --eval-every steps (default steps/5) on at most --eval-batches batches
-            (default 40; 0 = the whole validation set), and at the end.
-            Writes to --run (default runs/train-<attention>-<direction>): log.csv (every step and
-            evaluation), checkpoint-NNNNNNN.safetensors every --checkpoint-every steps and at the end
-            (atomic), loss.png (training and validation loss). --resume continues from the latest
-            checkpoint in --run, exactly as the uninterrupted run would.
+    @Option(names = "--valid", paramLabel = "FILE", description = "validation FASTA file (default: held out of --data)")
+    String validFile;
 
-            examples:
-              performer train
-              performer train --attention favor-softmax --direction causal --L 512 --steps 1000 --run runs/causal
-              performer train --data uniprot.fasta.gz --layout concat --L 8192 --batch 1 --run runs/long
-            """;
+    @Option(names = "--run", paramLabel = "DIR",
+            description = "run folder (default runs/train-<attention>-<direction>)")
+    String runDir;
 
-    private TrainCommand() {}
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "300", converter = Options.AtLeast1.class,
+            description = "training steps (default ${DEFAULT-VALUE})")
+    int steps;
 
-    static int run(String[] argv, PrintStream out, PrintStream err) throws IOException {
-        Args a = Args.parse("train", argv, Set.of("data", "valid", "run", "steps", "seed", "attention", "direction", "L", "batch", "layers",
-                "width", "heads", "ffn", "features", "redraw-every", "lr", "warmup", "weight-decay", "clip", "dropout", "eval-every",
-                "checkpoint-every", "layout", "positional", "unknown", "valid-fraction", "backend", "threads", "eval-batches", "projection",
-                "beta1", "beta2", "eps"), Set.of("resume"));
-        String attention = a.choice("attention", "favor-softmax", Set.of("exact", "favor-softmax", "favor-relu", "identity"));
-        Direction direction = Direction.of(a.choice("direction", "bidir", Set.of("bidir", "causal")));
-        long seed = a.longValue("seed", 0);
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "seed of the weights, the batches, the masks and the split (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--attention", paramLabel = "KIND", defaultValue = "favor-softmax",
+            converter = Options.ModelAttentions.class, completionCandidates = Options.ModelAttentions.class,
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    String attention;
+
+    @Option(names = "--direction", paramLabel = "DIR", defaultValue = "bidir", converter = Options.Directions.class,
+            completionCandidates = Options.Directions.class,
+            description = "${COMPLETION-CANDIDATES}: masked or next-token LM (default ${DEFAULT-VALUE})")
+    String directionName;
+
+    @Option(names = "--L", paramLabel = "N", defaultValue = "256", converter = Options.AtLeast3.class,
+            description = "sequence length, and the model's maximum length (default ${DEFAULT-VALUE})")
+    int l;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", converter = Options.AtLeast1.class,
+            description = "sequences per batch (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--layers", paramLabel = "N", defaultValue = "2", converter = Options.AtLeast1.class,
+            description = "blocks (default ${DEFAULT-VALUE})")
+    int layers;
+
+    @Option(names = "--width", paramLabel = "N", defaultValue = "128", converter = Options.AtLeast1.class,
+            description = "model width (default ${DEFAULT-VALUE})")
+    int width;
+
+    @Option(names = "--heads", paramLabel = "N", defaultValue = "4", converter = Options.AtLeast1.class,
+            description = "attention heads (default ${DEFAULT-VALUE})")
+    int heads;
+
+    @Option(names = "--ffn", paramLabel = "N", defaultValue = "256", converter = Options.AtLeast1.class,
+            description = "feed-forward width (default ${DEFAULT-VALUE})")
+    int ffn;
+
+    @Option(names = "--features", paramLabel = "M", defaultValue = "64", converter = Options.AtLeast1.class,
+            description = "random features M of FAVOR+ (default ${DEFAULT-VALUE})")
+    int features;
+
+    @Option(names = "--projection", paramLabel = "TYPE", defaultValue = "orthogonal",
+            converter = Options.ProjectionTypes.class, completionCandidates = Options.ProjectionTypes.class,
+            description = "${COMPLETION-CANDIDATES} random features (default ${DEFAULT-VALUE})")
+    String projection;
+
+    @Option(names = "--redraw-every", paramLabel = "N", defaultValue = "100", converter = Options.AtLeast0.class,
+            description = "redraw the features every N steps; 0: never (default ${DEFAULT-VALUE})")
+    int redrawEvery;
+
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", converter = Options.Finite.class,
+            description = "peak learning rate: warm-up, then cosine to 0.1 lr (default ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--warmup", paramLabel = "N", converter = Options.AtLeast0.class,
+            description = "warm-up steps (default 30)")
+    Integer warmup;
+
+    @Option(names = "--beta1", paramLabel = "X", defaultValue = "0.9", converter = Options.Finite.class,
+            description = "AdamW beta1 (default ${DEFAULT-VALUE})")
+    double beta1;
+
+    @Option(names = "--beta2", paramLabel = "X", defaultValue = "0.98", converter = Options.Finite.class,
+            description = "AdamW beta2 (default ${DEFAULT-VALUE})")
+    double beta2;
+
+    @Option(names = "--eps", paramLabel = "X", defaultValue = "1e-8", converter = Options.Finite.class,
+            description = "AdamW epsilon (default ${DEFAULT-VALUE})")
+    double eps;
+
+    @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0.01", converter = Options.Finite.class,
+            description = "AdamW weight decay (default ${DEFAULT-VALUE})")
+    double weightDecay;
+
+    @Option(names = "--clip", paramLabel = "X", defaultValue = "1.0", converter = Options.Finite.class,
+            description = "clip the global gradient norm to X (default ${DEFAULT-VALUE})")
+    double clip;
+
+    @Option(names = "--dropout", paramLabel = "X", defaultValue = "0.1", converter = Options.Finite.class,
+            description = "dropout rate (default ${DEFAULT-VALUE})")
+    double dropout;
+
+    @Option(names = "--eval-every", paramLabel = "N", converter = Options.AtLeast0.class,
+            description = "validate every N steps (default steps/5)")
+    Integer evalEvery;
+
+    @Option(names = "--eval-batches", paramLabel = "N", defaultValue = "40", converter = Options.AtLeast0.class,
+            description = "validate on at most N batches; 0: the whole validation set (default ${DEFAULT-VALUE})")
+    int evalBatches;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", converter = Options.AtLeast0.class,
+            description = "write a checkpoint every N steps (and at the end)")
+    Integer checkpointEvery;
+
+    @Option(names = "--layout", paramLabel = "LAYOUT", defaultValue = "pad", converter = Options.Layouts.class,
+            completionCandidates = Options.Layouts.class,
+            description = "${COMPLETION-CANDIDATES}: one sequence per row, or sequences concatenated "
+                    + "(default ${DEFAULT-VALUE})")
+    String layout;
+
+    @Option(names = "--positional", paramLabel = "KIND", defaultValue = "learned",
+            converter = Options.PositionKinds.class,
+            completionCandidates = Options.PositionKinds.class,
+            description = "${COMPLETION-CANDIDATES} positions (default ${DEFAULT-VALUE})")
+    String positional;
+
+    @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
+            completionCandidates = Options.UnknownPolicies.class,
+            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
+                    + "${DEFAULT-VALUE})")
+    String unknown;
+
+    @Option(names = "--valid-fraction", paramLabel = "F", defaultValue = "0.05", converter = Options.Finite.class,
+            description = "fraction of --data held out for validation without --valid (default ${DEFAULT-VALUE})")
+    double validFraction;
+
+    @Option(names = "--resume", description = "continue from the latest checkpoint in --run")
+    boolean resume;
+
+    @Mixin Options.KernelOptions kernels;
+
+    @Override public Integer call() throws IOException {
+        Direction direction = Direction.of(directionName);
         ModelConfig cfg;
         TrainConfig tc;
         try {
             ModelConfig d = ModelConfig.small();
-            int l = a.integer("L", d.maxLen(), 3);
-            AttentionSpec spec = AttentionSpec.of(attention, a.integer("features", 64, 1));
+            AttentionSpec spec = AttentionSpec.of(attention, features);
             if (spec instanceof AttentionSpec.Favor f)
-                spec = f.withProjection(Projection.Type.valueOf(a.choice("projection", "orthogonal", Set.of("orthogonal", "iid"))
-                        .toUpperCase(Locale.ROOT))).withRedrawEvery(a.integer("redraw-every", 100, 0));
-            cfg = d.toBuilder().maxLen(l).layers(a.integer("layers", d.layers(), 1)).width(a.integer("width", d.width(), 1))
-                    .heads(a.integer("heads", d.heads(), 1)).ffn(a.integer("ffn", d.ffn(), 1)).attention(spec).direction(direction)
-                    .positions(Positions.of(a.choice("positional", "learned", Set.of("learned", "sinusoidal", "rotary"))))
-                    .dropout((float) a.dbl("dropout", d.dropout())).build();
-            AdamW.Config o = AdamW.Config.defaults();
-            TrainConfig.Builder tb = TrainConfig.builder().steps(a.integer("steps", 300, 1)).batch(a.integer("batch", 8, 1)).length(l)
-                    .optimizer(new AdamW.Config((float) a.dbl("lr", o.lr()), (float) a.dbl("beta1", o.beta1()),
-                            (float) a.dbl("beta2", o.beta2()), (float) a.dbl("eps", o.eps()), (float) a.dbl("weight-decay", o.weightDecay())))
-                    .clip((float) a.dbl("clip", 1.0)).evalBatches(a.integer("eval-batches", 40, 0)).seed(seed)
-                    .layout(a.choice("layout", "pad", Set.of("pad", "concat")).equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD);
-            if (a.given("warmup")) tb.warmup(a.integer("warmup", 0, 0));
-            if (a.given("eval-every")) tb.evalEvery(a.integer("eval-every", 0, 0));
-            if (a.given("checkpoint-every")) tb.checkpointEvery(a.integer("checkpoint-every", 0, 0));
+                spec = f.withProjection(Projection.Type.valueOf(projection.toUpperCase(Locale.ROOT)))
+                        .withRedrawEvery(redrawEvery);
+            cfg = d.toBuilder().maxLen(l).layers(layers).width(width).heads(heads).ffn(ffn).attention(spec)
+                    .direction(direction).positions(Positions.of(positional)).dropout((float) dropout).build();
+            TrainConfig.Builder tb = TrainConfig.builder().steps(steps).batch(batch).length(l)
+                    .optimizer(new AdamW.Config((float) lr, (float) beta1, (float) beta2, (float) eps,
+                            (float) weightDecay))
+                    .clip((float) clip).evalBatches(evalBatches).seed(seed)
+                    .layout(layout.equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD);
+            if (warmup != null) tb.warmup(warmup);
+            if (evalEvery != null) tb.evalEvery(evalEvery);
+            if (checkpointEvery != null) tb.checkpointEvery(checkpointEvery);
             tc = tb.build();
         } catch (IllegalArgumentException e) {
             throw new UsageException("train: " + e.getMessage());
         }
         boolean causal = direction.causal();
-        Tokenizer.Unknown policy = a.choice("unknown", "x", Set.of("x", "skip")).equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
-        double validFraction = a.dbl("valid-fraction", 0.05);
-        Path run = Path.of(a.str("run", "runs/train-" + attention + "-" + (causal ? "causal" : "bidir")));
+        Tokenizer.Unknown policy = unknown.equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+        Path run = Path.of(runDir != null ? runDir : "runs/train-" + attention + "-" + (causal ? "causal" : "bidir"));
 
         ProteinData train = new ProteinData(), valid = new ProteinData();
         String dataDesc;
-        if (a.given("data")) {
+        if (data != null) {
             List<Path> files = new ArrayList<>();
-            for (String f : a.str("data", "").split(",")) if (!f.isBlank()) files.add(Path.of(f.trim()));
-            boolean separate = a.given("valid");
+            for (String f : data.split(",")) if (!f.isBlank()) files.add(Path.of(f.trim()));
+            boolean separate = validFile != null;
             int[] rs = ProteinData.readFiles(files, policy, train, separate ? null : valid, seed, validFraction, err);
-            if (separate) ProteinData.readFiles(List.of(Path.of(a.str("valid", ""))), policy, valid, null, seed, 0, err);
+            if (separate) ProteinData.readFiles(List.of(Path.of(validFile)), policy, valid, null, seed, 0, err);
             dataDesc = files + " (" + rs[0] + " records read, " + rs[1] + " skipped)";
         } else {
-            ProteinData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0, err);
-            ProteinData.readAll(List.of(bundled("swissprot2014_sample_heldout.fasta")), policy, valid, null, seed, 0, err);
-            dataDesc = "bundled UniProtKB/Swiss-Prot sample (CC BY 4.0, see dev/performer/cli/data/README.md in the jar)";
+            ProteinData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0,
+                    err);
+            ProteinData.readAll(List.of(bundled("swissprot2014_sample_heldout.fasta")), policy, valid, null, seed, 0,
+                    err);
+            dataDesc = "bundled UniProtKB/Swiss-Prot sample (CC BY 4.0, see dev/performer/cli/data/README.md in the "
+                    + "jar)";
         }
         if (train.size() == 0) throw new UsageException("train: no usable training sequences in " + dataDesc);
 
-        try (Kernels kern = Cli.kernels(a)) {
+        try (Kernels kern = kernels.kernels()) {
             PerformerModel model;
             AdamW opt;
             int start = 0;
-            Optional<Path> latest = a.has("resume") ? Checkpoint.latest(run) : Optional.empty();
-            if (a.has("resume") && latest.isEmpty()) throw new UsageException("train --resume: no checkpoint in " + run);
+            Optional<Path> latest = resume ? Checkpoint.latest(run) : Optional.empty();
+            if (resume && latest.isEmpty()) throw new UsageException("train --resume: no checkpoint in " + run);
             if (latest.isPresent()) {
                 Checkpoint.Loaded ld = Checkpoint.load(latest.get(), kern);
                 if (!ld.model().config().equals(cfg))
-                    throw new UsageException("train --resume: " + latest.get() + " holds a different model (" + ld.model().config().describe()
+                    throw new UsageException("train --resume: " + latest.get() + " holds a different model ("
+                            + ld.model().config().describe()
                             + "); pass the same options as the original run");
                 // the number of steps (and with it the schedule and the periods) may change: a run can be extended
                 TrainConfig was = ld.training().orElse(tc);
                 String differs = !was.batching().equals(tc.batching()) ? "batches " + was.batching()
                         : !was.optimizer().equals(tc.optimizer()) ? "optimizer " + was.optimizer()
-                        : was.seed() != tc.seed() ? "seed " + was.seed() : was.clip() != tc.clip() ? "clip " + was.clip() : null;
+                        : was.seed() != tc.seed() ? "seed " + was.seed()
+                        : was.clip() != tc.clip() ? "clip " + was.clip() : null;
+
                 if (differs != null)
-                    throw new UsageException("train --resume: " + latest.get() + " was trained with other settings (" + differs
+                    throw new UsageException("train --resume: " + latest.get() + " was trained with other settings ("
+                            + differs
                             + "); pass the same options as the original run");
                 model = ld.model();
                 opt = ld.optimizer() != null ? ld.optimizer() : new AdamW(model.layout(), tc.optimizer());
@@ -148,8 +267,10 @@ final class TrainCommand {
                 opt = new AdamW(model.layout(), tc.optimizer());
             }
             out.printf(Locale.ROOT, "model: %s, %,d parameters%n", cfg.describe(), model.params().length);
-            out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc, train.size(), train.residues(), valid.size());
-            out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n", tc.steps(),
+            out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc,
+                    train.size(), train.residues(), valid.size());
+            out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n",
+                    tc.steps(),
                     tc.batching().size(), tc.batching().length(), tc.optimizer().lr(), seed, kern.describe(), run);
             Map<String, String> meta = Map.of("data", dataDesc);
             Progress prog = new Progress(err, "train", tc.steps() - start);
@@ -157,17 +278,21 @@ final class TrainCommand {
             Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta);
             trainer.run(start, new Trainer.Listener() {
                 @Override public void step(int step, float loss, double acc, float lr, double gn, double tps) {
-                    prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc, tps));
+                    prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc,
+                            tps));
                 }
                 @Override public void evaluated(int step, Metrics m) {
                     lastValid[0] = m.loss(); lastValid[1] = m.accuracy(); lastValid[2] = m.perplexity();
-                    out.printf(Locale.ROOT, "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step, m.loss(), m.accuracy(),
+                    out.printf(Locale.ROOT,
+                            "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step,
+                                    m.loss(), m.accuracy(),
                             m.perplexity(), m.targets());
                 }
                 @Override public void saved(int step, Path f) { out.printf("step %d checkpoint: %s%n", step, f); }
             });
             lossPlot(run, cfg.describe());
-            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n", lastValid[0], lastValid[1],
+            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
+                    lastValid[0], lastValid[1],
                     lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
         }
         return 0;
@@ -182,7 +307,8 @@ final class TrainCommand {
     /** loss.png from log.csv: training loss (moving average of 10 steps) and validation loss against steps. */
     static void lossPlot(Path run, String title) throws IOException {
         List<double[]> tr = new ArrayList<>(), va = new ArrayList<>();
-        for (TrainingLog.Row r : TrainingLog.read(TrainingLog.of(run))) (r.isTrain() ? tr : va).add(new double[]{r.step(), r.loss()});
+        for (TrainingLog.Row r : TrainingLog.read(TrainingLog.of(run))) (r.isTrain() ? tr : va)
+                .add(new double[]{r.step(), r.loss()});
         double[] tx = new double[tr.size()], ty = new double[tr.size()];
         for (int i = 0; i < tr.size(); i++) {
             tx[i] = tr.get(i)[0];
@@ -191,10 +317,12 @@ final class TrainCommand {
             for (int j = Math.max(0, i - 9); j <= i; j++) { s += tr.get(j)[1]; n++; }
             ty[i] = s / n;
         }
-        List<Plot.Series> series = new ArrayList<>(List.of(new Plot.Series("training loss (mean of 10 steps)", tx, ty, null)));
+        List<Plot.Series> series = new ArrayList<>(List.of(new Plot.Series("training loss (mean of 10 steps)", tx, ty,
+                null)));
         if (!va.isEmpty()) series.add(new Plot.Series("validation loss", va.stream().mapToDouble(p -> p[0]).toArray(),
                 va.stream().mapToDouble(p -> p[1]).toArray(), null));
-        Plot.lineChart(run.resolve("loss.png"), "Training: " + title, "step", "cross-entropy (nats per target)", false, false, false, series,
+        Plot.lineChart(run.resolve("loss.png"), "Training: " + title, "step", "cross-entropy (nats per target)", false,
+                false, false, series,
                 "log: " + run.resolve("log.csv"));
     }
 }

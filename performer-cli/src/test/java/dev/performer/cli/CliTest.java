@@ -1,6 +1,9 @@
 package dev.performer.cli;
 
-import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.performer.io.Npy;
 import dev.performer.testutil.Golden;
@@ -23,7 +26,8 @@ class CliTest {
 
     static Result run(String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8));
+        int code = Main.run(args, new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8));
         return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
     }
 
@@ -42,10 +46,13 @@ class CliTest {
     @Test
     void attentionCommandReproducesGoldenOutputsAndGradients() throws IOException {
         String c = "favor_softmax_causal_eps1e-4";
-        Result r = run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--projection", golden(c, "w"),
-                "--kernel", "softmax", "--eps", "1e-4", "--causal", "--dout", golden(c, "dout"), "--out", tmp.toString());
+        Result r = run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--projection",
+                golden(c, "w"),
+                "--kernel", "softmax", "--eps", "1e-4", "--causal", "--dout", golden(c, "dout"), "--out",
+                        tmp.toString());
         assertEquals(0, r.code(), r.err());
-        // float32 compute against the float64 reference: the GoldenParityTest bound 8u(√D+√L+√Mf) ≈ 1e-5 here, 2× for gradients
+        // float32 compute against the float64 reference: the GoldenParityTest bound 8u(√D+√L+√Mf) ≈ 1e-5 here,
+        // 2× for gradients
         assertTrue(relErr(Npy.read(tmp.resolve("out.npy")), Npy.read(Path.of(golden(c, "out")))) < 1e-5);
         for (String g : new String[]{"dq", "dk", "dv"})
             assertTrue(relErr(Npy.read(tmp.resolve(g + ".npy")), Npy.read(Path.of(golden(c, g)))) < 2e-5, g);
@@ -55,7 +62,8 @@ class CliTest {
     @Test
     void exactKernelAndKeyMaskThroughTheCommandLine() throws IOException {
         String c = "exact_bidir_keymask";
-        Result r = run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--kernel", "exact",
+        Result r = run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--kernel",
+                "exact",
                 "--key-mask", golden(c, "key_mask"), "--out", tmp.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(relErr(Npy.read(tmp.resolve("out.npy")), Npy.read(Path.of(golden(c, "out")))) < 1e-5);
@@ -66,9 +74,12 @@ class CliTest {
         String c = "favor_softmax_bidir";
         Path a = tmp.resolve("a"), b = tmp.resolve("b");
         for (Path p : new Path[]{a, b})
-            assertEquals(0, run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--features", "20",
+            assertEquals(0,
+                    run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--features",
+                            "20",
                     "--seed", "3", "--out", p.toString()).code());
-        assertArrayEquals(Files.readAllBytes(a.resolve("out.npy")), Files.readAllBytes(b.resolve("out.npy")), "same seed, same bits");
+        assertArrayEquals(Files.readAllBytes(a.resolve("out.npy")), Files.readAllBytes(b.resolve("out.npy")),
+                "same seed, same bits");
         assertArrayEquals(new int[]{20, 16}, Npy.read(a.resolve("projection.npy")).shape());
     }
 
@@ -86,17 +97,26 @@ class CliTest {
         Files.writeString(garbage, "not numpy");
         String out = tmp.resolve("o").toString();
         Object[][] cases = {
-                {new String[]{"attention", "--q", bad.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "bad.npy: expected shape (B,H,L,D)"},
-                {new String[]{"attention", "--q", nan.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "nan.npy: non-finite value NaN at index (0,0,0,5)"},
-                {new String[]{"attention", "--q", garbage.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "garbage.npy: not a .npy file"},
-                {new String[]{"attention", "--q", tmp.resolve("missing.npy").toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out", out}, "missing.npy: no such file"},
-                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--kernel", "cosine", "--out", out}, "--kernel must be one of"},
-                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--projection", bad.toString(), "--out", out}, "bad.npy: expected shape (M,16)"},
-                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--features", "-3", "--out", out}, "--features must be >= 1"},
-                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v")}, "--out is required"},
+                {new String[]{"attention", "--q", bad.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out",
+                        out}, "bad.npy: expected shape (B,H,L,D)"},
+                {new String[]{"attention", "--q", nan.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"), "--out",
+                        out}, "nan.npy: non-finite value NaN at index (0,0,0,5)"},
+                {new String[]{"attention", "--q", garbage.toString(), "--k", golden(c, "k"), "--v", golden(c, "v"),
+                        "--out", out}, "garbage.npy: not a .npy file"},
+                {new String[]{"attention", "--q", tmp.resolve("missing.npy").toString(), "--k", golden(c, "k"), "--v",
+                        golden(c, "v"), "--out", out}, "missing.npy: no such file"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"),
+                        "--kernel", "cosine", "--out", out}, "--kernel must be one of"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"),
+                        "--projection", bad.toString(), "--out", out}, "bad.npy: expected shape (M,16)"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"),
+                        "--features", "-3", "--out", out}, "--features must be >= 1"},
+                {new String[]{"attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v")},
+                        "--out is required"},
                 {new String[]{"attention", "--q", golden(c, "q"), "--bogus", "1"}, "unknown option --bogus"},
                 {new String[]{"nonsense"}, "unknown command 'nonsense'"},
-                {new String[]{"bench", "--scope", "layer", "--methods", "favor-magic"}, "--methods value 'favor-magic'"},
+                {new String[]{"bench", "--scope", "layer", "--methods", "favor-magic"},
+                        "--methods value 'favor-magic'"},
         };
         for (Object[] cs : cases) {
             Result r = run((String[]) cs[0]);
@@ -111,18 +131,24 @@ class CliTest {
     void trainThenEvalFromTheCommandLine() throws IOException {
         Path fa = tmp.resolve("p.fasta");
         StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 40; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3)).append('\n');
+        for (int i = 0; i < 40; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3))
+                .append('\n');
         Files.writeString(fa, sb.toString());
         Path run = tmp.resolve("run");
-        Result t = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "6", "--L", "32", "--batch", "2", "--layers", "1",
-                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--seed", "3");
+        Result t = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "6", "--L", "32",
+                "--batch", "2", "--layers", "1",
+                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--seed",
+                        "3");
         assertEquals(0, t.code(), t.err());
         assertTrue(Files.exists(run.resolve("loss.png")) && Files.exists(run.resolve("log.csv")));
         assertTrue(Files.exists(run.resolve("checkpoint-0000006.safetensors")));
         Result e = run("eval", "--checkpoint", run.toString(), "--data", fa.toString(), "--json");
         assertEquals(0, e.code(), e.err());
-        assertTrue(e.out().matches("(?s)\\{\"loss\": [0-9.]+, \"accuracy\": [0-9.]+, \"perplexity\": [0-9.]+, \"targets\": \\d+\\}\\s*"), e.out());
-        Result g = run("generate", "--checkpoint", run.toString(), "--prompt", "MKV", "--tokens", "5", "--seed", "1", "--top-k", "5");
+        assertTrue(e.out()
+                .matches("(?s)\\{\"loss\": [0-9.]+, \"accuracy\": [0-9.]+, \"perplexity\": [0-9.]+, \"targets\": "
+                        + "\\d+\\}\\s*"), e.out());
+        Result g = run("generate", "--checkpoint", run.toString(), "--prompt", "MKV", "--tokens", "5", "--seed", "1",
+                "--top-k", "5");
         assertEquals(0, g.code(), g.err());
         assertTrue(g.out().startsWith("MKV|"), g.out());
         Path emb = tmp.resolve("emb.npy");
@@ -137,20 +163,26 @@ class CliTest {
         Result g2 = run("generate", "--checkpoint", run.toString(), "--prompt", "MK1", "--tokens", "5");
         assertEquals(2, g2.code());
         assertTrue(g2.err().contains("'1' at 3"), g2.err());
-        Result r = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "8", "--L", "32", "--batch", "2", "--layers", "1",
-                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--seed", "3", "--resume");
+        Result r = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "8", "--L", "32",
+                "--batch", "2", "--layers", "1",
+                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--seed",
+                        "3", "--resume");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("resuming from") && Files.exists(run.resolve("checkpoint-0000008.safetensors")), r.out());
+        assertTrue(r.out().contains("resuming from") && Files.exists(run.resolve("checkpoint-0000008.safetensors")),
+                r.out());
         Result bad = run("train", "--data", tmp.resolve("nope.fasta").toString(), "--run", run.toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("nope.fasta: no such file"), bad.err());
-        Result badResume = run("train", "--data", fa.toString(), "--run", run.toString(), "--width", "32", "--resume", "--L", "32");
+        Result badResume = run("train", "--data", fa.toString(), "--run", run.toString(), "--width", "32", "--resume",
+                "--L", "32");
         assertEquals(2, badResume.code());
         assertTrue(badResume.err().contains("holds a different model"), badResume.err());
         // rotary positions and IID features from the command line, then both runs in one plot
         Path run2 = tmp.resolve("run2");
-        Result t2 = run("train", "--data", fa.toString(), "--run", run2.toString(), "--steps", "4", "--L", "32", "--batch", "2", "--layers", "1",
-                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal", "--positional", "rotary",
+        Result t2 = run("train", "--data", fa.toString(), "--run", run2.toString(), "--steps", "4", "--L", "32",
+                "--batch", "2", "--layers", "1",
+                "--width", "16", "--heads", "2", "--ffn", "32", "--features", "8", "--direction", "causal",
+                        "--positional", "rotary",
                 "--projection", "iid", "--eval-every", "2");
         assertEquals(0, t2.code(), t2.err());
         assertTrue(t2.out().contains("M=8 iid, rotary positions"), t2.out());
@@ -165,7 +197,9 @@ class CliTest {
 
     @Test
     void helpForEveryCommandExitsZero() {
-        for (String cmd : new String[]{"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed", "plot-runs"}) {
+        String[] commands = {"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed",
+            "plot-runs"};
+        for (String cmd : commands) {
             Result r = run(cmd, "--help");
             assertEquals(0, r.code());
             assertTrue(r.out().contains("usage: performer " + cmd), r.out());
@@ -174,4 +208,56 @@ class CliTest {
         assertEquals(0, run("--help").code());
         assertEquals(2, run().code());
     }
+
+    /** One line on stderr, exit code 2, no stack trace, and it contains every one of the given parts. */
+    static void assertUsageError(Result r, String... parts) {
+        assertEquals(2, r.code(), "exit code: " + r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace for a user mistake: " + r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().startsWith("error: "), r.err());
+        for (String p : parts) assertTrue(r.err().contains(p), "message should contain '" + p + "' but was: "
+                + r.err());
+    }
+
+    @Test
+    void anOptionIsNeverTakenAsTheValueOfAnother() {
+        Result r = run("train", "--run", "--resume");
+        assertUsageError(r, "'--run'", "--resume");
+        assertFalse(Files.exists(Path.of("--resume")), "no run folder named --resume");
+    }
+
+    @Test
+    void aRepeatedOptionIsAnError() {
+        assertUsageError(run("train", "--steps", "5", "--steps", "6"), "--steps", "only once");
+    }
+
+    @Test
+    void trainHelpShowsDefaultsAndExamples() {
+        Result r = run("train", "--help");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(default 300)"), "the default of --steps: " + r.out());
+        assertTrue(r.out().contains("(default favor-softmax)"), "the default of --attention: " + r.out());
+        assertTrue(r.out().contains("examples:") && r.out()
+                .contains("performer train --attention favor-softmax --direction causal"),
+                r.out());
+    }
+
+    @Test
+    void anUnknownChoiceListsTheChoices() {
+        assertUsageError(run("train", "--attention", "favor-magic"), "--attention",
+                "exact|favor-softmax|favor-relu|identity",
+                "'favor-magic'");
+        assertUsageError(run("train", "--direction", "sideways"), "--direction", "bidir|causal");
+        assertUsageError(run("info", "--backend", "gpu"), "--backend", "scalar|vector|openblas");
+    }
+
+    @Test
+    void missingValuesAndBadNumbersNameTheOption() {
+        assertUsageError(run("train", "--steps"), "--steps");
+        assertUsageError(run("train", "--steps", "many"), "--steps must be an integer, got 'many'");
+        assertUsageError(run("train", "--lr", "NaN"), "--lr must be finite");
+        assertUsageError(run("bench", "--L", "512,x"), "--L must be a comma-separated list of integers, got 'x'");
+        assertUsageError(run("bench", "--L", "0"), "--L values must be >= 1");
+    }
+
 }

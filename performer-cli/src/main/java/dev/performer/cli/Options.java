@@ -1,0 +1,211 @@
+package dev.performer.cli;
+
+import dev.performer.kernel.Backend;
+import dev.performer.kernel.Kernels;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * The option types the commands share: choices (validated, listed in the help as
+ * {@code ${COMPLETION-CANDIDATES}}), integers with a minimum, finite numbers, comma lists, and
+ * the {@code --backend}/{@code --threads} mixin. Conversion messages start with "must" or "value":
+ * {@link Main} prefixes them with the option's name.
+ */
+final class Options {
+
+    private Options() {}
+
+    /** What every command has: its spec (for its name and arguments) and the streams it prints to. */
+    abstract static class Command implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        PrintStream out = System.out, err = System.err;
+
+        /** The command line as given, after {@code performer <command>}. */
+        String argv() { return String.join(" ", spec.commandLine().getParseResult().originalArgs()); }
+
+        /** Whether the option (by its name, e.g. "--features") was given on the command line. */
+        boolean given(String option) { return spec.commandLine().getParseResult().hasMatchedOption(option); }
+    }
+
+    /** {@code --backend} and {@code --threads}: the kernels a command computes with. */
+    static final class KernelOptions {
+        @Option(names = "--backend", paramLabel = "NAME", defaultValue = "vector", converter = Backends.class,
+                completionCandidates = Backends.class,
+                description = "kernel backend: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+        String backend;
+
+        @Option(names = "--threads", paramLabel = "N", converter = AtLeast1.class,
+                description = "worker threads (default: all cores)")
+        Integer threads;
+
+        /** The kernel backend from --backend and --threads (default: all cores). */
+        Kernels kernels() {
+            int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            try {
+                return Kernels.create(Backend.of(backend), n);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ choices
+
+    /** One word of a fixed list; the list is also the option's completion candidates. */
+    abstract static class Choice implements ITypeConverter<String>, Iterable<String> {
+        private final List<String> words;
+
+        Choice(String... words) { this.words = List.of(words); }
+
+        @Override public String convert(String v) {
+            if (!words.contains(v)) throw new TypeConversionException("must be one of " + String.join("|", words)
+                    + ", got '" + v + "'");
+            return v;
+        }
+
+        @Override public Iterator<String> iterator() { return words.iterator(); }
+    }
+
+    static final class Backends extends Choice { Backends() { super("scalar", "vector", "openblas"); } }
+
+    /** The attentions a model can be built with (train, bench --scope model). */
+    static final class ModelAttentions extends Choice {
+        ModelAttentions() { super("exact", "favor-softmax", "favor-relu", "identity"); }
+    }
+
+    /** Every attention method by its AttentionSpec name (bench-point). */
+    static final class AllMethods extends Choice { AllMethods() { super(Methods.METHODS.stream().sorted()
+            .toArray(String[]::new)); } }
+
+    static final class Directions extends Choice { Directions() { super("bidir", "causal"); } }
+
+    static final class DirectionsOrBoth extends Choice { DirectionsOrBoth() { super("bidir", "causal", "both"); } }
+
+    static final class ProjectionTypes extends Choice { ProjectionTypes() { super("orthogonal", "iid"); } }
+
+    static final class Layouts extends Choice { Layouts() { super("pad", "concat"); } }
+
+    static final class PositionKinds extends Choice { PositionKinds() { super("learned", "sinusoidal", "rotary"); } }
+
+    static final class UnknownPolicies extends Choice { UnknownPolicies() { super("x", "skip"); } }
+
+    // ------------------------------------------------------------------ numbers
+
+    /** An integer of at least min. */
+    abstract static class AtLeast implements ITypeConverter<Integer> {
+        private final int min;
+
+        AtLeast(int min) { this.min = min; }
+
+        @Override public Integer convert(String v) {
+            int x;
+            try {
+                x = Integer.parseInt(v.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("must be an integer, got '" + v + "'");
+            }
+            if (x < min) throw new TypeConversionException("must be >= " + min + ", got " + x);
+            return x;
+        }
+    }
+
+    static final class AtLeast0 extends AtLeast { AtLeast0() { super(0); } }
+
+    static final class AtLeast1 extends AtLeast { AtLeast1() { super(1); } }
+
+    static final class AtLeast2 extends AtLeast { AtLeast2() { super(2); } }
+
+    static final class AtLeast3 extends AtLeast { AtLeast3() { super(3); } }
+
+    /** A whole number (a seed). */
+    static final class Whole implements ITypeConverter<Long> {
+        @Override public Long convert(String v) {
+            try {
+                return Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("must be an integer, got '" + v + "'");
+            }
+        }
+    }
+
+    /** A finite number. */
+    static final class Finite implements ITypeConverter<Double> {
+        @Override public Double convert(String v) {
+            double x;
+            try {
+                x = Double.parseDouble(v.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("must be a number, got '" + v + "'");
+            }
+            if (!Double.isFinite(x)) throw new TypeConversionException("must be finite, got '" + v + "'");
+            return x;
+        }
+    }
+
+    // ------------------------------------------------------------------ lists
+
+    /** A comma-separated list of integers ≥ 1; powers like 2^16 are accepted. */
+    record Ints(List<Integer> values) {
+        static final class Parse implements ITypeConverter<Ints> {
+            @Override public Ints convert(String v) {
+                List<Integer> out = new ArrayList<>();
+                for (String part : v.split(",")) {
+                    String p = part.trim();
+                    if (p.isEmpty()) continue;
+                    int x;
+                    try {
+                        if (p.contains("^")) {
+                            String[] be = p.split("\\^");
+                            x = Math.toIntExact(Math.round(Math.pow(Integer.parseInt(be[0]), Integer.parseInt(be[1]))));
+                        } else x = Integer.parseInt(p);
+                    } catch (RuntimeException e) {
+                        throw new TypeConversionException("must be a comma-separated list of integers, got '" + p
+                                + "'");
+                    }
+                    if (x < 1) throw new TypeConversionException("values must be >= 1, got " + x);
+                    out.add(x);
+                }
+                if (out.isEmpty()) throw new TypeConversionException("is empty");
+                return new Ints(List.copyOf(out));
+            }
+        }
+    }
+
+    /** A comma-separated list of attention methods (bench --methods). */
+    record Words(List<String> values) {
+        /** The list, each one of the allowed ones (a usage error naming the option otherwise). */
+        List<String> check(String option, Set<String> allowed) {
+            for (String w : values)
+                if (!allowed.contains(w))
+                    throw new UsageException(option + " value '" + w + "' is not one of "
+                            + String.join(",", new TreeSet<>(allowed)));
+            return values;
+        }
+
+        static final class MethodList implements ITypeConverter<Words> {
+            @Override public Words convert(String v) {
+                List<String> out = new ArrayList<>();
+                for (String p : v.split(",")) {
+                    String w = p.trim();
+                    if (w.isEmpty()) continue;
+                    if (!Methods.METHODS.contains(w))
+                        throw new TypeConversionException("value '" + w + "' is not one of "
+                                + String.join(",", new TreeSet<>(Methods.METHODS)));
+                    out.add(w);
+                }
+                if (out.isEmpty()) throw new TypeConversionException("is empty");
+                return new Words(List.copyOf(out));
+            }
+        }
+    }
+}
