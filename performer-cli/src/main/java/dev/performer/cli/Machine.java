@@ -46,7 +46,8 @@ final class Machine {
     }
 
     static String jdk() {
-        return System.getProperty("java.vm.vendor", "?") + " " + System.getProperty("java.vm.name", "?") + " " + Runtime.version();
+        return System.getProperty("java.vm.vendor", "?") + " " + System.getProperty("java.vm.name", "?") + " "
+                + Runtime.version();
     }
 
     /** Ordered key/value description for headers and JSON. */
@@ -55,7 +56,8 @@ final class Machine {
         m.put("cpu", cpuModel());
         m.put("cores", String.valueOf(Runtime.getRuntime().availableProcessors()));
         m.put("memory_mb", String.valueOf(memTotalMb()));
-        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
         m.put("jdk", jdk());
         m.put("max_heap_mb", String.valueOf(Runtime.getRuntime().maxMemory() / (1 << 20)));
         m.put("backend", kern.describe());

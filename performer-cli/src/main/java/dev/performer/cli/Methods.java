@@ -9,7 +9,7 @@ final class Methods {
 
     private Methods() {}
 
-    /** exact, identity (the paper's 'X (OPT)') and favor-&lt;map&gt; for every feature map: names of AttentionSpec.of. */
+    /** exact, identity (the paper's 'X (OPT)') and favor-&lt;map&gt; for every feature map (AttentionSpec.of names). */
     static final Set<String> METHODS = names();
 
     private static Set<String> names() {

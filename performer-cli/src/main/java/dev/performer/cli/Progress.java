@@ -29,11 +29,13 @@ final class Progress {
         double eta = done == 0 ? 0 : elapsed / done * (total - done);
         if (tty) {
             int width = 30, fill = (int) Math.round(width * (double) done / total);
-            err.printf(Locale.ROOT, "\r%s [%s%s] %d/%d  %s  ETA %s  %-40.40s", label, "#".repeat(fill), ".".repeat(width - fill),
+            err.printf(Locale.ROOT, "\r%s [%s%s] %d/%d  %s  ETA %s  %-40.40s", label, "#".repeat(fill),
+                    ".".repeat(width - fill),
                     done, total, time(elapsed), time(eta), what);
             if (done == total) err.println();
         } else {
-            err.printf(Locale.ROOT, "%s %d/%d (%s elapsed, ETA %s) %s%n", label, done, total, time(elapsed), time(eta), what);
+            err.printf(Locale.ROOT, "%s %d/%d (%s elapsed, ETA %s) %s%n", label, done, total, time(elapsed), time(eta),
+                    what);
         }
         err.flush();
     }

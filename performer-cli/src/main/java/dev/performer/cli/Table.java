@@ -47,7 +47,8 @@ final class Table {
     void writeJson(Path file, Map<String, String> meta) throws IOException {
         StringBuilder sb = new StringBuilder("{\n  \"meta\": {");
         int i = 0;
-        for (var e : meta.entrySet()) sb.append(i++ > 0 ? ", " : "").append(quote(e.getKey())).append(": ").append(quote(e.getValue()));
+        for (var e : meta.entrySet())
+            sb.append(i++ > 0 ? ", " : "").append(quote(e.getKey())).append(": ").append(quote(e.getValue()));
         sb.append("},\n  \"rows\": [\n");
         for (int r = 0; r < rows.size(); r++) {
             sb.append("    {");

@@ -18,7 +18,6 @@ import dev.performer.train.Trainer;
 import dev.performer.train.TrainingLog;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -20,7 +20,8 @@ class BundledDataTest {
         try (var in = BundledDataTest.class.getResourceAsStream(DIR + "swissprot2014_sample_train.fasta")) {
             assertNotNull(in, "bundled sample in the jar resources");
             ProteinData d = new ProteinData();
-            ProteinData.readAll(List.of(FastaReader.open("bundled", in)), Tokenizer.Unknown.MAP_TO_X, d, null, 0, 0, null);
+            ProteinData.readAll(List.of(FastaReader.open("bundled", in)), Tokenizer.Unknown.MAP_TO_X, d, null, 0, 0,
+                    null);
             assertEquals(3000, d.size(), "the sample's README: 3,000 sequences");
             assertEquals(1.03e6, d.residues(), 0.01e6, "the sample's README: 1.03 M residues");
         }

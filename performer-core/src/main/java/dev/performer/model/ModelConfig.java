@@ -39,8 +39,10 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
         if (direction == null) throw new IllegalArgumentException("direction must be given");
         if (positions == null) throw new IllegalArgumentException("positions must be given");
         if (positions == Positions.ROTARY && (width / heads) % 2 != 0)
-            throw new IllegalArgumentException("rotary positions need an even head dimension, got D = " + width / heads);
-        if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+            throw new IllegalArgumentException("rotary positions need an even head dimension, got D = "
+                    + width / heads);
+        if (!(dropout >= 0f && dropout < 1f))
+            throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
     }
 
     /** D = C / H. */
@@ -56,7 +58,8 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
      */
     public static ModelConfig small() {
         return new ModelConfig(Tokenizer.vocabSize(), 256, 2, 128, 4, 256,
-                new AttentionSpec.Favor(FeatureKind.SOFTMAX, 64, Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 100),
+                new AttentionSpec.Favor(FeatureKind.SOFTMAX, 64, Projection.Type.ORTHOGONAL, Projection.Scaling.CHI,
+                        100),
                 Direction.BIDIRECTIONAL, Positions.LEARNED, 0.1f);
     }
 
@@ -85,7 +88,8 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
     public String describe() {
         String favor = attention instanceof AttentionSpec.Favor f
                 ? ", M=" + f.m() + " " + f.projection().name().toLowerCase(Locale.ROOT) : "";
-        return String.format(Locale.ROOT, "%s %s, %d layers, width %d, %d heads, ffn %d, vocab %d, L<=%d%s, %s positions, dropout %.2f",
+        return String.format(Locale.ROOT,
+                "%s %s, %d layers, width %d, %d heads, ffn %d, vocab %d, L<=%d%s, %s positions, dropout %.2f",
                 attention.id(), causal() ? "causal" : "bidirectional", layers, width, heads, ffn, vocab, maxLen, favor,
                 positions.id(), dropout);
     }

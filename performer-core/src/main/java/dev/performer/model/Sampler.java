@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
 public record Sampler(double temperature, int topK, double topP) {
 
     public Sampler {
-        if (!(temperature > 0) || Double.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+        if (!(temperature > 0) || Double.isInfinite(temperature))
+            throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
         if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
     }
