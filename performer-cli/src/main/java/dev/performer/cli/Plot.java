@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
 import javax.imageio.ImageIO;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -116,9 +115,8 @@ final class Plot {
         st.setYAxisLogarithmic(logY);
         if (logX && !pow2) st.setXAxisLogarithmicDecadeOnly(false);
         if (logY) st.setYAxisLogarithmicDecadeOnly(false);
+        // (XChart's custom tick formatter is for linear axes only: on a log axis its tick search does not end)
         if (pow2) chart.setCustomXAxisTickLabelsFormatter(Plot::pow2Label);
-        else if (logX) chart.setCustomXAxisTickLabelsFormatter(logLabel());
-        if (logY) chart.setCustomYAxisTickLabelsFormatter(logLabel());
 
         // the bottom of the data (for error bars that a log axis cannot show to their end)
         double yBottom = Double.POSITIVE_INFINITY;
@@ -190,19 +188,6 @@ final class Plot {
         if (Math.abs(e - Math.rint(e)) > 1e-6) return "";
         double v = Math.pow(2, Math.rint(e));
         return v >= 1 && v < 1e7 ? String.valueOf(Math.round(v)) : "2^" + Math.round(e);
-    }
-
-    /** Labels for a log axis: plain numbers with the digits they need, powers of ten in e-notation when large/small. */
-    private static Function<Double, String> logLabel() {
-        return v -> {
-            if (!(v > 0)) return "";
-            double e = Math.log10(v);
-            if (Math.abs(e - Math.rint(e)) < 1e-9 && Math.abs(e) >= 4) return "1e" + Math.round(e);
-            if (v >= 1 && v < 1e6 && Math.abs(v - Math.rint(v)) < 1e-9 * v) return String.valueOf(Math.round(v));
-            String s = String.format(Locale.ROOT, "%.3g", v);
-            if (s.contains("e")) return s.replaceAll("\\.?0+e", "e").replace("e-0", "e-").replace("e+0", "e").replace("e+", "e");
-            return s.contains(".") ? s.replaceAll("0+$", "").replaceAll("\\.$", "") : s;
-        };
     }
 
     private static List<String> wrap(String s, FontMetrics fm, int width) {
