@@ -113,8 +113,9 @@ final class Plot {
         st.setSeriesMarkers(markers);
         st.setXAxisLogarithmic(logX && !pow2);
         st.setYAxisLogarithmic(logY);
-        if (logX && !pow2) st.setXAxisLogarithmicDecadeOnly(false);
-        if (logY) st.setYAxisLogarithmicDecadeOnly(false);
+        // labels at 2..9 × 10^k only when the data spans little more than a decade (else they crowd)
+        st.setXAxisLogarithmicDecadeOnly(decades(series, true) > 1.3);
+        st.setYAxisLogarithmicDecadeOnly(decades(series, false) > 1.3);
         // (XChart's custom tick formatter is for linear axes only: on a log axis its tick search does not end)
         if (pow2) chart.setCustomXAxisTickLabelsFormatter(Plot::pow2Label);
 
@@ -163,6 +164,15 @@ final class Plot {
             }
         }
         return chart;
+    }
+
+    /** log10(max / min) over the positive finite x (or y) values. */
+    private static double decades(List<Series> series, boolean x) {
+        double lo = Double.POSITIVE_INFINITY, hi = 0;
+        for (Series s : series)
+            for (double v : x ? s.x() : s.y())
+                if (valid(v, true)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        return hi > 0 ? Math.log10(hi / lo) : 0;
     }
 
     private static boolean valid(double v, boolean log) { return Double.isFinite(v) && (!log || v > 0); }
