@@ -39,6 +39,7 @@ final class Plot {
     private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
         new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf),
         new Color(0x7f7f7f), new Color(0xbcbd22)};
+    private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 17);
     private static final Font FOOT_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
     private static final int FOOT_LINE = 15;
 
@@ -65,6 +66,10 @@ final class Plot {
                     : wrap(footnote, g.getFontMetrics(), WIDTH - 24);
             int chartHeight = HEIGHT - (foot.isEmpty() ? 0 : FOOT_LINE * foot.size() + 8);
             XYChart chart = chart(title, xLabel, yLabel, logX, pow2, logY, series, chartHeight);
+            float size = 17;  // a long title gets a smaller font rather than being cut at the edges
+            while (size > 10 && g.getFontMetrics(TITLE_FONT.deriveFont(size)).stringWidth(title) > WIDTH - 30)
+                size -= 0.5f;
+            chart.getStyler().setChartTitleFont(TITLE_FONT.deriveFont(size));
             chart.paint(g, WIDTH, chartHeight);
             g.setFont(FOOT_FONT);
             g.setColor(Color.DARK_GRAY);
@@ -98,7 +103,7 @@ final class Plot {
         st.setPlotBorderColor(Color.GRAY);
         st.setPlotGridLinesColor(new Color(0xe0e0e0));
         st.setChartTitleBoxVisible(false);
-        st.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 17));
+        st.setChartTitleFont(TITLE_FONT);
         st.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
         st.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         st.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
