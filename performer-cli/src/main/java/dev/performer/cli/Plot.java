@@ -1,5 +1,6 @@
 package dev.performer.cli;
 
+import dev.performer.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -8,200 +9,216 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.Marker;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** Line charts as PNG (headless AWT): log or linear axes, one line per series, optional error bars. */
+/**
+ * Line charts as PNG, drawn by XChart (headless): log or linear axes, one line with markers per series,
+ * optional ± error bars, the legend outside the plot area and a wrapped footnote under the chart.
+ */
 final class Plot {
 
     /** One line; yErr (nullable) holds ± error bar half-heights. NaN y values are gaps. */
     record Series(String name, double[] x, double[] y, double[] yErr) {}
 
-    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e),
-            new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0x7f7f7f), new Color(0xbcbd22)};
+    /** The PNG's size in pixels (the footnote, if any, takes its lines from the bottom of it). */
+    static final int WIDTH = 1000, HEIGHT = 620;
+
+    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+        new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf),
+        new Color(0x7f7f7f), new Color(0xbcbd22)};
+    private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 17);
+    private static final Font FOOT_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
+    private static final int FOOT_LINE = 15;
 
     private Plot() {}
 
-    static void lineChart(Path file, String title, String xLabel, String yLabel, boolean logX, boolean xPow2, boolean logY,
-                          List<Series> series, String footnote) throws IOException {
+    /**
+     * Writes a line chart to file (atomically). logX / logY: logarithmic axes; xPow2 (with logX): the x axis in
+     * powers of two, ticks labelled with the integer values. Points that a log axis cannot show (≤ 0) and
+     * non-finite points are gaps; error bars that reach below zero on a log axis are cut at the data's bottom.
+     */
+    static void lineChart(Path file, String title, String xLabel, String yLabel, boolean logX, boolean xPow2,
+                          boolean logY, List<Series> series, String footnote) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        int w = 960, h = 640, left = 95, right = 30, top = 60, bottom = 95;
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        boolean pow2 = logX && xPow2;
+        BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY, ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
-        for (Series s : series) {
-            for (int i = 0; i < s.x().length; i++) {
-                if (!valid(s.y()[i], logY) || !valid(s.x()[i], logX)) continue;
-                double e = s.yErr() == null ? 0 : s.yErr()[i];
-                xmin = Math.min(xmin, s.x()[i]); xmax = Math.max(xmax, s.x()[i]);
-                double lo = s.y()[i] - e;
-                ymin = Math.min(ymin, logY && !(lo > 0) ? s.y()[i] : lo);
-                ymax = Math.max(ymax, s.y()[i] + e);
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, WIDTH, HEIGHT);
+            g.setFont(FOOT_FONT);
+            List<String> foot = footnote == null || footnote.isBlank() ? List.of()
+                    : wrap(footnote, g.getFontMetrics(), WIDTH - 24);
+            int chartHeight = HEIGHT - (foot.isEmpty() ? 0 : FOOT_LINE * foot.size() + 8);
+            XYChart chart = chart(title, xLabel, yLabel, logX, pow2, logY, series, chartHeight);
+            float size = 17;  // a long title gets a smaller font rather than being cut at the edges
+            while (size > 10 && g.getFontMetrics(TITLE_FONT.deriveFont(size)).stringWidth(title) > WIDTH - 30)
+                size -= 0.5f;
+            chart.getStyler().setChartTitleFont(TITLE_FONT.deriveFont(size));
+            chart.paint(g, WIDTH, chartHeight);
+            g.setFont(FOOT_FONT);
+            g.setColor(Color.DARK_GRAY);
+            int y = chartHeight + FOOT_LINE - 3;
+            for (String line : foot) {
+                g.drawString(line, 12, y);
+                y += FOOT_LINE;
             }
+        } finally {
+            g.dispose();
         }
-        if (!(xmin <= xmax)) { xmin = 1; xmax = 10; ymin = 1; ymax = 10; }
-        if (xmin == xmax) { xmin = logX ? xmin / 2 : xmin - 1; xmax = logX ? xmax * 2 : xmax + 1; }
-        if (ymin == ymax) { ymin = logY ? ymin / 2 : ymin - 1; ymax = logY ? ymax * 2 : ymax + 1; }
-        double fx0 = f(xmin, logX), fx1 = f(xmax, logX), fy0 = f(ymin, logY), fy1 = f(ymax, logY);
-        double padX = 0.04 * (fx1 - fx0), padY = 0.06 * (fy1 - fy0);
-        fx0 -= padX; fx1 += padX; fy0 -= padY; fy1 += padY;
-        int pw = w - left - right, ph = h - top - bottom;
-        final double ax0 = fx0, ax1 = fx1, ay0 = fy0, ay1 = fy1;
-        java.util.function.DoubleUnaryOperator px = x -> left + (f(x, logX) - ax0) / (ax1 - ax0) * pw;
-        java.util.function.DoubleUnaryOperator py = y -> top + ph - (f(y, logY) - ay0) / (ay1 - ay0) * ph;
+        Path tmp = AtomicFiles.temporaryFor(file);
+        try {
+            if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer");
+            AtomicFiles.publish(tmp, file);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
 
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 17));
-        g.setColor(Color.BLACK);
-        centered(g, title, w / 2, 30);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        // grid and ticks
-        List<double[]> xt = ticks(xmin, xmax, logX, xPow2), yt = ticks(ymin, ymax, logY, false);
-        double xStep = xt.size() > 1 ? xt.get(1)[0] - xt.get(0)[0] : 0, yStep = yt.size() > 1 ? yt.get(1)[0] - yt.get(0)[0] : 0;
-        for (double[] t : xt) {
-            int x = (int) Math.round(px.applyAsDouble(t[0]));
-            if (x < left || x > left + pw) continue;
-            g.setColor(new Color(0xe6e6e6)); g.drawLine(x, top, x, top + ph);
-            g.setColor(Color.BLACK); g.drawLine(x, top + ph, x, top + ph + 5);
-            centered(g, label(t[0], logX, xPow2, xStep), x, top + ph + 20);
+    private static XYChart chart(String title, String xLabel, String yLabel, boolean logX, boolean pow2, boolean logY,
+                                 List<Series> series, int height) {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(height).title(title).xAxisTitle(xLabel)
+                .yAxisTitle(yLabel).theme(Styler.ChartTheme.XChart).build();
+        XYStyler st = chart.getStyler();
+        st.setLocale(Locale.ROOT);
+        st.setAntiAlias(true);
+        st.setChartBackgroundColor(Color.WHITE);
+        st.setPlotBackgroundColor(Color.WHITE);
+        st.setPlotBorderVisible(true);
+        st.setPlotBorderColor(Color.GRAY);
+        st.setPlotGridLinesColor(new Color(0xe0e0e0));
+        st.setChartTitleBoxVisible(false);
+        st.setChartTitleFont(TITLE_FONT);
+        st.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
+        st.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        st.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        st.setLegendPosition(Styler.LegendPosition.OutsideE);  // beside the plot: it never covers a point
+        st.setLegendBorderColor(Color.LIGHT_GRAY);
+        st.setLegendSeriesLineLength(24);
+        st.setMarkerSize(7);
+        st.setChartPadding(12);
+        st.setSeriesColors(COLORS);
+        Marker[] markers = new Marker[COLORS.length];
+        Arrays.fill(markers, SeriesMarkers.CIRCLE);
+        st.setSeriesMarkers(markers);
+        st.setXAxisLogarithmic(logX && !pow2);
+        st.setYAxisLogarithmic(logY);
+        // labels at 2..9 × 10^k only when the data spans little more than a decade (else they crowd)
+        st.setXAxisLogarithmicDecadeOnly(decades(series, true) > 1.3);
+        st.setYAxisLogarithmicDecadeOnly(decades(series, false) > 1.3);
+        // (XChart's custom tick formatter is for linear axes only: on a log axis its tick search does not end)
+        if (pow2) chart.setCustomXAxisTickLabelsFormatter(Plot::pow2Label);
+
+        // the bottom of the data (for error bars that a log axis cannot show to their end)
+        double yBottom = Double.POSITIVE_INFINITY;
+        int shown = 0;
+        for (Series s : series)
+            for (int i = 0; i < s.x().length; i++) {
+                if (!valid(s.x()[i], logX) || !valid(s.y()[i], logY)) continue;
+                shown++;
+                double lo = s.yErr() == null ? s.y()[i] : s.y()[i] - s.yErr()[i];
+                yBottom = Math.min(yBottom, valid(lo, logY) ? lo : s.y()[i]);
+            }
+        if (shown == 0) {  // nothing to show: an empty frame with the legend
+            st.setXAxisMin(1.0).setXAxisMax(10.0).setYAxisMin(1.0).setYAxisMax(10.0);
         }
-        for (double[] t : yt) {
-            int y = (int) Math.round(py.applyAsDouble(t[0]));
-            if (y < top || y > top + ph) continue;
-            g.setColor(new Color(0xe6e6e6)); g.drawLine(left, y, left + pw, y);
-            g.setColor(Color.BLACK); g.drawLine(left - 5, y, left, y);
-            String s = label(t[0], logY, false, yStep);
-            g.drawString(s, left - 8 - g.getFontMetrics().stringWidth(s), y + 5);
-        }
-        g.setColor(Color.BLACK);
-        g.drawRect(left, top, pw, ph);
-        centered(g, xLabel, left + pw / 2, top + ph + 42);
-        Graphics2D gy = (Graphics2D) g.create();
-        gy.rotate(-Math.PI / 2);
-        centered(gy, yLabel, -(top + ph / 2), 22);
-        gy.dispose();
-        // series
+        List<String> names = new ArrayList<>();
         for (int si = 0; si < series.size(); si++) {
             Series s = series.get(si);
-            g.setColor(COLORS[si % COLORS.length]);
-            g.setStroke(new BasicStroke(2.2f));
-            int prevX = -1, prevY = -1;
-            for (int i = 0; i < s.x().length; i++) {
-                if (!valid(s.y()[i], logY) || !valid(s.x()[i], logX)) { prevX = -1; continue; }
-                int x = (int) Math.round(px.applyAsDouble(s.x()[i])), y = (int) Math.round(py.applyAsDouble(s.y()[i]));
-                if (prevX >= 0) g.drawLine(prevX, prevY, x, y);
-                g.fillOval(x - 4, y - 4, 8, 8);
-                if (s.yErr() != null && s.yErr()[i] > 0) {
-                    double lo = s.y()[i] - s.yErr()[i], hi = s.y()[i] + s.yErr()[i];
-                    int yl = (int) Math.round(py.applyAsDouble(logY && lo <= 0 ? s.y()[i] / 10 : lo));
-                    int yh = (int) Math.round(py.applyAsDouble(hi));
-                    g.setStroke(new BasicStroke(1.2f));
-                    g.drawLine(x, Math.min(yl, top + ph), x, Math.max(yh, top));
-                    g.drawLine(x - 4, yl, x + 4, yl);
-                    g.drawLine(x - 4, yh, x + 4, yh);
-                    g.setStroke(new BasicStroke(2.2f));
-                }
-                prevX = x; prevY = y;
+            Color color = COLORS[si % COLORS.length];
+            int n = Math.min(s.x().length, s.y().length);
+            double[] x = new double[n], y = new double[n];
+            double fallback = firstValid(s.x(), logX, pow2);
+            for (int i = 0; i < n; i++) {  // a gap is a NaN y; its x must still be one the axis can show
+                boolean okX = valid(s.x()[i], logX);
+                x[i] = okX ? xValue(s.x()[i], pow2) : i > 0 ? x[i - 1] : fallback;
+                y[i] = okX && valid(s.y()[i], logY) ? s.y()[i] : Double.NaN;
+            }
+            if (n == 0 || shown == 0) { x = new double[]{1}; y = new double[]{Double.NaN}; }
+            XYSeries line = chart.addSeries(unique(s.name(), names), x, y);
+            line.setLineColor(color).setLineWidth(2.2f);
+            line.setMarkerColor(color);
+            line.setMarker(SeriesMarkers.CIRCLE);
+            if (s.yErr() == null) continue;
+            for (int i = 0; i < n && i < s.yErr().length; i++) {
+                double e = s.yErr()[i];
+                if (!(e > 0) || !Double.isFinite(e) || Double.isNaN(y[i])) continue;
+                double lo = s.y()[i] - e, hi = s.y()[i] + e;
+                if (logY && !(lo > 0)) lo = Math.min(yBottom, s.y()[i]);
+                XYSeries bar = chart.addSeries(unique(s.name() + " ± " + i, names), new double[]{x[i], x[i]},
+                        new double[]{lo, hi});
+                bar.setShowInLegend(false);
+                bar.setMarker(SeriesMarkers.NONE);
+                bar.setLineColor(color).setLineWidth(1.2f);
+                bar.setLineStyle(new BasicStroke(1.2f));
             }
         }
-        // legend
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        FontMetrics fm = g.getFontMetrics();
-        int lw = 0;
-        for (Series s : series) lw = Math.max(lw, fm.stringWidth(s.name()));
-        int lh = 18 * series.size() + 10, lwid = lw + 46;
-        int lx = left + 12, ly = top + 12, fewest = Integer.MAX_VALUE;
-        for (int corner = 0; corner < 4; corner++) {  // the corner whose box covers the fewest points
-            int cx = corner % 2 == 0 ? left + 12 : left + pw - 12 - lwid, cy = corner < 2 ? top + 12 : top + ph - 12 - lh, hits = 0;
-            for (Series sr : series)
-                for (int i = 0; i < sr.x().length; i++) {
-                    if (!valid(sr.y()[i], logY) || !valid(sr.x()[i], logX)) continue;
-                    double x = px.applyAsDouble(sr.x()[i]), y = py.applyAsDouble(sr.y()[i]);
-                    if (x >= cx - 6 && x <= cx + lwid + 6 && y >= cy - 6 && y <= cy + lh + 6) hits++;
-                }
-            if (hits < fewest) { fewest = hits; lx = cx; ly = cy; }
-        }
-        g.setColor(new Color(255, 255, 255, 230));
-        g.fillRect(lx, ly, lw + 46, lh);
-        g.setColor(Color.GRAY);
-        g.drawRect(lx, ly, lw + 46, lh);
-        for (int si = 0; si < series.size(); si++) {
-            g.setColor(COLORS[si % COLORS.length]);
-            g.setStroke(new BasicStroke(2.2f));
-            int yy = ly + 16 + 18 * si;
-            g.drawLine(lx + 8, yy - 4, lx + 30, yy - 4);
-            g.setColor(Color.BLACK);
-            g.drawString(series.get(si).name(), lx + 38, yy);
-        }
-        if (footnote != null) {
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-            g.setColor(Color.DARK_GRAY);
-            int y = h - 28;
-            for (String line : wrap(footnote, 150)) { g.drawString(line, 12, y); y += 13; }
-        }
-        g.dispose();
-        Path tmp = dev.performer.io.AtomicFiles.temporaryFor(file);
-        ImageIO.write(img, "png", tmp.toFile());
-        dev.performer.io.AtomicFiles.publish(tmp, file);
+        return chart;
+    }
+
+    /** log10(max / min) over the positive finite x (or y) values. */
+    private static double decades(List<Series> series, boolean x) {
+        double lo = Double.POSITIVE_INFINITY, hi = 0;
+        for (Series s : series)
+            for (double v : x ? s.x() : s.y())
+                if (valid(v, true)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        return hi > 0 ? Math.log10(hi / lo) : 0;
     }
 
     private static boolean valid(double v, boolean log) { return Double.isFinite(v) && (!log || v > 0); }
 
-    private static double f(double v, boolean log) { return log ? Math.log10(v) : v; }
+    private static double xValue(double x, boolean pow2) { return pow2 ? Math.log(x) / Math.log(2) : x; }
 
-    private static void centered(Graphics2D g, String s, int x, int y) {
-        g.drawString(s, x - g.getFontMetrics().stringWidth(s) / 2, y);
+    /** Where a gap's x goes when the x itself is unusable: any usable x of the series (it is not drawn). */
+    private static double firstValid(double[] xs, boolean log, boolean pow2) {
+        for (double x : xs) if (valid(x, log)) return xValue(x, pow2);
+        return log && !pow2 ? 1 : 0;
     }
 
-    private static List<double[]> ticks(double lo, double hi, boolean log, boolean pow2) {
-        List<double[]> t = new ArrayList<>();
-        if (log && pow2) {
-            for (int e = (int) Math.floor(Math.log(lo) / Math.log(2)); e <= Math.ceil(Math.log(hi) / Math.log(2)); e++) t.add(new double[]{Math.pow(2, e)});
-        } else if (log) {
-            int e0 = (int) Math.floor(Math.log10(lo)), e1 = (int) Math.ceil(Math.log10(hi));
-            boolean fine = e1 - e0 <= 2;
-            for (int e = e0; e <= e1; e++) {
-                t.add(new double[]{Math.pow(10, e)});
-                if (fine) { t.add(new double[]{2 * Math.pow(10, e)}); t.add(new double[]{5 * Math.pow(10, e)}); }
-            }
-        } else {
-            // the smallest of 1, 2, 5 × 10^k that gives at most 8 intervals
-            double span = hi - lo, base = Math.pow(10, Math.floor(Math.log10(span / 8))), step = base;
-            for (double f : new double[]{1, 2, 5, 10}) { step = f * base; if (span / step <= 8) break; }
-            for (long i = (long) Math.ceil(lo / step); i * step <= hi + 1e-9 * span; i++) t.add(new double[]{i * step});
-        }
-        return t;
+    /** XChart keys series by name: repeated names get invisible suffixes. */
+    private static String unique(String name, List<String> names) {
+        String n = name == null ? "" : name;
+        while (names.contains(n)) n += "\u200b";
+        names.add(n);
+        return n;
     }
 
-    /** A tick label; on a linear axis with as many decimals as the tick step needs. */
-    private static String label(double v, boolean log, boolean pow2, double step) {
-        if (pow2) return "2^" + Math.round(Math.log(v) / Math.log(2));
-        if (log) {
-            double e = Math.log10(v);
-            if (Math.abs(e - Math.round(e)) < 1e-9 && (Math.abs(e) >= 4)) return "1e" + Math.round(e);
-        }
-        if (!log && step > 0 && step < 1 && Math.abs(v) < 1e6) {
-            int decimals = (int) Math.ceil(-Math.log10(step) - 1e-9);
-            return String.format(Locale.ROOT, "%." + decimals + "f", v);
-        }
-        if (v == Math.rint(v) && Math.abs(v) < 1e6) return String.valueOf((long) v);
-        return String.format(Locale.ROOT, "%.3g", v);
+    /** A power-of-two axis holds log2 of the values: integer exponents are labelled with the value itself. */
+    private static String pow2Label(double e) {
+        if (Math.abs(e - Math.rint(e)) > 1e-6) return "";
+        double v = Math.pow(2, Math.rint(e));
+        return v >= 1 && v < 1e7 ? String.valueOf(Math.round(v)) : "2^" + Math.round(e);
     }
 
-    private static List<String> wrap(String s, int width) {
+    private static List<String> wrap(String s, FontMetrics fm, int width) {
         List<String> out = new ArrayList<>();
         for (String para : s.split("\n")) {
             StringBuilder line = new StringBuilder();
             for (String word : para.split(" ")) {
-                if (line.length() + word.length() + 1 > width && line.length() > 0) { out.add(line.toString()); line.setLength(0); }
-                if (line.length() > 0) line.append(' ');
-                line.append(word);
+                String next = line.length() == 0 ? word : line + " " + word;
+                if (fm.stringWidth(next) > width && line.length() > 0) {
+                    out.add(line.toString());
+                    line.setLength(0);
+                    line.append(word);
+                } else {
+                    line.setLength(0);
+                    line.append(next);
+                }
             }
             out.add(line.toString());
         }
