@@ -7,6 +7,7 @@ import dev.performer.attention.FeatureKind;
 import dev.performer.attention.FeatureMap;
 import dev.performer.attention.Projection;
 import dev.performer.kernel.Kernels;
+import dev.performer.random.Seeds;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -125,8 +126,7 @@ final class ApproxCommand extends Options.Command {
                     Projection.Type type = c[1].equals("iid") ? Projection.Type.IID : Projection.Type.ORTHOGONAL;
                     float[] ref = relu ? reluExact : exact;
                     for (int s = 0; s < draws; s++) {
-                        float[] w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed * 1_000_003L + s * 7919L
-                                + m);
+                        float[] w = Projection.draw(type, Projection.Scaling.CHI, m, d, Seeds.cell(seed, s, m));
                         float[] o = new float[dims.qSize()];
                         new FavorAttention(kern, map, w, m, d, false).forward(dims, q, k, v, null, o);
                         double acc = 0;
@@ -224,8 +224,8 @@ final class ApproxCommand extends Options.Command {
                 double ePos = 0, eTrig = 0;
                 float[] ex = new float[m], ey = new float[m], px = new float[2 * m], py = new float[2 * m];
                 for (int s = 0; s < draws; s++) {
-                    float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, seed * 31 + s
-                            + 1_000_000L * ai + (long) (rr * 1e9));
+                    float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d,
+                            Seeds.nth(seed, s + 1_000_000L * ai + (long) (rr * 1e9)));
                     pos.exponents(kern, x, 0, d, w, m, ex, 0);
                     pos.exponents(kern, y, 0, d, w, m, ey, 0);
                     double est = 0;

@@ -14,11 +14,17 @@ public final class Seeds {
 
     private Seeds() {}
 
+    /** The i-th of a sequence of draws from a seed: seed·31 + i. */
+    public static long nth(long seed, long i) { return seed * 31 + i; }
+
+    /** The draw (i, j) of a grid of draws from a seed: seed·1 000 003 + 7919·i + j. */
+    public static long cell(long seed, long i, long j) { return seed * 1_000_003L + 7919L * i + j; }
+
     /** The FAVOR+ projection of a layer at initialization. */
-    public static long projection(long seed, int layer) { return seed * 1_000_003L + 7919L * (layer + 1); }
+    public static long projection(long seed, int layer) { return cell(seed, layer + 1, 0); }
 
     /** The base seed of the FAVOR+ redraw at a step (each layer's projection then derives from it). */
-    public static long redraw(long seed, int step) { return seed * 31 + step; }
+    public static long redraw(long seed, int step) { return nth(seed, step); }
 
     /** The batch (records, windows, masking) of a training step. */
     public static long batch(long seed, long step) { return seed * 0x9E3779B97F4A7C15L + step; }
