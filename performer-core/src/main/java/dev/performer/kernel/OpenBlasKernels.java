@@ -21,7 +21,9 @@ public final class OpenBlasKernels implements Kernels {
 
     @Override public String name() { return "openblas"; }
     @Override public int threads() { return rest.threads(); }
-    @Override public String describe() { return "openblas (" + blas.config() + ", " + blas.library() + ") + " + rest.describe(); }
+    @Override public String describe() {
+        return "openblas (" + blas.config() + ", " + blas.library() + ") + " + rest.describe();
+    }
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
@@ -29,14 +31,24 @@ public final class OpenBlasKernels implements Kernels {
         blas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
-    @Override public float dot(float[] x, int xOff, float[] y, int yOff, int n) { return rest.dot(x, xOff, y, yOff, n); }
-    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) { rest.axpy(alpha, x, xOff, y, yOff, n); }
+    @Override public float dot(float[] x, int xOff, float[] y, int yOff, int n) {
+        return rest.dot(x, xOff, y, yOff, n);
+    }
+    @Override public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        rest.axpy(alpha, x, xOff, y, yOff, n);
+    }
     @Override public void scale(float[] x, int off, int n, float alpha) { rest.scale(x, off, n, alpha); }
     @Override public float max(float[] x, int off, int n) { return rest.max(x, off, n); }
     @Override public float sum(float[] x, int off, int n) { return rest.sum(x, off, n); }
-    @Override public void expAffine(float[] x, int off, int n, float shift, float mul, float add) { rest.expAffine(x, off, n, shift, mul, add); }
-    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) { rest.mul(a, aOff, b, bOff, out, outOff, n); }
-    @Override public void map(ElementwiseOp op, float[] x, int xOff, float[] out, int outOff, int n) { rest.map(op, x, xOff, out, outOff, n); }
+    @Override public void expAffine(float[] x, int off, int n, float shift, float mul, float add) {
+        rest.expAffine(x, off, n, shift, mul, add);
+    }
+    @Override public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        rest.mul(a, aOff, b, bOff, out, outOff, n);
+    }
+    @Override public void map(ElementwiseOp op, float[] x, int xOff, float[] out, int outOff, int n) {
+        rest.map(op, x, xOff, out, outOff, n);
+    }
     @Override public void parallelFor(int n, IntConsumer body) { rest.parallelFor(n, body); }
     @Override public void close() { rest.close(); }
 }

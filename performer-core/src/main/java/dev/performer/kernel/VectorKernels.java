@@ -69,8 +69,10 @@ public final class VectorKernels implements Kernels {
             case "4" -> FloatVector.SPECIES_128;
             case "8" -> FloatVector.SPECIES_256;
             case "16" -> FloatVector.SPECIES_512;
-            default -> throw new IllegalArgumentException("system property " + LANES_PROPERTY + " must be 4, 8 or 16 (float lanes), got \""
-                    + lanes + "\"; leave it unset for this CPU's preferred width (" + FloatVector.SPECIES_PREFERRED.length() + " lanes)");
+            default -> throw new IllegalArgumentException("system property " + LANES_PROPERTY
+                    + " must be 4, 8 or 16 (float lanes), got \"" + lanes
+                    + "\"; leave it unset for this CPU's preferred width (" + FloatVector.SPECIES_PREFERRED.length()
+                    + " lanes)");
         };
     }
 
@@ -200,7 +202,8 @@ public final class VectorKernels implements Kernels {
                             if (!direct) {
                                 micro(kc, s.packA, ir * kc, 1, MR, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else if (mr == MR) {
-                                micro(kc, a, aOff + (ic + ir) * rs + pc * cs, rs, cs, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
+                                micro(kc, a, aOff + (ic + ir) * rs + pc * cs, rs, cs, s.packB, bBase, alpha,
+                                        c, cAt, ldc, mr, nr, s.tile);
                             } else { // a partial panel at the bottom edge: pack it alone, zero padded
                                 packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
                                 micro(kc, s.packA, 0, 1, MR, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
@@ -213,7 +216,8 @@ public final class VectorKernels implements Kernels {
     }
 
     /** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: panel p, element [kk*MR + r]. */
-    private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float[] pa) {
+    private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+                              float[] pa) {
         if (transA) {
             // op(A) = Aᵀ: row kk of A holds a contiguous stretch of op(A)'s column; read it once
             // and scatter it over the panels (reading panel by panel strides across rows: 3× slower).
@@ -240,7 +244,8 @@ public final class VectorKernels implements Kernels {
     }
 
     /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels: panel q, element [kk*NR + j]. */
-    private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, float[] pb) {
+    private static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                              float[] pb) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
@@ -262,6 +267,8 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    // The unrolled kernel keeps one line per row of accumulators, so that they read as a grid.
+    // CHECKSTYLE.OFF: LineLength
     /**
      * The micro-kernel: C[0:mr, 0:nr] += alpha·A·B for a 6-row panel of A, element (r, kk) at
      * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, with 6×4 vector accumulators. A is
@@ -334,6 +341,7 @@ public final class VectorKernels implements Kernels {
                 for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
         }
     }
+    // CHECKSTYLE.ON: LineLength
 
     // ---------------------------------------------------------------- element-wise
 
@@ -343,7 +351,8 @@ public final class VectorKernels implements Kernels {
         FloatVector acc0 = FloatVector.zero(S), acc1 = acc0;
         for (; i + LANES < bound; i += 2 * LANES) {
             acc0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc0);
-            acc1 = FloatVector.fromArray(S, x, xOff + i + LANES).fma(FloatVector.fromArray(S, y, yOff + i + LANES), acc1);
+            acc1 = FloatVector.fromArray(S, x, xOff + i + LANES)
+                    .fma(FloatVector.fromArray(S, y, yOff + i + LANES), acc1);
         }
         for (; i < bound; i += LANES)
             acc0 = FloatVector.fromArray(S, x, xOff + i).fma(FloatVector.fromArray(S, y, yOff + i), acc0);
@@ -415,15 +424,18 @@ public final class VectorKernels implements Kernels {
     @Override
     public void expAffine(float[] x, int off, int n, float shift, float mul, float add) {
         int i = 0, bound = S.loopBound(n);
-        FloatVector sh = FloatVector.broadcast(S, shift), mu = FloatVector.broadcast(S, mul), ad = FloatVector.broadcast(S, add);
+        FloatVector sh = FloatVector.broadcast(S, shift), mu = FloatVector.broadcast(S, mul),
+                ad = FloatVector.broadcast(S, add);
         for (; i < bound; i += LANES)
             exp(FloatVector.fromArray(S, x, off + i).add(sh)).fma(mu, ad).intoArray(x, off + i);
         for (; i < n; i++) x[off + i] = mul * expScalar(x[off + i] + shift) + add;
     }
 
-    /** Lane permutations for a fixed-order tree sum: lane i takes lane i ^ step (constants, so C2 folds them). */
-    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = LANES > 8 ? xor(8) : null, X4 = LANES > 4 ? xor(4) : null,
-            X2 = LANES > 2 ? xor(2) : null, X1 = LANES > 1 ? xor(1) : null;
+    /**
+     * Lane permutations for a fixed-order tree sum: lane i takes lane i ^ step (constants, so C2 folds them).
+     */
+    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = LANES > 8 ? xor(8) : null,
+            X4 = LANES > 4 ? xor(4) : null, X2 = LANES > 2 ? xor(2) : null, X1 = LANES > 1 ? xor(1) : null;
 
     private static jdk.incubator.vector.VectorShuffle<Float> xor(int step) {
         return jdk.incubator.vector.VectorShuffle.fromOp(S, i -> i ^ step);
@@ -465,7 +477,8 @@ public final class VectorKernels implements Kernels {
         p = p.fma(r, FloatVector.broadcast(S, P5));
         p = p.fma(r.mul(r), r).add(1f);
         // 2^n from the integer sitting in t's low mantissa bits
-        var bits = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND)).add(127).lanewise(VectorOperators.LSHL, 23);
+        var bits = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND)).add(127)
+                .lanewise(VectorOperators.LSHL, 23);
         FloatVector y = p.mul(bits.reinterpretAsFloats());
         y = y.blend(FloatVector.zero(S), x.compare(VectorOperators.LT, EXP_LO));
         y = y.blend(FloatVector.broadcast(S, Float.POSITIVE_INFINITY), x.compare(VectorOperators.GT, EXP_HI));
@@ -555,7 +568,8 @@ public final class VectorKernels implements Kernels {
         FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            exp(v.min(zero)).blend(grad ? one : v.add(one), v.compare(VectorOperators.GT, 0f)).intoArray(out, outOff + i);
+            exp(v.min(zero)).blend(grad ? one : v.add(one), v.compare(VectorOperators.GT, 0f))
+                    .intoArray(out, outOff + i);
         }
         return i;
     }
@@ -633,7 +647,8 @@ public final class VectorKernels implements Kernels {
     }
 
     private static double fmaLoop(int millis) {
-        long iters = 0, start = System.nanoTime(), warmEnd = start + millis * 400_000L, end = start + millis * 1_000_000L;
+        long iters = 0, start = System.nanoTime(), warmEnd = start + millis * 400_000L,
+                end = start + millis * 1_000_000L;
         float sink = 0;
         while (System.nanoTime() < warmEnd) sink += fmaBlock(1 << 14);  // reach C2 first
         long t0 = System.nanoTime(), now;

@@ -54,15 +54,19 @@ class AttentionPropertiesTest {
         // the largest key sits at position 0, so that changing later keys (kept smaller) leaves the
         // softmax key stabilizer, one max over all keys by the documented convention, unchanged
         for (int bh = 0; bh < dims.bh(); bh++) for (int c = 0; c < 16; c++) k[bh * 150 * 16 + c] = 3f;
-        FeatureMap[] maps = {FeatureMap.softmax(1e-6f), FeatureMap.softmaxHyp(1e-4f), FeatureMap.relu(1e-3f), FeatureMap.softmaxTrig()};
+        FeatureMap[] maps = {FeatureMap.softmax(1e-6f), FeatureMap.softmaxHyp(1e-4f), FeatureMap.relu(1e-3f),
+                FeatureMap.softmaxTrig()};
         for (FeatureMap map : maps) {
             for (int chunk : new int[]{64, 7}) {
-                FavorAttention a = new FavorAttention(KERN, map, Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 32, 16, 5),
+                FavorAttention a = new FavorAttention(KERN, map,
+                        Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 32, 16, 5),
                         32, 16, true, chunk);
                 float[] base = run(a, dims, q, k, v, null);
                 for (int t : new int[]{0, 63, 64, 100, 148}) {
-                    float[] q2 = changeAfter(q, dims, t, r, 1), k2 = changeAfter(k, dims, t, r, 0.5), v2 = changeAfter(v, dims, t, r, 1);
-                    assertPrefixIdentical(base, run(a, dims, q2, k2, v2, null), dims, t, map + " chunk " + chunk + " t=" + t);
+                    float[] q2 = changeAfter(q, dims, t, r, 1), k2 = changeAfter(k, dims, t, r, 0.5),
+                            v2 = changeAfter(v, dims, t, r, 1);
+                    assertPrefixIdentical(base, run(a, dims, q2, k2, v2, null), dims, t,
+                            map + " chunk " + chunk + " t=" + t);
                 }
             }
         }
@@ -79,17 +83,26 @@ class AttentionPropertiesTest {
         float[] q = rand(r, dims.qSize(), 1), k = rand(r, dims.kSize(), 1), v = rand(r, dims.kSize(), 1);
         float[] mask = new float[2 * 40];
         for (int i = 0; i < mask.length; i++) mask[i] = r.nextDouble() < 0.6 ? 1f : 0f;
-        for (int bh = 0; bh < dims.bh(); bh++) for (int c = 0; c < 8; c++) { k[bh * 40 * 8 + c] = 2f; mask[(bh / 2) * 40] = 1f; }
-        assertTrue(java.util.stream.IntStream.range(0, mask.length).anyMatch(i -> mask[i] == 0f), "some keys are masked");
+        for (int bh = 0; bh < dims.bh(); bh++) for (int c = 0; c < 8; c++) {
+            k[bh * 40 * 8 + c] = 2f;
+            mask[(bh / 2) * 40] = 1f;
+        }
+        assertTrue(java.util.stream.IntStream.range(0, mask.length).anyMatch(i -> mask[i] == 0f),
+                "some keys are masked");
         float[] k2 = k.clone(), v2 = v.clone();
         for (int bh = 0; bh < dims.bh(); bh++)
             for (int j = 0; j < 40; j++)
                 if (mask[(bh / 2) * 40 + j] == 0f)
-                    for (int c = 0; c < 8; c++) { k2[(bh * 40 + j) * 8 + c] *= -0.5f; v2[(bh * 40 + j) * 8 + c] = 1e6f; }
+                    for (int c = 0; c < 8; c++) {
+                        k2[(bh * 40 + j) * 8 + c] *= -0.5f;
+                        v2[(bh * 40 + j) * 8 + c] = 1e6f;
+                    }
         for (boolean causal : new boolean[]{false, true}) {
             Attention[] atts = {
-                    FavorAttention.random(KERN, FeatureMap.softmax(1e-6f), 16, 8, causal, Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 3),
-                    FavorAttention.random(KERN, FeatureMap.relu(1e-3f), 16, 8, causal, Projection.Type.IID, Projection.Scaling.CHI, 3),
+                    FavorAttention.random(KERN, FeatureMap.softmax(1e-6f), 16, 8, causal, Projection.Type.ORTHOGONAL,
+                            Projection.Scaling.CHI, 3),
+                    FavorAttention.random(KERN, FeatureMap.relu(1e-3f), 16, 8, causal, Projection.Type.IID,
+                            Projection.Scaling.CHI, 3),
                     new ExactAttention(KERN, causal)};
             for (Attention a : atts) {
                 float[] o1 = run(a, dims, q, k, v, mask), o2 = run(a, dims, q, k2, v2, mask);
@@ -107,9 +120,11 @@ class AttentionPropertiesTest {
         float[] q = rand(r, dims.qSize(), 1), k = rand(r, dims.kSize(), 1), v = rand(r, dims.kSize(), 1);
         // eps = 0: the stabilizers cancel exactly, so the running-max recurrent form equals the
         // parallel form up to rounding; generalized maps have no stabilizer at any eps.
-        FeatureMap[] maps = {FeatureMap.softmax(0f), FeatureMap.softmaxHyp(0f), FeatureMap.relu(1e-3f), FeatureMap.softmaxTrig()};
+        FeatureMap[] maps = {FeatureMap.softmax(0f), FeatureMap.softmaxHyp(0f), FeatureMap.relu(1e-3f),
+                FeatureMap.softmaxTrig()};
         for (FeatureMap map : maps) {
-            FavorAttention par = FavorAttention.random(KERN, map, m, d, true, Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 9);
+            FavorAttention par = FavorAttention.random(KERN, map, m, d, true, Projection.Type.ORTHOGONAL,
+                    Projection.Scaling.CHI, 9);
             float[] want = run(par, dims, q, k, v, null);
             float[] got = recurrent(RecurrentFavor.of(KERN, par, h), dims, q, k, v);
             double tol = 8 * U * (Math.sqrt(d) + Math.sqrt(l) + Math.sqrt(par.features()));
@@ -130,7 +145,8 @@ class AttentionPropertiesTest {
         RecurrentFavor rec = new RecurrentFavor(KERN, FeatureMap.softmax(eps), w, m, h, d);
         float[] got = recurrent(rec, dims, q, k, v);
         RefAttention ref = new RefAttention(RefAttention.Map.SOFTMAX, eps, w, m, d);
-        double[] qd = GradientCheckTest.toDouble(q), kd = GradientCheckTest.toDouble(k), vd = GradientCheckTest.toDouble(v);
+        double[] qd = GradientCheckTest.toDouble(q), kd = GradientCheckTest.toDouble(k),
+                vd = GradientCheckTest.toDouble(v);
         double[] want = new double[dims.qSize()];
         for (int t = 0; t < l; t++) {
             Dims pre = Dims.self(1, h, t + 1, d);
@@ -167,7 +183,10 @@ class AttentionPropertiesTest {
 
     static double maxRel(float[] got, float[] want) {
         double err = 0, max = 0;
-        for (int i = 0; i < got.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); max = Math.max(max, Math.abs(want[i])); }
+        for (int i = 0; i < got.length; i++) {
+            err = Math.max(err, Math.abs(got[i] - want[i]));
+            max = Math.max(max, Math.abs(want[i]));
+        }
         return err / max;
     }
 
@@ -209,16 +228,19 @@ class AttentionPropertiesTest {
             float[] x = rand(r, d, 0.8), y = rand(r, d, 0.8);
             double want = kernelValue(x, y, d), sum = 0, sum2 = 0;
             for (int s = 0; s < draws; s++) {
-                double e = smPlus(x, y, Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, 1000L * trial + s), m, d);
+                double e = smPlus(x, y,
+                        Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, 1000L * trial + s), m, d);
                 sum += e; sum2 += e * e;
             }
             double mean = sum / draws, se = Math.sqrt((sum2 / draws - mean * mean) / draws);
             // 4 standard errors: a false alarm has probability 6e-5 per trial
-            assertEquals(want, mean, 4 * se, "trial " + trial + ": mean " + mean + " ± " + se + " vs exp(x·y/√D) " + want);
+            assertEquals(want, mean, 4 * se,
+                    "trial " + trial + ": mean " + mean + " ± " + se + " vs exp(x·y/√D) " + want);
         }
     }
 
-    static double mse(boolean positive, Projection.Type type, float[] x, float[] y, int m, int d, int draws, long seed) {
+    static double mse(boolean positive, Projection.Type type, float[] x, float[] y, int m, int d, int draws,
+                      long seed) {
         double want = kernelValue(x, y, d), s = 0;
         for (int i = 0; i < draws; i++) {
             float[] w = Projection.draw(type, Projection.Scaling.CHI, m, d, seed + i);
@@ -268,7 +290,8 @@ class AttentionPropertiesTest {
             err[i] = s / (6.0 * exact.length);
         }
         for (int i = 1; i < ms.length; i++)
-            assertTrue(err[i] < err[i - 1], "MSE did not fall from M=" + ms[i - 1] + " to " + ms[i] + ": " + java.util.Arrays.toString(err));
+            assertTrue(err[i] < err[i - 1],
+                    "MSE did not fall from M=" + ms[i - 1] + " to " + ms[i] + ": " + java.util.Arrays.toString(err));
         // the estimator's variance falls like 1/M: 64× more features should cut the MSE by well over 16×
         assertTrue(err[3] * 16 < err[0], "MSE at M=1024 " + err[3] + " vs M=16 " + err[0]);
     }

@@ -16,10 +16,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The tiled exact attention (online softmax; and the materialising form it replaced) against an analytic double-precision reference of
- * softmax attention and its gradients, which is itself checked by finite differences; over sizes
- * that cross the tile boundaries (BQ = 64 query rows, BK = 256 keys), causal and bidirectional,
- * with key masks (one batch row masked entirely), cross attention and one head on several threads.
+ * The tiled exact attention (online softmax; and the materialising form it replaced) against an
+ * analytic double-precision reference of softmax attention and its gradients, which is itself
+ * checked by finite differences; over sizes that cross the tile boundaries (BQ = 64 query rows,
+ * BK = 256 keys), causal and bidirectional, with key masks (one batch row masked entirely), cross
+ * attention and one head on several threads.
  */
 class ExactAttentionTest {
 
@@ -84,9 +85,10 @@ class ExactAttentionTest {
             double[] dout = GradientCheckTest.toDouble(GradientCheckTest.rand(r, dims.qSize(), -1, 1));
             double[] mask = GradientCheckTest.toDouble(GradientCheckTest.mask(r, 2, dims.lk()));
             double[][] ref = reference(dims, q, k, v, mask, causal, dout);
-            assertTrue(maxDiff(ref[0], RefAttention.exact(dims, q, k, v, mask, causal)) < 1e-14, "forward = RefAttention");
-            GradientCheckTest.Loss loss = (qq, kk, vv) -> GradientCheckTest.dot(reference(dims, qq, kk, vv, mask, causal,
-                    dout)[0], dout);
+            assertTrue(maxDiff(ref[0], RefAttention.exact(dims, q, k, v, mask, causal)) < 1e-14,
+                    "forward = RefAttention");
+            GradientCheckTest.Loss loss = (qq, kk, vv) ->
+                    GradientCheckTest.dot(reference(dims, qq, kk, vv, mask, causal, dout)[0], dout);
             for (int which = 0; which < 3; which++)   // central differences with h = 1e-5: O(h²) ≈ 1e-10 error
                 assertTrue(maxDiff(ref[which + 1], GradientCheckTest.fd(loss, q, k, v, which)) < 1e-8,
                         "analytic gradient " + which + " causal=" + causal);
@@ -108,7 +110,8 @@ class ExactAttentionTest {
         SplittableRandom r = new SplittableRandom(lq * 31L + lk + d + (causal ? 7 : 0));
         Dims dims = new Dims(b, h, lq, lk, d);
         float[] q = GradientCheckTest.rand(r, dims.qSize(), -2, 2), k = GradientCheckTest.rand(r, dims.kSize(), -2, 2);
-        float[] v = GradientCheckTest.rand(r, dims.kSize(), -1, 1), dout = GradientCheckTest.rand(r, dims.qSize(), -1, 1);
+        float[] v = GradientCheckTest.rand(r, dims.kSize(), -1, 1),
+                dout = GradientCheckTest.rand(r, dims.qSize(), -1, 1);
         float[] mask = masked ? GradientCheckTest.mask(r, b, lk) : null;
         if (masked && b > 1) java.util.Arrays.fill(mask, lk, 2 * lk, 0f);     // batch row 1: no visible key at all
         double[][] ref = reference(dims, GradientCheckTest.toDouble(q), GradientCheckTest.toDouble(k),

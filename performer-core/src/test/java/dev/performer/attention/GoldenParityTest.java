@@ -27,7 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (one length-D reduction, then exp, whose relative error is the absolute error of its argument,
  * up to 10× the argument's relative error); outputs against 8·u·(√D + √L + √Mf); gradients, which
  * chain two more reductions and divide by the denominator twice, against 16·u·(√D + √L + √Mf).
- * Measured (the failure messages give the error and the bound): features ≤ 1.8e-6, outputs ≤ 1.3e-6, gradients ≤ 1.1e-6.
+ * Measured (the failure messages give the error and the bound): features ≤ 1.8e-6, outputs ≤ 1.3e-6,
+ * gradients ≤ 1.1e-6.
  */
 class GoldenParityTest {
 

@@ -40,28 +40,34 @@ class GradientCheckTest {
                 {"softmax", RefAttention.Map.SOFTMAX, (Function<Float, FeatureMap>) FeatureMap::softmax, 1e-3f},
                 {"softmax-eps0", RefAttention.Map.SOFTMAX, (Function<Float, FeatureMap>) FeatureMap::softmax, 0f},
                 {"softmax-hyp", RefAttention.Map.HYP, (Function<Float, FeatureMap>) FeatureMap::softmaxHyp, 1e-3f},
-                {"softmax-trig", RefAttention.Map.TRIG, (Function<Float, FeatureMap>) e -> FeatureMap.softmaxTrig(), 0f},
+                {"softmax-trig", RefAttention.Map.TRIG,
+                        (Function<Float, FeatureMap>) e -> FeatureMap.softmaxTrig(), 0f},
                 {"relu", RefAttention.Map.RELU, (Function<Float, FeatureMap>) FeatureMap::relu, 1e-3f},
                 {"elu", RefAttention.Map.ELU, (Function<Float, FeatureMap>) FeatureMap::elu, 1e-3f},
                 {"exp", RefAttention.Map.EXP, (Function<Float, FeatureMap>) FeatureMap::exp, 1e-3f},
                 {"abs", RefAttention.Map.ABS, (Function<Float, FeatureMap>) FeatureMap::abs, 1e-3f},
-                {"softplus(custom)", RefAttention.Map.SOFTPLUS, (Function<Float, FeatureMap>) e -> FeatureMap.custom("softplus",
-                        x -> (float) Math.log1p(Math.exp(x)), x -> (float) (1 / (1 + Math.exp(-x))), e), 1e-3f},
+                {"softplus(custom)", RefAttention.Map.SOFTPLUS,
+                        (Function<Float, FeatureMap>) e -> FeatureMap.custom("softplus",
+                                x -> (float) Math.log1p(Math.exp(x)), x -> (float) (1 / (1 + Math.exp(-x))), e), 1e-3f},
         };
         for (Object[] mp : maps) {
             for (boolean causal : new boolean[]{false, true}) {
                 for (boolean masked : new boolean[]{false, true}) {
                     String n = mp[0] + (causal ? "/causal" : "/bidir") + (masked ? "/masked" : "");
-                    b.add(Arguments.of(new Variant(n, (RefAttention.Map) mp[1], cast(mp[2]), (float) mp[3], true, causal, masked, false, false)));
+                    b.add(Arguments.of(new Variant(n, (RefAttention.Map) mp[1], cast(mp[2]), (float) mp[3],
+                            true, causal, masked, false, false)));
                 }
             }
-            b.add(Arguments.of(new Variant(mp[0] + "/cross", (RefAttention.Map) mp[1], cast(mp[2]), (float) mp[3], true, false, true, true, false)));
+            b.add(Arguments.of(new Variant(mp[0] + "/cross", (RefAttention.Map) mp[1], cast(mp[2]), (float) mp[3],
+                    true, false, true, true, false)));
         }
         for (boolean causal : new boolean[]{false, true}) {
-            b.add(Arguments.of(new Variant("identity/no-projection" + (causal ? "/causal" : "/bidir"), RefAttention.Map.IDENTITY,
-                    e -> FeatureMap.identity(e).withoutProjection(), 1e-3f, false, causal, false, false, true)));
-            b.add(Arguments.of(new Variant("relu/no-projection" + (causal ? "/causal" : "/bidir"), RefAttention.Map.RELU,
-                    e -> FeatureMap.relu(e).withoutProjection(), 1e-3f, false, causal, true, false, false)));
+            b.add(Arguments.of(new Variant("identity/no-projection" + (causal ? "/causal" : "/bidir"),
+                    RefAttention.Map.IDENTITY, e -> FeatureMap.identity(e).withoutProjection(), 1e-3f,
+                    false, causal, false, false, true)));
+            b.add(Arguments.of(new Variant("relu/no-projection" + (causal ? "/causal" : "/bidir"),
+                    RefAttention.Map.RELU, e -> FeatureMap.relu(e).withoutProjection(), 1e-3f,
+                    false, causal, true, false, false)));
         }
         return b.build();
     }
@@ -69,7 +75,11 @@ class GradientCheckTest {
     @SuppressWarnings("unchecked")
     static Function<Float, FeatureMap> cast(Object o) { return (Function<Float, FeatureMap>) o; }
 
-    static double[] toDouble(float[] x) { double[] d = new double[x.length]; for (int i = 0; i < x.length; i++) d[i] = x[i]; return d; }
+    static double[] toDouble(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) d[i] = x[i];
+        return d;
+    }
 
     static float[] rand(SplittableRandom r, int n, double lo, double hi) {
         float[] x = new float[n];
@@ -85,7 +95,10 @@ class GradientCheckTest {
 
     static double relErr(float[] got, double[] want) {
         double err = 0, max = 0;
-        for (int i = 0; i < got.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); max = Math.max(max, Math.abs(want[i])); }
+        for (int i = 0; i < got.length; i++) {
+            err = Math.max(err, Math.abs(got[i] - want[i]));
+            max = Math.max(max, Math.abs(want[i]));
+        }
         return err / Math.max(max, 1e-300);
     }
 
@@ -108,7 +121,11 @@ class GradientCheckTest {
         return g;
     }
 
-    static double dot(double[] a, double[] b) { double s = 0; for (int i = 0; i < a.length; i++) s += a[i] * b[i]; return s; }
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
@@ -125,7 +142,8 @@ class GradientCheckTest {
         float[] w = vt.projected ? Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, m, d, 42) : null;
         FavorAttention att = new FavorAttention(KERN, map, w, m, d, vt.causal, 4);
         RefAttention ref = new RefAttention(vt.ref, vt.eps, w, m, d);
-        double[] qd = toDouble(q), kd = toDouble(k), vd = toDouble(v), dd = toDouble(dout), md = msk == null ? null : toDouble(msk);
+        double[] qd = toDouble(q), kd = toDouble(k), vd = toDouble(v), dd = toDouble(dout),
+                md = msk == null ? null : toDouble(msk);
         double[][] stab = ref.stabilizers(dims, qd, kd);
 
         float[] out = new float[dims.qSize()];
@@ -163,8 +181,8 @@ class GradientCheckTest {
     }
 
     static Stream<Arguments> exactVariants() {
-        return Stream.of(Arguments.of(false, false, false), Arguments.of(true, false, false), Arguments.of(false, true, false),
-                Arguments.of(true, true, false), Arguments.of(false, true, true));
+        return Stream.of(Arguments.of(false, false, false), Arguments.of(true, false, false),
+                Arguments.of(false, true, false), Arguments.of(true, true, false), Arguments.of(false, true, true));
     }
 
     @ParameterizedTest(name = "exact causal={0} masked={1} cross={2}")
@@ -173,12 +191,14 @@ class GradientCheckTest {
         SplittableRandom r = new SplittableRandom(7 + (causal ? 1 : 0) + (masked ? 2 : 0) + (cross ? 4 : 0));
         int b = 2, h = 2, lq = 9, lk = cross ? 6 : 9, d = 8;
         Dims dims = new Dims(b, h, lq, lk, d);
-        float[] q = rand(r, dims.qSize(), -1, 1), k = rand(r, dims.kSize(), -1, 1), v = rand(r, dims.kSize(), -1, 1), dout = rand(r, dims.qSize(), -1, 1);
+        float[] q = rand(r, dims.qSize(), -1, 1), k = rand(r, dims.kSize(), -1, 1), v = rand(r, dims.kSize(), -1, 1),
+                dout = rand(r, dims.qSize(), -1, 1);
         float[] msk = masked ? mask(r, b, lk) : null;
         ExactAttention att = new ExactAttention(KERN, causal);
         float[] out = new float[dims.qSize()];
         Attention.Saved saved = att.forward(dims, q, k, v, msk, out);
-        double[] qd = toDouble(q), kd = toDouble(k), vd = toDouble(v), dd = toDouble(dout), md = msk == null ? null : toDouble(msk);
+        double[] qd = toDouble(q), kd = toDouble(k), vd = toDouble(v), dd = toDouble(dout),
+                md = msk == null ? null : toDouble(msk);
         double red = Math.sqrt(d) + Math.sqrt(lk);
         assertTrue(relErr(out, RefAttention.exact(dims, qd, kd, vd, md, causal)) <= 8 * U * red, "exact forward");
         float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
@@ -197,7 +217,8 @@ class GradientCheckTest {
     void identityGradientsMatchFiniteDifferences(boolean causal) {
         SplittableRandom r = new SplittableRandom(3);
         Dims dims = Dims.self(1, 2, 5, 4);
-        float[] q = rand(r, dims.qSize(), -1, 1), k = rand(r, dims.kSize(), -1, 1), v = rand(r, dims.kSize(), -1, 1), dout = rand(r, dims.qSize(), -1, 1);
+        float[] q = rand(r, dims.qSize(), -1, 1), k = rand(r, dims.kSize(), -1, 1), v = rand(r, dims.kSize(), -1, 1),
+                dout = rand(r, dims.qSize(), -1, 1);
         IdentityAttention att = new IdentityAttention(causal);
         float[] out = new float[dims.qSize()];
         Attention.Saved s = att.forward(dims, q, k, v, null, out);
@@ -210,7 +231,8 @@ class GradientCheckTest {
         float[][] got = {dq, dk, dv};
         for (int which = 0; which < 3; which++) {
             double[] g = fd(loss, qd, kd, vd, which);
-            // the loss is linear in v (and constant in q, k): central differences are exact up to cancellation, ~1e-16/h = 1e-11
+            // the loss is linear in v (and constant in q, k): central differences are exact up to cancellation,
+            // ~1e-16/h = 1e-11
             for (int i = 0; i < g.length; i++) assertEquals(g[i], got[which][i], 1e-9);
         }
     }

@@ -32,7 +32,10 @@ public final class MaterializedExactAttention implements Attention {
         final float[][] p;
         final MaterializedExactAttention owner;
 
-        State(MaterializedExactAttention owner, int bh, int pSize) { this.owner = owner; this.p = new float[bh][pSize]; }
+        State(MaterializedExactAttention owner, int bh, int pSize) {
+            this.owner = owner;
+            this.p = new float[bh][pSize];
+        }
 
         @Override public Dims dims() { return dims; }
     }

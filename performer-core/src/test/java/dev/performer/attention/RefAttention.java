@@ -31,7 +31,11 @@ final class RefAttention {
         double s = Math.pow(d, -0.25);
         if (w == null) { double[] u = new double[d]; for (int c = 0; c < d; c++) u[c] = s * x[off + c]; return u; }
         double[] u = new double[m];
-        for (int j = 0; j < m; j++) { double a = 0; for (int c = 0; c < d; c++) a += s * x[off + c] * w[j * d + c]; u[j] = a; }
+        for (int j = 0; j < m; j++) {
+            double a = 0;
+            for (int c = 0; c < d; c++) a += s * x[off + c] * w[j * d + c];
+            u[j] = a;
+        }
         return u;
     }
 
@@ -56,10 +60,16 @@ final class RefAttention {
         double[] p = new double[mf];
         double n = halfNorm(x, off);
         switch (map) {
-            case SOFTMAX -> { double r = 1 / Math.sqrt(m); for (int j = 0; j < m; j++) p[j] = r * (Math.exp(u[j] - n - c) + eps); }
+            case SOFTMAX -> {
+                double r = 1 / Math.sqrt(m);
+                for (int j = 0; j < m; j++) p[j] = r * (Math.exp(u[j] - n - c) + eps);
+            }
             case HYP -> {
                 double r = 1 / Math.sqrt(2.0 * m);
-                for (int j = 0; j < m; j++) { p[j] = r * (Math.exp(u[j] - n - c) + eps); p[m + j] = r * (Math.exp(-u[j] - n - c) + eps); }
+                for (int j = 0; j < m; j++) {
+                    p[j] = r * (Math.exp(u[j] - n - c) + eps);
+                    p[m + j] = r * (Math.exp(-u[j] - n - c) + eps);
+                }
             }
             case TRIG -> {
                 double r = Math.exp(n) / Math.sqrt(m);

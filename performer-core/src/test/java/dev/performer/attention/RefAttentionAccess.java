@@ -16,7 +16,8 @@ public final class RefAttentionAccess {
         return ((RefAttention) ref).stabilizers(dims, q, k);
     }
 
-    public static double[] forward(Object ref, Dims dims, double[] q, double[] k, double[] v, double[] mask, boolean causal, double[][] stab) {
+    public static double[] forward(Object ref, Dims dims, double[] q, double[] k, double[] v, double[] mask,
+                                   boolean causal, double[][] stab) {
         return ((RefAttention) ref).forward(dims, q, k, v, mask, causal, stab);
     }
 }

@@ -31,7 +31,9 @@ class DataTest {
     void readsMultiLineRecordsPlainAndGzip() throws IOException {
         Path plain = tmp.resolve("a.fasta"), gz = tmp.resolve("a.fasta.gz");
         Files.writeString(plain, FASTA);
-        try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(gz))) { o.write(FASTA.getBytes(StandardCharsets.UTF_8)); }
+        try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(gz))) {
+            o.write(FASTA.getBytes(StandardCharsets.UTF_8));
+        }
         for (Path p : new Path[]{plain, gz}) {
             try (FastaReader r = FastaReader.open(p)) {
                 List<FastaReader.Record> recs = all(r);
@@ -63,10 +65,12 @@ class DataTest {
         assertEquals(30, Tokenizer.vocabSize());
         int[] ids = Tokenizer.encode("ACDEFGHIKLMNPQRSTVWYBZXUO", Tokenizer.Unknown.SKIP_RECORD);
         for (int i = 0; i < ids.length; i++) assertEquals(Tokenizer.FIRST_LETTER + i, ids[i]);
-        assertArrayEquals(Tokenizer.encode("MKV", Tokenizer.Unknown.SKIP_RECORD), Tokenizer.encode("mkv", Tokenizer.Unknown.SKIP_RECORD));
+        assertArrayEquals(Tokenizer.encode("MKV", Tokenizer.Unknown.SKIP_RECORD),
+                Tokenizer.encode("mkv", Tokenizer.Unknown.SKIP_RECORD));
         assertNull(Tokenizer.encode("AC*D", Tokenizer.Unknown.SKIP_RECORD));
         assertEquals(Tokenizer.id('X'), Tokenizer.encode("AC*D", Tokenizer.Unknown.MAP_TO_X)[2]);
-        assertEquals("MKV<eos>", Tokenizer.decode(new int[]{Tokenizer.id('M'), Tokenizer.id('K'), Tokenizer.id('V'), Tokenizer.EOS}, 0, 4));
+        assertEquals("MKV<eos>", Tokenizer.decode(new int[]{Tokenizer.id('M'), Tokenizer.id('K'), Tokenizer.id('V'),
+                Tokenizer.EOS}, 0, 4));
     }
 
     @Test
@@ -75,8 +79,10 @@ class DataTest {
         Files.writeString(f, FASTA);
         ByteArrayOutputStream warn = new ByteArrayOutputStream();
         ProteinData keep = new ProteinData(), skip = new ProteinData();
-        int[] r1 = ProteinData.readFiles(List.of(f), Tokenizer.Unknown.MAP_TO_X, keep, null, 0, 0, new java.io.PrintStream(warn, true, StandardCharsets.UTF_8));
-        assertTrue(warn.toString(StandardCharsets.UTF_8).contains("record P3 has '*' at residue 5"), warn.toString(StandardCharsets.UTF_8));
+        int[] r1 = ProteinData.readFiles(List.of(f), Tokenizer.Unknown.MAP_TO_X, keep, null, 0, 0,
+                new java.io.PrintStream(warn, true, StandardCharsets.UTF_8));
+        assertTrue(warn.toString(StandardCharsets.UTF_8).contains("record P3 has '*' at residue 5"),
+                warn.toString(StandardCharsets.UTF_8));
         assertEquals(3, keep.size());
         int[] r2 = ProteinData.readFiles(List.of(f), Tokenizer.Unknown.SKIP_RECORD, skip, null, 0, 0, null);
         assertEquals(2, skip.size());
@@ -94,10 +100,12 @@ class DataTest {
         }
         // binomial(20000, 0.1): standard deviation 42; 5 standard deviations
         assertEquals(2000, val, 5 * 42);
-        assertNotEquals(Split.isValidation("ID1", 7, 0.5) + "" + Split.isValidation("ID2", 7, 0.5) + Split.isValidation("ID3", 7, 0.5)
-                + Split.isValidation("ID4", 7, 0.5) + Split.isValidation("ID5", 7, 0.5) + Split.isValidation("ID6", 7, 0.5),
-                Split.isValidation("ID1", 8, 0.5) + "" + Split.isValidation("ID2", 8, 0.5) + Split.isValidation("ID3", 8, 0.5)
-                        + Split.isValidation("ID4", 8, 0.5) + Split.isValidation("ID5", 8, 0.5) + Split.isValidation("ID6", 8, 0.5),
+        assertNotEquals(Split.isValidation("ID1", 7, 0.5) + "" + Split.isValidation("ID2", 7, 0.5)
+                + Split.isValidation("ID3", 7, 0.5) + Split.isValidation("ID4", 7, 0.5)
+                + Split.isValidation("ID5", 7, 0.5) + Split.isValidation("ID6", 7, 0.5),
+                Split.isValidation("ID1", 8, 0.5) + "" + Split.isValidation("ID2", 8, 0.5)
+                        + Split.isValidation("ID3", 8, 0.5) + Split.isValidation("ID4", 8, 0.5)
+                        + Split.isValidation("ID5", 8, 0.5) + Split.isValidation("ID6", 8, 0.5),
                 "another seed gives another split");
     }
 
@@ -130,7 +138,8 @@ class DataTest {
                 assertTrue(y >= Tokenizer.FIRST_LETTER, "targets are residues");
                 if (t == Tokenizer.MASK) masked++; else if (t == y) kept++; else random++;
             }
-            assertEquals(0f, b.keyMask()[b.tokens().length - 1] == 0f && b.tokens()[b.tokens().length - 1] != Tokenizer.PAD ? 1f : 0f);
+            assertEquals(0f, b.keyMask()[b.tokens().length - 1] == 0f
+                    && b.tokens()[b.tokens().length - 1] != Tokenizer.PAD ? 1f : 0f);
         }
         double p = (double) selected / residues;
         // binomial proportions over ~200k residues: 5 standard errors
@@ -163,7 +172,8 @@ class DataTest {
     @Test
     void causalBatchesPredictTheNextTokenAndAreSeeded() {
         ProteinData d = sample(50, 100, 2);
-        ProteinData.Batch a = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5), b = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5);
+        ProteinData.Batch a = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5),
+                b = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5);
         assertArrayEquals(a.tokens(), b.tokens());
         assertArrayEquals(a.targets(), b.targets());
         assertFalse(java.util.Arrays.equals(a.tokens(), d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 6).tokens()));

@@ -48,24 +48,28 @@ class NpyTest {
         assertArrayEquals(new double[]{2.5, -4}, a.data());
         String h2 = "{'descr': '|b1', 'fortran_order': False, 'shape': (1, 3), }\n";
         ByteBuffer m = ByteBuffer.allocate(10 + h2.length() + 3).order(ByteOrder.LITTLE_ENDIAN);
-        m.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0).putShort((short) h2.length());
+        m.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
+                .putShort((short) h2.length());
         m.put(h2.getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0).put((byte) 1);
         assertArrayEquals(new double[]{1, 0, 1}, Npy.parse("mask.npy", m.array()).data());
     }
 
     @Test
     void malformedFilesAreNamedErrors() {
-        Npy.FormatException e = assertThrows(Npy.FormatException.class, () -> Npy.parse("x.npy", "hello world".getBytes()));
+        Npy.FormatException e = assertThrows(Npy.FormatException.class,
+                () -> Npy.parse("x.npy", "hello world".getBytes()));
         assertTrue(e.getMessage().startsWith("x.npy: not a .npy file"));
         String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }\n";
         ByteBuffer bb = ByteBuffer.allocate(10 + header.length() + 8).order(ByteOrder.LITTLE_ENDIAN);
-        bb.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0).putShort((short) header.length());
+        bb.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
+                .putShort((short) header.length());
         bb.put(header.getBytes(StandardCharsets.ISO_8859_1));
         e = assertThrows(Npy.FormatException.class, () -> Npy.parse("short.npy", bb.array()));
         assertTrue(e.getMessage().contains("short.npy: file holds 8 data bytes"), e.getMessage());
         String fortran = "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }\n";
         ByteBuffer f = ByteBuffer.allocate(10 + fortran.length() + 4).order(ByteOrder.LITTLE_ENDIAN);
-        f.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0).putShort((short) fortran.length());
+        f.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
+                .putShort((short) fortran.length());
         f.put(fortran.getBytes(StandardCharsets.ISO_8859_1));
         e = assertThrows(Npy.FormatException.class, () -> Npy.parse("f.npy", f.array()));
         assertTrue(e.getMessage().contains("Fortran-order"));

@@ -29,7 +29,10 @@ class KernelsDifferentialTest {
             java.util.stream.Stream.of(new VectorKernels(1), new VectorKernels(2)),
             BLAS.stream().map(b -> new OpenBlasKernels(b, 2))).toArray(Kernels[]::new);
 
-    /** A missing OpenBLAS fails the run, not just skips its part, on CI (CI set, not "false") or with -Dperformer.requireOpenblas=true. */
+    /**
+     * A missing OpenBLAS fails the run, not just skips its part, on CI (CI set, not "false") or with
+     * -Dperformer.requireOpenblas=true.
+     */
     static boolean openblasRequired() {
         String ci = System.getenv("CI");
         return Boolean.getBoolean("performer.requireOpenblas")
@@ -46,12 +49,14 @@ class KernelsDifferentialTest {
     @Test
     void openblasIsTestedWhenInstalledAndRequiredOnCi() {
         if (BLAS.isEmpty() && openblasRequired())
-            fail("OpenBLAS (libopenblas.so.0) not found or not loadable, but it is required here (CI=" + System.getenv("CI")
+            fail("OpenBLAS (libopenblas.so.0) not found or not loadable, but it is required here (CI="
+                    + System.getenv("CI")
                     + ", performer.requireOpenblas=" + System.getProperty("performer.requireOpenblas")
                     + "): install libopenblas0-pthread (.ci/run does) or point PERFORMER_OPENBLAS at the library");
         assumeTrue(BLAS.isPresent(), "OpenBLAS not installed: its backend is not tested here"
                 + " (optional; CI=true or -Dperformer.requireOpenblas=true makes it required)");
-        assertTrue(java.util.Arrays.stream(FAST).anyMatch(k -> k instanceof OpenBlasKernels), "OpenBLAS loaded but not under test");
+        assertTrue(java.util.Arrays.stream(FAST).anyMatch(k -> k instanceof OpenBlasKernels),
+                "OpenBLAS loaded but not under test");
     }
 
     @AfterAll
@@ -76,7 +81,8 @@ class KernelsDifferentialTest {
         assertEquals(FloatVector.SPECIES_PREFERRED, VectorKernels.species(null));
         for (String bad : new String[]{"12", "", "eight", "32"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorKernels.species(bad));
-            assertTrue(e.getMessage().contains(VectorKernels.LANES_PROPERTY) && e.getMessage().contains("\"" + bad + "\""), e.getMessage());
+            assertTrue(e.getMessage().contains(VectorKernels.LANES_PROPERTY)
+                    && e.getMessage().contains("\"" + bad + "\""), e.getMessage());
         }
     }
 
@@ -114,7 +120,8 @@ class KernelsDifferentialTest {
             int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
             int lda = aCols + r.nextInt(3), ldb = bCols + r.nextInt(3), ldc = n + r.nextInt(3);
             int aOff = r.nextInt(5), bOff = r.nextInt(5), cOff = r.nextInt(5);
-            float[] a = rand(r, aOff + aRows * lda + 3), b = rand(r, bOff + bRows * ldb + 3), c0 = rand(r, cOff + m * ldc + 3);
+            float[] a = rand(r, aOff + aRows * lda + 3), b = rand(r, bOff + bRows * ldb + 3),
+                    c0 = rand(r, cOff + m * ldc + 3);
             float alpha = t == 3 ? -0.75f : 1.25f, beta = switch (t) { case 0 -> 0f; case 1 -> 1f; default -> 0.5f; };
             if (beta == 0f) for (int i = 0; i < m; i++) c0[cOff + i * ldc] = Float.NaN; // beta=0 must overwrite
             float[] want = c0.clone();
@@ -154,9 +161,12 @@ class KernelsDifferentialTest {
     void gemmRejectsBadShapes() {
         for (Kernels fast : FAST) {
             float[] a = new float[10], b = new float[10], c = new float[10];
-            assertThrows(IndexOutOfBoundsException.class, () -> fast.gemm(false, false, 4, 4, 4, 1f, a, 0, 4, b, 0, 4, 0f, c, 0, 4));
-            assertThrows(IllegalArgumentException.class, () -> fast.gemm(false, false, 2, 2, 2, 1f, a, 0, 1, b, 0, 2, 0f, c, 0, 2));
-            assertThrows(IllegalArgumentException.class, () -> fast.gemm(false, false, 2, 2, 2, 1f, a, 0, 2, b, 0, 2, 0f, a, 0, 2));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> fast.gemm(false, false, 4, 4, 4, 1f, a, 0, 4, b, 0, 4, 0f, c, 0, 4));
+            assertThrows(IllegalArgumentException.class,
+                    () -> fast.gemm(false, false, 2, 2, 2, 1f, a, 0, 1, b, 0, 2, 0f, c, 0, 2));
+            assertThrows(IllegalArgumentException.class,
+                    () -> fast.gemm(false, false, 2, 2, 2, 1f, a, 0, 2, b, 0, 2, 0f, a, 0, 2));
         }
     }
 
@@ -182,7 +192,8 @@ class KernelsDifferentialTest {
             REF.axpy(0.3f, x, off, ya, off, n); f.axpy(0.3f, x, off, yb, off, n);
             // fma vs mul+add: each within 2u·(|y| + |alpha·x|) of the exact value (cancellation-safe bound)
             for (int i = 0; i < n; i++)
-                assertEquals(ya[off + i], yb[off + i], 4 * U * (Math.abs(y[off + i]) + Math.abs(0.3f * x[off + i])), "axpy at " + i);
+                assertEquals(ya[off + i], yb[off + i], 4 * U * (Math.abs(y[off + i]) + Math.abs(0.3f * x[off + i])),
+                        "axpy at " + i);
             float[] sa = x.clone(), sb = x.clone();
             REF.scale(sa, off, n, -1.5f); f.scale(sb, off, n, -1.5f);
             assertArrayEquals(sa, sb, "scale is exact per element");
@@ -213,14 +224,17 @@ class KernelsDifferentialTest {
      * two terms whose error is relative to the terms, not to their (possibly cancelling) sum.
      */
     static double mapTolerance(ElementwiseOp op, float x, float want) {
-        if (op != ElementwiseOp.GELU && op != ElementwiseOp.GELU_GRAD) return 16 * U * Math.abs(want) + Float.MIN_NORMAL;
+        if (op != ElementwiseOp.GELU && op != ElementwiseOp.GELU_GRAD)
+            return 16 * U * Math.abs(want) + Float.MIN_NORMAL;
         double u2 = 2 * ElementwiseOp.GELU_C * (x + ElementwiseOp.GELU_A * x * x * x);
         double rel = (16 + 8 * Math.abs(u2)) * U;
-        // the polynomial exp(−2u) overflows to +inf from −2u ≈ 88.4 (n = 128), flushing GELU values below |x|·e^−88 to −0
+        // the polynomial exp(−2u) overflows to +inf from −2u ≈ 88.4 (n = 128), flushing GELU values below
+        // |x|·e^−88 to −0
         if (op == ElementwiseOp.GELU) return rel * Math.abs(want) + Math.abs(x) * Math.exp(-88) + Float.MIN_NORMAL;
         double e = Math.exp(-u2), s = 1 / (1 + e);
         double du = 2 * ElementwiseOp.GELU_C * (1 + 3 * ElementwiseOp.GELU_A * x * x);
-        return rel * (s + Math.abs(x * du * e * s * s)) + (1 + Math.abs(x * du)) * Math.exp(-88) + Float.MIN_NORMAL; // same flush
+        return rel * (s + Math.abs(x * du * e * s * s)) + (1 + Math.abs(x * du)) * Math.exp(-88)
+                + Float.MIN_NORMAL; // same flush
     }
 
     @Test
@@ -236,7 +250,8 @@ class KernelsDifferentialTest {
                 REF.map(op, x, 0, want, 0, n + 1);
                 f.map(op, x, 0, got, 0, n + 1);
                 for (int i = 0; i < n; i++)
-                    assertEquals(want[i], got[i], mapTolerance(op, x[i], want[i]), f.name() + " " + op + " at x = " + x[i]);
+                    assertEquals(want[i], got[i], mapTolerance(op, x[i], want[i]),
+                            f.name() + " " + op + " at x = " + x[i]);
                 assertTrue(Float.isNaN(got[n]), op + "(NaN)");
             }
     }
@@ -252,15 +267,18 @@ class KernelsDifferentialTest {
     @Test
     void vectorExpHandlesSpecialValuesAndGivesTheSameBitsInBodyAndTail() {
         for (Kernels f : FAST) {
-            float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -100f, 100f, 0f, -0f, 1f, -87f, 88f};
-            // whole vectors at any width: every value in the vector body; then each alone (n = 1 < lanes): the scalar tail
+            float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                    -100f, 100f, 0f, -0f, 1f, -87f, 88f};
+            // whole vectors at any width: every value in the vector body; then each alone (n = 1 < lanes):
+            // the scalar tail
             int body = (special.length + VectorKernels.LANES - 1) / VectorKernels.LANES * VectorKernels.LANES;
             float[] y = java.util.Arrays.copyOf(special, body);
             f.expAffine(y, 0, body, 0f, 1f, 0f);
             for (int i = 0; i < special.length; i++) {
                 float[] tail = {special[i]};
                 f.expAffine(tail, 0, 1, 0f, 1f, 0f);
-                assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(tail[0]), "body vs tail for " + special[i]);
+                assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(tail[0]),
+                        "body vs tail for " + special[i]);
                 float want = (float) Math.exp(special[i]);
                 if (Float.isNaN(want)) assertTrue(Float.isNaN(y[i]));
                 else if (Float.isInfinite(want)) assertEquals(want, y[i]);

@@ -3,12 +3,10 @@ package dev.performer.model;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.attention.AttentionSpec;
-import dev.performer.attention.FeatureKind;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * One-token-at-a-time decoding gives the probabilities of the parallel causal forward pass on the
@@ -24,11 +22,12 @@ class DecoderTest {
     static void close() { KERN.close(); }
 
     @ParameterizedTest(name = "{0} {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"favor-softmax,learned", "favor-relu,learned", "exact,learned", "identity,learned",
-            "favor-softmax,rotary", "exact,rotary", "favor-softmax,sinusoidal"})
+    @org.junit.jupiter.params.provider.CsvSource({"favor-softmax,learned", "favor-relu,learned", "exact,learned",
+            "identity,learned", "favor-softmax,rotary", "exact,rotary", "favor-softmax,sinusoidal"})
     void decoderMatchesParallelForward(String att, String pos) {
         int t = 40;
-        ModelConfig cfg = new ModelConfig(30, t, 2, 32, 4, 64, AttentionSpec.of(att, 16), Direction.CAUSAL, Positions.of(pos), 0f);
+        ModelConfig cfg = new ModelConfig(30, t, 2, 32, 4, 64, AttentionSpec.of(att, 16), Direction.CAUSAL,
+                Positions.of(pos), 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
         java.util.SplittableRandom r = new java.util.SplittableRandom(1);
         float[] p = m.params();
@@ -53,7 +52,9 @@ class DecoderTest {
         // same case differs by 2.7e-7 (measured).
         // bound: 10× that rounding estimate, 25× the largest measured
         assertTrue(maxErr < 1e-6, att + ": max |p_decoder - p_parallel| = " + maxErr);
-        if (att.startsWith("favor")) assertEquals(state0, dec.stateFloats(), "O(1) state: constant in the prefix length");
-        if (att.equals("exact")) assertEquals(2L * t * 32 * 2, dec.stateFloats(), "a key/value cache grows with the prefix");
+        if (att.startsWith("favor"))
+            assertEquals(state0, dec.stateFloats(), "O(1) state: constant in the prefix length");
+        if (att.equals("exact"))
+            assertEquals(2L * t * 32 * 2, dec.stateFloats(), "a key/value cache grows with the prefix");
     }
 }

@@ -44,7 +44,8 @@ class ModelGradientTest {
     static ModelConfig tiny(String att, boolean causal, String pos) { return tiny(att, causal, pos, 0f); }
 
     static ModelConfig tiny(String att, boolean causal, String pos, float dropout) {
-        return new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.of(att, 6), (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.of(pos), dropout);
+        return new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.of(att, 6),
+                (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.of(pos), dropout);
     }
 
     @ParameterizedTest(name = "{0} causal={1} {2} dropout={3}")
@@ -58,7 +59,10 @@ class ModelGradientTest {
         for (int i = 0; i < p.length; i++) p[i] += (float) (0.3 * r.nextGaussian());
         int b = 2, t = 6;
         int[] tok = new int[b * t], tgt = new int[b * t];
-        for (int i = 0; i < tok.length; i++) { tok[i] = r.nextInt(11); tgt[i] = r.nextInt(4) == 0 ? -1 : r.nextInt(11); }
+        for (int i = 0; i < tok.length; i++) {
+            tok[i] = r.nextInt(11);
+            tgt[i] = r.nextInt(4) == 0 ? -1 : r.nextInt(11);
+        }
         float[] mask = null;
         double[] maskD = null;
         if (!causal) { // padding in the second sequence
@@ -102,17 +106,20 @@ class ModelGradientTest {
         // the other branch in float than in double; measured up to 3.2e-5 over seeds 9-12: bound 1e-4.
         double bound = att.equals("favor-relu") ? 1e-4 : 2e-5;
         String name = "";
-        for (ParameterLayout.View v : m.layout().views()) if (worst >= v.offset() && worst < v.offset() + v.size()) name = v.name();
+        for (ParameterLayout.View v : m.layout().views())
+            if (worst >= v.offset() && worst < v.offset() + v.size()) name = v.name();
         assertTrue(maxErr <= bound * maxG, "max gradient error " + maxErr + " at " + name + " (max |g| " + maxG + ")");
     }
 
     @Test
     void dropoutIsSeededAndOffInEvaluation() {
-        ModelConfig cfg = new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.favor(FeatureKind.SOFTMAX, 6), Direction.CAUSAL, Positions.LEARNED, 0.3f);
+        ModelConfig cfg = new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.favor(FeatureKind.SOFTMAX, 6),
+                Direction.CAUSAL, Positions.LEARNED, 0.3f);
         PerformerModel m = new PerformerModel(cfg, KERN, 1);
         int[] tok = {1, 2, 3, 4, 5, 6}, tgt = {2, 3, 4, 5, 6, 7};
         float a = m.forward(tok, tgt, 1, 6, null, true, 42), b = m.forward(tok, tgt, 1, 6, null, true, 42);
-        float c = m.forward(tok, tgt, 1, 6, null, true, 43), e1 = m.forward(tok, tgt, 1, 6, null, false, 42), e2 = m.forward(tok, tgt, 1, 6, null, false, 43);
+        float c = m.forward(tok, tgt, 1, 6, null, true, 43), e1 = m.forward(tok, tgt, 1, 6, null, false, 42),
+                e2 = m.forward(tok, tgt, 1, 6, null, false, 43);
         assertEquals(a, b, 0f, "same dropout seed, same loss, bit for bit");
         assertNotEquals(a, c, "another seed drops other units");
         assertEquals(e1, e2, 0f, "no dropout in evaluation");

@@ -23,7 +23,8 @@ final class RefModel {
         this.layout = m.layout();
         this.proj = new float[cfg.layers()][];
         for (int l = 0; l < cfg.layers(); l++) proj[l] = m.projection(l);
-        this.sinusoid = cfg.positions() == Positions.SINUSOIDAL ? PerformerModel.sinusoid(cfg.maxLen(), cfg.width()) : null;
+        this.sinusoid = cfg.positions() == Positions.SINUSOIDAL
+                ? PerformerModel.sinusoid(cfg.maxLen(), cfg.width()) : null;
     }
 
     /** stabs[l] holds the FAVOR+ stabilizers of layer l; computed and stored when record, reused otherwise. */
@@ -41,27 +42,32 @@ final class RefModel {
             double[] a = ln(x, p, layout.offset(pre + "ln1.g"), layout.offset(pre + "ln1.b"), n, c);
             double[] qkv = lin(a, p, layout.offset(pre + "qkv.w"), layout.offset(pre + "qkv.b"), n, c, 3 * c);
             double[] q = new double[n * c], k = new double[n * c], v = new double[n * c];
-            for (int bi = 0; bi < b; bi++) for (int ti = 0; ti < t; ti++) for (int hi = 0; hi < h; hi++) for (int e = 0; e < d; e++) {
-                int src = (bi * t + ti) * 3 * c + hi * d + e, dst = ((bi * h + hi) * t + ti) * d + e;
-                q[dst] = qkv[src]; k[dst] = qkv[src + c]; v[dst] = qkv[src + 2 * c];
-            }
+            for (int bi = 0; bi < b; bi++) for (int ti = 0; ti < t; ti++)
+                for (int hi = 0; hi < h; hi++) for (int e = 0; e < d; e++) {
+                    int src = (bi * t + ti) * 3 * c + hi * d + e, dst = ((bi * h + hi) * t + ti) * d + e;
+                    q[dst] = qkv[src]; k[dst] = qkv[src + c]; v[dst] = qkv[src + 2 * c];
+                }
             if (cfg.positions() == Positions.ROTARY) { rotary(q, b * h, t, d); rotary(k, b * h, t, d); }
             double[] o;
             switch (cfg.attention()) {
-                case AttentionSpec.Exact e -> o = dev.performer.attention.RefAttentionAccess.exact(dims, q, k, v, mask, cfg.causal());
+                case AttentionSpec.Exact e ->
+                        o = dev.performer.attention.RefAttentionAccess.exact(dims, q, k, v, mask, cfg.causal());
                 case AttentionSpec.Identity i -> o = v;
                 case AttentionSpec.Favor fav -> {
                     if (fav.features() != FeatureKind.SOFTMAX && fav.features() != FeatureKind.RELU)
                         throw new IllegalArgumentException("the reference model has SM+ and ReLU features only");
                     boolean relu = fav.features() == FeatureKind.RELU;
-                    var ref = dev.performer.attention.RefAttentionAccess.favor(relu, relu ? 1e-3 : 1e-6, proj[l], fav.m(), d);
+                    var ref = dev.performer.attention.RefAttentionAccess.favor(relu, relu ? 1e-3 : 1e-6,
+                            proj[l], fav.m(), d);
                     if (record) stabs[l] = dev.performer.attention.RefAttentionAccess.stabilizers(ref, dims, q, k);
-                    o = dev.performer.attention.RefAttentionAccess.forward(ref, dims, q, k, v, mask, cfg.causal(), stabs[l]);
+                    o = dev.performer.attention.RefAttentionAccess.forward(ref, dims, q, k, v, mask,
+                            cfg.causal(), stabs[l]);
                 }
             }
             double[] merged = new double[n * c];
-            for (int bi = 0; bi < b; bi++) for (int ti = 0; ti < t; ti++) for (int hi = 0; hi < h; hi++) for (int e = 0; e < d; e++)
-                merged[(bi * t + ti) * c + hi * d + e] = o[((bi * h + hi) * t + ti) * d + e];
+            for (int bi = 0; bi < b; bi++) for (int ti = 0; ti < t; ti++)
+                for (int hi = 0; hi < h; hi++) for (int e = 0; e < d; e++)
+                    merged[(bi * t + ti) * c + hi * d + e] = o[((bi * h + hi) * t + ti) * d + e];
             double[] pr = lin(merged, p, layout.offset(pre + "proj.w"), layout.offset(pre + "proj.b"), n, c, c);
             drop(pr, l, 0);
             for (int i = 0; i < n * c; i++) x[i] += pr[i];

@@ -43,9 +43,11 @@ class SamplerTest {
         for (int i = 0; i < P.length; i++) want[i] = P[i] * P[i] / z;
         assertFrequencies(want, frequencies(new Sampler(0.5, 0, 1), n, 2), n, "temperature 0.5");
         // top-k 2: tokens 1 and 3 only, in the ratio 0.4 : 0.3
-        assertFrequencies(new double[]{0, 0.4 / 0.7, 0, 0.3 / 0.7, 0}, frequencies(new Sampler(1, 2, 1), n, 3), n, "top-k 2");
+        assertFrequencies(new double[]{0, 0.4 / 0.7, 0, 0.3 / 0.7, 0},
+                frequencies(new Sampler(1, 2, 1), n, 3), n, "top-k 2");
         // top-p 0.8: 0.4 + 0.3 = 0.7 < 0.8, + 0.15 = 0.85 reaches it: tokens 1, 3, 4
-        assertFrequencies(new double[]{0, 0.4 / 0.85, 0, 0.3 / 0.85, 0.15 / 0.85}, frequencies(new Sampler(1, 0, 0.8), n, 4), n, "top-p 0.8");
+        assertFrequencies(new double[]{0, 0.4 / 0.85, 0, 0.3 / 0.85, 0.15 / 0.85},
+                frequencies(new Sampler(1, 0, 0.8), n, 4), n, "top-p 0.8");
     }
 
     @Test

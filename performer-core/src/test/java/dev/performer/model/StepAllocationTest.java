@@ -3,7 +3,6 @@ package dev.performer.model;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.attention.AttentionSpec;
-import dev.performer.attention.FeatureKind;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
 import dev.performer.train.AdamW;
@@ -44,7 +43,10 @@ class StepAllocationTest {
         ModelConfig cfg = m.config();
         SplittableRandom r = new SplittableRandom(5);
         int[] tok = new int[b * t], tgt = new int[b * t];
-        for (int i = 0; i < tok.length; i++) { tok[i] = 5 + r.nextInt(20); tgt[i] = r.nextInt(3) == 0 ? 5 + r.nextInt(20) : -1; }
+        for (int i = 0; i < tok.length; i++) {
+            tok[i] = 5 + r.nextInt(20);
+            tgt[i] = r.nextInt(3) == 0 ? 5 + r.nextInt(20) : -1;
+        }
         float[] mask = new float[b * t];
         java.util.Arrays.fill(mask, 1f);
         mask[b * t - 1] = 0f;
@@ -60,8 +62,8 @@ class StepAllocationTest {
     }
 
     @ParameterizedTest(name = "{0} causal={1} {2}")
-    @CsvSource({"favor-softmax,false,learned", "favor-softmax,true,rotary", "favor-relu,true,sinusoidal", "exact,false,rotary",
-        "identity,true,learned"})
+    @CsvSource({"favor-softmax,false,learned", "favor-softmax,true,rotary", "favor-relu,true,sinusoidal",
+            "exact,false,rotary", "identity,true,learned"})
     void trainingStepAllocatesNoBuffers(String att, boolean causal, String pos) {
         ModelConfig cfg = new ModelConfig(30, 512, 2, 64, 4, 128, AttentionSpec.of(att, 32),
                 causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL, Positions.of(pos), 0.1f);

@@ -34,7 +34,8 @@ class TrainTest {
 
     @Test
     void adamWMatchesItsDefinitionInDouble() {
-        ModelConfig cfg = new ModelConfig(7, 4, 1, 4, 1, 4, AttentionSpec.identity(), Direction.CAUSAL, Positions.LEARNED, 0f);
+        ModelConfig cfg = new ModelConfig(7, 4, 1, 4, 1, 4, AttentionSpec.identity(), Direction.CAUSAL,
+                Positions.LEARNED, 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 1);
         AdamW opt = new AdamW(m.layout(), new AdamW.Config(0.01f, 0.9f, 0.98f, 1e-8f, 0.1f));
         float[] p = m.params().clone(), g = new float[p.length];
@@ -53,13 +54,15 @@ class TrainTest {
                 pd[i] -= 0.01 * (mh / (Math.sqrt(vh) + 1e-8) + wd * pd[i]);
             }
         }
-        for (int i = 0; i < p.length; i++) assertEquals(pd[i], p[i], 1e-5 * (1 + Math.abs(pd[i])), "parameter " + i); // float state vs double: 5 steps of ~1e-7 rounding
+        for (int i = 0; i < p.length; i++) assertEquals(pd[i], p[i], 1e-5 * (1 + Math.abs(pd[i])),
+                "parameter " + i); // float state vs double: 5 steps of ~1e-7 rounding
         assertNotEquals(0.0, pd[biasAt] - m.params()[biasAt], "biases move too (without decay)");
     }
 
     static boolean isDecayed(PerformerModel m, int i) {
         for (var v : m.layout().views())
-            if (i >= v.offset() && i < v.offset() + v.size()) return v.name().endsWith(".w") || v.name().equals("wte") || v.name().equals("wpe");
+            if (i >= v.offset() && i < v.offset() + v.size())
+                return v.name().endsWith(".w") || v.name().equals("wte") || v.name().equals("wpe");
         throw new IllegalStateException();
     }
 
@@ -106,17 +109,20 @@ class TrainTest {
     };
 
     static List<String> trainLosses(Path run) throws IOException {
-        return TrainingLog.read(TrainingLog.of(run)).stream().filter(TrainingLog.Row::isTrain).map(r -> String.valueOf(r.loss())).toList();
+        return TrainingLog.read(TrainingLog.of(run)).stream().filter(TrainingLog.Row::isTrain)
+                .map(r -> String.valueOf(r.loss())).toList();
     }
 
     @Test
     void trainingLearnsIsDeterministicAndResumesExactly() throws IOException {
-        // FAVOR+ projections redrawn every 15 steps: the resumed run (from step 20) must redraw at 30 as the original did
+        // FAVOR+ projections redrawn every 15 steps: the resumed run (from step 20) must redraw at 30 as the
+        // original did
         ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 32, 2, 32, 2, 64,
-                AttentionSpec.favor(FeatureKind.SOFTMAX, 16).withRedrawEvery(15), Direction.CAUSAL, Positions.LEARNED, 0.1f);
+                AttentionSpec.favor(FeatureKind.SOFTMAX, 16).withRedrawEvery(15), Direction.CAUSAL,
+                Positions.LEARNED, 0.1f);
         ProteinData data = motifs();
-        TrainConfig tc = TrainConfig.builder().steps(40).batch(4).length(32).lr(3e-3f).warmup(5).evalEvery(20).evalBatches(4)
-                .checkpointEvery(20).seed(11).build();
+        TrainConfig tc = TrainConfig.builder().steps(40).batch(4).length(32).lr(3e-3f).warmup(5).evalEvery(20)
+                .evalBatches(4).checkpointEvery(20).seed(11).build();
         Path a = tmp.resolve("a"), b = tmp.resolve("b"), c = tmp.resolve("c");
         PerformerModel ma = new PerformerModel(cfg, KERN, 11);
         new Trainer(ma, tc, data, data, a).run(0, QUIET);
@@ -148,7 +154,8 @@ class TrainTest {
         for (int i = 0; i < 9; i++) data.add(all.id(i), all.sequence(i));
         for (String att : new String[]{"exact", "favor-softmax"})
             for (boolean causal : new boolean[]{false, true}) {
-                ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 48, 1, 16, 2, 32, AttentionSpec.of(att, 8), (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.LEARNED, 0f);
+                ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 48, 1, 16, 2, 32, AttentionSpec.of(att, 8),
+                        (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.LEARNED, 0f);
                 PerformerModel m = new PerformerModel(cfg, KERN, 2);
                 Metrics[] ms = new Metrics[2];
                 int[] batches = {1, 4};
@@ -166,7 +173,9 @@ class TrainTest {
 
     @Test
     void checkpointRoundTripsParametersProjectionsAndMetadata() throws IOException {
-        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 16, 1, 16, 2, 32, AttentionSpec.favor(FeatureKind.RELU, 8).withProjection(Projection.Type.IID), Direction.BIDIRECTIONAL, Positions.SINUSOIDAL, 0f);
+        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 16, 1, 16, 2, 32,
+                AttentionSpec.favor(FeatureKind.RELU, 8).withProjection(Projection.Type.IID),
+                Direction.BIDIRECTIONAL, Positions.SINUSOIDAL, 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 5);
         AdamW opt = new AdamW(m.layout(), AdamW.Config.defaults().withWeightDecay(0f));
         opt.step(m.params(), m.params().clone(), 1e-3f);
