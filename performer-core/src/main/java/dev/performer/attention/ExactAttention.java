@@ -158,7 +158,7 @@ public final class ExactAttention implements Attention {
         float[] s = sc.s, dp = sc.dp, delta = sc.delta;
         for (int i0 = 0; i0 < lq; i0 += BQ) {
             int nq = Math.min(BQ, lq - i0), qo = qh + i0 * d;
-            for (int r = 0; r < nq; r++) delta[r] = kern.dot(dout, qo + r * d, st.o, qo + r * d, d);  // Δ = rowsum(dO ⊙ O)
+            for (int r = 0; r < nq; r++) delta[r] = kern.dot(dout, qo + r * d, st.o, qo + r * d, d); // Δ = Σ dO ⊙ O
             int kEnd = causal ? Math.min(lk, i0 + nq) : lk;
             for (int j0 = 0; j0 < kEnd; j0 += BK) {
                 int nk = Math.min(BK, kEnd - j0);
@@ -179,7 +179,7 @@ public final class ExactAttention implements Attention {
                     for (int j = 0; j < nk; j++) dp[row + j] = s[row + j] * (dp[row + j] - dr);
                 }
                 kern.gemm(false, false, nq, d, nk, scale, dp, 0, BK, st.k, ko + j0 * d, d, 1f, dq, qo, d); // dq += dS k
-                kern.gemm(true, false, nk, d, nq, scale, dp, 0, BK, st.q, qo, d, 1f, dk, ko + j0 * d, d);  // dk += dSᵀ q
+                kern.gemm(true, false, nk, d, nq, scale, dp, 0, BK, st.q, qo, d, 1f, dk, ko + j0 * d, d); // dk += dSᵀq
             }
         }
     }
