@@ -39,6 +39,8 @@ final class Plot {
     private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
         new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf),
         new Color(0x7f7f7f), new Color(0xbcbd22)};
+    /** Series with more points than this are drawn as lines without markers. */
+    private static final int MAX_MARKERS = 40;
     private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 17);
     private static final Font FOOT_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
     private static final int FOOT_LINE = 15;
@@ -66,8 +68,10 @@ final class Plot {
                     : wrap(footnote, g.getFontMetrics(), WIDTH - 24);
             int chartHeight = HEIGHT - (foot.isEmpty() ? 0 : FOOT_LINE * foot.size() + 8);
             XYChart chart = chart(title, xLabel, yLabel, logX, pow2, logY, series, chartHeight);
-            float size = 17;  // a long title gets a smaller font rather than being cut at the edges
-            while (size > 10 && g.getFontMetrics(TITLE_FONT.deriveFont(size)).stringWidth(title) > WIDTH - 30)
+            // a long title gets a smaller font rather than being cut at the edges; XChart centres it over
+            // the plot area, which the legend beside it narrows to about 70% of the image
+            float size = 17;
+            while (size > 9 && g.getFontMetrics(TITLE_FONT.deriveFont(size)).stringWidth(title) > WIDTH * 0.7)
                 size -= 0.5f;
             chart.getStyler().setChartTitleFont(TITLE_FONT.deriveFont(size));
             chart.paint(g, WIDTH, chartHeight);
@@ -153,7 +157,7 @@ final class Plot {
             XYSeries line = chart.addSeries(unique(s.name(), names), x, y);
             line.setLineColor(color).setLineWidth(2.2f);
             line.setMarkerColor(color);
-            line.setMarker(SeriesMarkers.CIRCLE);
+            line.setMarker(n <= MAX_MARKERS ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);  // many points: a line
             if (s.yErr() == null) continue;
             for (int i = 0; i < n && i < s.yErr().length; i++) {
                 double e = s.yErr()[i];
@@ -166,6 +170,20 @@ final class Plot {
                 bar.setMarker(SeriesMarkers.NONE);
                 bar.setLineColor(color).setLineWidth(1.2f);
                 bar.setLineStyle(new BasicStroke(1.2f));
+            }
+        }
+        // XChart puts the ticks of a linear axis on the data's own x values when these are equally spaced
+        // (steps 1, 2, ..., 300 get ticks at 1, 14, 27, ...); one hidden point off that grid restores
+        // round tick values
+        if (!logX && !pow2 && shown > 1) {
+            double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+            for (Series s : series)
+                for (double v : s.x()) if (Double.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+            if (hi > lo) {
+                XYSeries off = chart.addSeries(unique("\u200b", names), new double[]{lo + 1e-3 * (hi - lo)},
+                        new double[]{Double.NaN});
+                off.setShowInLegend(false);
+                off.setMarker(SeriesMarkers.NONE);
             }
         }
         return chart;
