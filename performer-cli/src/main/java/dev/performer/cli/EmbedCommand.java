@@ -30,9 +30,8 @@ import picocli.CommandLine.Option;
         footer = "  performer embed --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --out emb.npy")
 final class EmbedCommand extends Options.Command {
 
-    @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
-            description = "a .safetensors file, or a run folder (its latest checkpoint)")
-    String checkpoint;
+    @Mixin
+    Options.CheckpointOption checkpoint;
 
     @Option(names = "--data", paramLabel = "FILE", required = true, description = "FASTA file (plain or .gz)")
     Path data;
@@ -62,7 +61,7 @@ final class EmbedCommand extends Options.Command {
             throw new UsageException("embed: --out must name a .npy file, got " + outFile);
         Tokenizer.Unknown policy = unknown.equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
         try (Kernels kern = kernels.kernels()) {
-            Checkpoint.Loaded ld = Cli.loadCheckpoint(checkpoint, "embed", kern);
+            Checkpoint.Loaded ld = checkpoint.load("embed", kern);
             PerformerModel model = ld.model();
             int l = length != null ? length : ld.training().map(t -> t.batching().length())
                     .orElse(model.config().maxLen());

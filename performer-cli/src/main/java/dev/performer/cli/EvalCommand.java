@@ -29,9 +29,8 @@ import picocli.CommandLine.Option;
         footer = "  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json")
 final class EvalCommand extends Options.Command {
 
-    @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
-            description = "a .safetensors file, or a run folder (its latest checkpoint)")
-    String checkpoint;
+    @Mixin
+    Options.CheckpointOption checkpoint;
 
     @Option(names = "--data", paramLabel = "FILE", required = true, description = "FASTA file (plain or .gz)")
     Path data;
@@ -62,7 +61,7 @@ final class EvalCommand extends Options.Command {
 
     @Override public Integer call() throws IOException {
         try (Kernels kern = kernels.kernels()) {
-            Checkpoint.Loaded ld = Cli.loadCheckpoint(checkpoint, "eval", kern);
+            Checkpoint.Loaded ld = checkpoint.load("eval", kern);
             // defaults: the batches the model was trained on
             Batching trained = ld.training().map(TrainConfig::batching)
                     .orElse(new Batching(8, Math.min(256, ld.model().config().maxLen()), ProteinData.Layout.PAD));

@@ -25,9 +25,8 @@ import picocli.CommandLine.Option;
         footer = "  performer generate --checkpoint runs/causal --prompt MKVLAAG --tokens 60 --top-k 10")
 final class GenerateCommand extends Options.Command {
 
-    @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
-            description = "a .safetensors file, or a run folder (its latest checkpoint)")
-    String checkpoint;
+    @Mixin
+    Options.CheckpointOption checkpoint;
 
     @Option(names = "--prompt", paramLabel = "SEQ", required = true, description = "amino-acid letters to continue")
     String prompt;
@@ -74,7 +73,7 @@ final class GenerateCommand extends Options.Command {
         }
         SplittableRandom r = new SplittableRandom(seed);
         try (Kernels kern = kernels.kernels()) {
-            Checkpoint.Loaded ld = Cli.loadCheckpoint(checkpoint, "generate", kern);
+            Checkpoint.Loaded ld = checkpoint.load("generate", kern);
             PerformerModel model = ld.model();
             if (!model.config().causal())
                 throw new UsageException("generate: " + checkpoint

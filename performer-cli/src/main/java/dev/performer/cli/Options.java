@@ -2,6 +2,8 @@ package dev.performer.cli;
 
 import dev.performer.kernel.Backend;
 import dev.performer.kernel.Kernels;
+import dev.performer.train.Checkpoint;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -57,6 +59,20 @@ final class Options {
                 throw new UsageException(e.getMessage());
             }
         }
+    }
+
+    /** --checkpoint: a .safetensors file or a run folder (its latest checkpoint), for eval, generate and embed. */
+    static final class CheckpointOption {
+        @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
+                description = "a .safetensors file, or a run folder (its latest checkpoint)")
+        String checkpoint;
+
+        /** The checkpoint, loaded; a missing or unreadable one is a usage error naming the path. */
+        Checkpoint.Loaded load(String command, Kernels kern) throws IOException {
+            return Cli.loadCheckpoint(checkpoint, command, kern);
+        }
+
+        @Override public String toString() { return checkpoint; }
     }
 
     // ------------------------------------------------------------------ choices
