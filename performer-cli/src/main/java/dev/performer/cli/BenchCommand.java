@@ -85,7 +85,8 @@ final class BenchCommand extends Options.Command {
             "peak_heap_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status",
             "note");
     /** Attention kinds a model can be built with. */
-    static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity");
+    static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity", "linformer",
+            "reformer");
     static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads",
             "vector_gflops", "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms",
             "openblas_median_ms");
@@ -332,7 +333,8 @@ final class BenchCommand extends Options.Command {
                 skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
             double[] prev = last.get(series);
             if (skip == null && prev != null) {
-                double grow = method.equals("exact") ? Math.pow((double) l / prev[0], 2) : (double) l / prev[0] * 1.1;
+                boolean quadratic = method.equals("exact") || method.equals("linformer");   // linformer: k = L/4
+                double grow = quadratic ? Math.pow((double) l / prev[0], 2) : (double) l / prev[0] * 1.1;
                 double predicted = prev[1] * grow * (reps + warmup + 1) / 1000 + 2;
                 if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted,
                         budget);
@@ -401,6 +403,9 @@ final class BenchCommand extends Options.Command {
     static double nominalFlops(String method, boolean bwd, int b, int h, int l, int d, int m) {
         if (method.equals("identity")) return 0;
         if (method.equals("exact")) return (bwd ? 12.0 : 4.0) * b * h * (double) l * l * d;
+        // linformer: E·K, F·V, Q·K'ᵀ, P·V' with k = L/4 rows; reformer: 2 rounds of chunk × 2·chunk (64) scores
+        if (method.equals("linformer")) return (bwd ? 24.0 : 8.0) * b * h * (double) l * Math.max(1, l / 4) * d;
+        if (method.equals("reformer")) return (bwd ? 3.0 : 1.0) * 2 * 4.0 * b * h * (double) l * 128 * d;
         int mf = method.endsWith("hyp") || method.endsWith("trig") ? 2 * m : m;
         return (bwd ? 20.0 : 8.0) * b * h * (double) l * mf * d;
     }
@@ -507,7 +512,7 @@ final class BenchCommand extends Options.Command {
                     ModelSize ms = ModelSize.of(modelName);
                     ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers())
                             .width(h * d).heads(h)
-                            .ffn(ms.ffn()).attention(AttentionSpec.of(method, m))
+                            .ffn(ms.ffn()).attention(AttentionSpec.of(method, m, l))
                                     .direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
                             .positions(Positions.LEARNED).dropout(step ? 0.1f : 0f).build();
                     PerformerModel model = new PerformerModel(cfg, kern, seed);
@@ -525,7 +530,7 @@ final class BenchCommand extends Options.Command {
                         if (step) opt.step(model.params(), model.grads(), opt.config().lr());
                     };
                 } else {
-                    Attention att = AttentionSpec.of(method, m).build(kern, d, causal, seed);
+                    Attention att = AttentionSpec.of(method, m, l).buildStandalone(kern, d, h, l, causal, seed);
                     once = () -> {
                         Attention.Saved s = att.forward(dims, q, k, v, null, o);
                         if (bwd) att.backward(s, dout, dq, dk, dv);

@@ -13,7 +13,7 @@ final class Methods {
     static final Set<String> METHODS = names();
 
     private static Set<String> names() {
-        Set<String> s = new TreeSet<>(Set.of("exact", "identity"));
+        Set<String> s = new TreeSet<>(Set.of("exact", "identity", "linformer", "reformer"));
         for (FeatureKind k : FeatureKind.values()) s.add("favor-" + k.id());
         return Set.copyOf(s);
     }

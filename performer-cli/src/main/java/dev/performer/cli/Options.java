@@ -96,7 +96,7 @@ final class Options {
 
     /** The attentions a model can be built with (train, bench --scope model). */
     static final class ModelAttentions extends Choice {
-        ModelAttentions() { super("exact", "favor-softmax", "favor-relu", "identity"); }
+        ModelAttentions() { super("exact", "favor-softmax", "favor-relu", "identity", "linformer", "reformer"); }
     }
 
     /** Every attention method by its AttentionSpec name (bench-point). */

@@ -116,6 +116,26 @@ final class TrainCommand extends Options.Command {
             description = "redraw the features every N steps; 0: never (default ${DEFAULT-VALUE})")
     int redrawEvery;
 
+    @Option(names = "--linformer-k", paramLabel = "K", converter = Options.AtLeast1.class,
+            description = "Linformer: keys and values projected to K rows (default L/4)")
+    Integer linformerK;
+
+    @Option(names = "--linformer-headwise", description = "Linformer: a projection per head (default: one per layer)")
+    boolean linformerHeadwise;
+
+    @Option(names = "--lsh-buckets", paramLabel = "N", converter = Options.AtLeast1.class,
+            description = "Reformer: hash buckets, 1 or even (default 2·L/chunk)")
+    Integer lshBuckets;
+
+    @Option(names = "--lsh-rounds", paramLabel = "N", defaultValue = "2", converter = Options.AtLeast1.class,
+            description = "Reformer: hashing rounds, combined by log-sum-exp (default ${DEFAULT-VALUE})")
+    int lshRounds;
+
+    @Option(names = "--lsh-chunk", paramLabel = "N", defaultValue = "64", converter = Options.AtLeast1.class,
+            description = "Reformer: chunk of the sorted sequence; each attends to itself and the previous one "
+                    + "(default ${DEFAULT-VALUE})")
+    int lshChunk;
+
     @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", converter = Options.Finite.class,
             description = "peak learning rate: warm-up, then cosine to 0.1 lr (default ${DEFAULT-VALUE})")
     double lr;
@@ -193,7 +213,13 @@ final class TrainCommand extends Options.Command {
         TrainConfig tc;
         try {
             ModelConfig d = ModelConfig.small();
-            AttentionSpec spec = AttentionSpec.of(attention, features);
+            AttentionSpec spec = switch (attention) {
+                case "linformer" -> new AttentionSpec.Linformer(linformerK != null ? linformerK : Math.max(1, l / 4),
+                        linformerHeadwise);
+                case "reformer" -> new AttentionSpec.Reformer(lshBuckets != null ? lshBuckets
+                        : Math.max(2, 2 * ((l + lshChunk - 1) / lshChunk)), lshRounds, lshChunk);
+                default -> AttentionSpec.of(attention, features);
+            };
             if (spec instanceof AttentionSpec.Favor f)
                 spec = f.withProjection(Projection.Type.valueOf(projection.toUpperCase(Locale.ROOT)))
                         .withRedrawEvery(redrawEvery);

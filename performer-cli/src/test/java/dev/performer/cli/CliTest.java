@@ -243,9 +243,37 @@ class CliTest {
     }
 
     @Test
+    void theBaselinesTrainFromTheCommandLineAndLinformerIsNeverCausal() throws IOException {
+        Path fa = tmp.resolve("b.fasta");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 20; i++)
+            sb.append(">B").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(2)).append('\n');
+        Files.writeString(fa, sb.toString());
+        String[] small = {"train", "--data", fa.toString(), "--steps", "3", "--L", "32", "--batch", "2",
+            "--layers", "1", "--width", "16", "--heads", "2", "--ffn", "32"};
+        Result lin = run(concat(small, "--attention", "linformer", "--linformer-k", "4", "--run",
+                tmp.resolve("lin").toString()));
+        assertEquals(0, lin.code(), lin.err());
+        assertTrue(lin.out().contains("linformer bidirectional"), lin.out());
+        Result ref = run(concat(small, "--attention", "reformer", "--direction", "causal", "--lsh-chunk", "8",
+                "--run", tmp.resolve("ref").toString()));
+        assertEquals(0, ref.code(), ref.err());
+        assertTrue(ref.out().contains("reformer causal"), ref.out());
+        assertUsageError(run(concat(small, "--attention", "linformer", "--direction", "causal")), "linformer",
+                "cannot be causal");
+        assertUsageError(run(concat(small, "--attention", "reformer", "--lsh-buckets", "3")), "buckets", "3");
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void anUnknownChoiceListsTheChoices() {
         assertUsageError(run("train", "--attention", "favor-magic"), "--attention",
-                "exact|favor-softmax|favor-relu|identity",
+                "exact|favor-softmax|favor-relu|identity|linformer|reformer",
                 "'favor-magic'");
         assertUsageError(run("train", "--direction", "sideways"), "--direction", "bidir|causal");
         assertUsageError(run("info", "--backend", "gpu"), "--backend", "scalar|vector|openblas");

@@ -2,6 +2,7 @@ package dev.performer.model;
 
 import dev.performer.attention.Attention;
 import dev.performer.attention.FavorAttention;
+import dev.performer.attention.IdentityAttention;
 import dev.performer.attention.RecurrentFavor;
 import dev.performer.kernel.Kernels;
 import java.util.Arrays;
@@ -101,6 +102,9 @@ final class AttentionBlock {
     /** A fresh decoding state for this layer. */
     State newState() {
         if (attention instanceof FavorAttention f) return new State(RecurrentFavor.of(kern, f, h), c, false);
+        if (!exact && !(attention instanceof IdentityAttention))
+            throw new IllegalStateException(attention.name() + " attention has no token-by-token decoder "
+                    + "(FAVOR+, exact and identity attention do)");
         return new State(null, c, exact);
     }
 

@@ -38,6 +38,8 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
         if (attention == null) throw new IllegalArgumentException("attention must be given");
         if (direction == null) throw new IllegalArgumentException("direction must be given");
         if (positions == null) throw new IllegalArgumentException("positions must be given");
+        if (attention instanceof AttentionSpec.Linformer && direction.causal())
+            throw new IllegalArgumentException("linformer attention is bidirectional only (it cannot be causal)");
         if (positions == Positions.ROTARY && (width / heads) % 2 != 0)
             throw new IllegalArgumentException("rotary positions need an even head dimension, got D = "
                     + width / heads);

@@ -1,5 +1,6 @@
 package dev.performer.model;
 
+import dev.performer.attention.AttentionSpec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import java.util.Map;
  *     ln2.g (C), ln2.b (C)
  *     fc.w (C, F), fc.b (F)
  *     fcproj.w (F, C), fcproj.b (C)
+ *     att.* (...)                   the attention's own learned tensors, if any (Linformer: att.e, att.f)
  *   lnf.g (C), lnf.b (C)
  * </pre>
  * Matrices are row-major (in, out): y = x·W + b.
@@ -45,6 +47,8 @@ public final class ParameterLayout {
             add(p + "ln2.g", w); add(p + "ln2.b", w);
             add(p + "fc.w", w, f); add(p + "fc.b", f);
             add(p + "fcproj.w", f, w); add(p + "fcproj.b", w);
+            for (AttentionSpec.Tensor t : c.attention().parameters(c.maxLen(), c.heads()))
+                add(p + "att." + t.name(), t.shape());
         }
         add("lnf.g", w); add("lnf.b", w);
     }

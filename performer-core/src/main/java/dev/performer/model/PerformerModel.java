@@ -8,6 +8,7 @@ import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.random.Seeds;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -75,7 +76,7 @@ public final class PerformerModel {
         for (ParameterLayout.View view : layout.views()) {
             String n = view.name();
             if (n.endsWith(".g")) Arrays.fill(params, view.offset(), view.offset() + view.size(), 1f);
-            else if (n.endsWith(".b")) continue;
+            else if (n.endsWith(".b") || n.contains(".att.")) continue;   // attention tensors: the spec draws them
             else {
                 double std = n.endsWith("proj.w") ? resStd : n.equals("wpe") ? 0.01 : 0.02;
                 for (int i = 0; i < view.size(); i++) params[view.offset() + i] = (float) (std * r.nextGaussian());
@@ -83,8 +84,15 @@ public final class PerformerModel {
         }
         int nl = cfg.layers();
         this.attention = new Attention[nl];
-        for (int l = 0; l < nl; l++)
-            attention[l] = cfg.attention().build(kern, cfg.headDim(), cfg.causal(), Seeds.projection(seed, l));
+        for (int l = 0; l < nl; l++) {
+            List<AttentionSpec.Tensor> ts = cfg.attention().parameters(cfg.maxLen(), cfg.heads());
+            int[] offsets = new int[ts.size()];
+            for (int i = 0; i < offsets.length; i++) offsets[i] = layout.offset("h" + l + ".att." + ts.get(i).name());
+            AttentionSpec.Weights w = new AttentionSpec.Weights(params, grads, offsets);
+            cfg.attention().initialize(w, cfg.maxLen(), cfg.heads(), Seeds.projection(seed, l));
+            attention[l] = cfg.attention().build(kern, cfg.headDim(), cfg.heads(), cfg.maxLen(), cfg.causal(),
+                    Seeds.projection(seed, l), w);
+        }
         this.rotary = cfg.positions() == Positions.ROTARY ? new Rotary(kern, cfg.maxLen(), cfg.headDim()) : null;
         this.embedding = new Embedding(kern, cfg, layout, params, grads);
         this.attn = new AttentionBlock[nl];
