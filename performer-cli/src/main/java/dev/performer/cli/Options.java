@@ -33,7 +33,12 @@ final class Options {
         PrintStream out = System.out, err = System.err;
 
         /** The command line as given, after {@code performer <command>}. */
-        String argv() { return String.join(" ", spec.commandLine().getParseResult().originalArgs()); }
+        String argv() {
+            // picocli keeps the whole command line: drop everything up to and including this command's name
+            List<String> all = spec.commandLine().getParseResult().originalArgs();
+            int at = all.indexOf(spec.name());
+            return String.join(" ", all.subList(at + 1, all.size()));
+        }
 
         /** Whether the option (by its name, e.g. "--features") was given on the command line. */
         boolean given(String option) { return spec.commandLine().getParseResult().hasMatchedOption(option); }
