@@ -20,10 +20,11 @@ import picocli.CommandLine.Option;
         header = "sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)",
         description = "Feeds <bos> and the prompt's residues to a causal model one token at a time and samples N more "
                 + "tokens (stopping early at <eos>), with temperature, top-k (0 = off) and nucleus top-p (1 = off) "
-                + "sampling; sample i draws from its own stream of --seed (the same whatever --samples). The --samples "
-                + "sequences are decoded together, one batched step per token. --ignore-eos keeps going past <eos> (for timing). FAVOR+ models decode with "
-                + "the recurrent form: O(M·D) state per head, so each new token costs the same however long the "
-                + "prefix. Prints each sample, then the decoding speed over all samples and the attention state size.",
+                + "sampling; sample i draws from its own stream of --seed (the same whatever --samples). The "
+                + "--samples sequences are decoded together, one batched step per token. --ignore-eos keeps going "
+                + "past <eos> (for timing). FAVOR+ models decode with the recurrent form: O(M·D) state per head, so "
+                + "each new token costs the same however long the prefix. Prints each sample, then the decoding "
+                + "speed over all samples and the attention state size.",
         footerHeading = "%nexample:%n",
         footer = "  performer generate --checkpoint runs/causal --prompt MKVLAAG --tokens 60 --top-k 10")
 final class GenerateCommand extends Options.Command {
