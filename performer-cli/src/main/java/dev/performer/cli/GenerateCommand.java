@@ -3,6 +3,7 @@ package dev.performer.cli;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.PerformerModel;
+import dev.performer.model.Positions;
 import dev.performer.model.Sampler;
 import dev.performer.random.Seeds;
 import dev.performer.train.Checkpoint;
@@ -82,7 +83,11 @@ final class GenerateCommand extends Options.Command {
                 throw new UsageException("generate: " + checkpoint
                         + " is a bidirectional (masked LM) model; generation needs a causal one");
             int[] ptoks = Tokenizer.encode(prompt, Tokenizer.Unknown.MAP_TO_X);
-            int vocab = model.config().vocab();
+            int vocab = model.config().vocab(), maxLen = model.config().maxLen();
+            if (model.config().positions() == Positions.LEARNED && 1 + ptoks.length + n > maxLen)
+                throw new UsageException("generate: <bos>, the prompt's " + ptoks.length + " residues and --tokens "
+                        + n + " need " + (1 + ptoks.length + n) + " positions; this model's learned positions end at "
+                        + maxLen);
             SplittableRandom[] r = new SplittableRandom[samples];   // sample i: its own stream, whatever N
             for (int i = 0; i < samples; i++) r[i] = new SplittableRandom(Seeds.nth(seed, i));
             PerformerModel.BatchDecoder dec = model.decoder(samples);
