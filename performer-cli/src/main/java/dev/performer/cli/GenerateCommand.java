@@ -3,9 +3,12 @@ package dev.performer.cli;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.PerformerModel;
+import dev.performer.model.Positions;
 import dev.performer.model.Sampler;
+import dev.performer.random.Seeds;
 import dev.performer.train.Checkpoint;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import picocli.CommandLine.Command;
@@ -18,9 +21,11 @@ import picocli.CommandLine.Option;
         header = "sample continuations of a protein prompt (causal models, O(1)-state FAVOR+ decoding)",
         description = "Feeds <bos> and the prompt's residues to a causal model one token at a time and samples N more "
                 + "tokens (stopping early at <eos>), with temperature, top-k (0 = off) and nucleus top-p (1 = off) "
-                + "sampling from --seed. --ignore-eos keeps going past <eos> (for timing). FAVOR+ models decode with "
-                + "the recurrent form: O(M·D) state per head, so each new token costs the same however long the "
-                + "prefix. Prints each sample, the decoding speed and the attention state size.",
+                + "sampling; sample i draws from its own stream of --seed (the same whatever --samples). The "
+                + "--samples sequences are decoded together, one batched step per token. --ignore-eos keeps going "
+                + "past <eos> (for timing). FAVOR+ models decode with the recurrent form: O(M·D) state per head, so "
+                + "each new token costs the same however long the prefix. Prints each sample, then the decoding "
+                + "speed over all samples and the attention state size.",
         footerHeading = "%nexample:%n",
         footer = "  performer generate --checkpoint runs/causal --prompt MKVLAAG --tokens 60 --top-k 10")
 final class GenerateCommand extends Options.Command {
@@ -71,7 +76,6 @@ final class GenerateCommand extends Options.Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException("generate: " + e.getMessage());
         }
-        SplittableRandom r = new SplittableRandom(seed);
         try (Kernels kern = kernels.kernels()) {
             Checkpoint.Loaded ld = checkpoint.load("generate", kern);
             PerformerModel model = ld.model();
@@ -79,25 +83,50 @@ final class GenerateCommand extends Options.Command {
                 throw new UsageException("generate: " + checkpoint
                         + " is a bidirectional (masked LM) model; generation needs a causal one");
             int[] ptoks = Tokenizer.encode(prompt, Tokenizer.Unknown.MAP_TO_X);
-            for (int sIdx = 0; sIdx < samples; sIdx++) {
-                PerformerModel.Decoder dec = model.decoder();
-                float[] p = dec.step(Tokenizer.BOS);
-                for (int t : ptoks) p = dec.step(t);
-                StringBuilder sb = new StringBuilder();
-                long t0 = System.nanoTime();
-                int made = 0;
-                for (; made < n; made++) {
-                    int next = sampler.sample(p, r);
-                    if (next == Tokenizer.EOS && !ignoreEos) { sb.append("<eos>"); made++; break; }
-                    sb.append(next >= Tokenizer.FIRST_LETTER ? Tokenizer.decode(next) : "");
-                    p = dec.step(next);
-                }
-                double sec = (System.nanoTime() - t0) / 1e9;
-                out.printf(Locale.ROOT, "%s|%s%n", prompt, sb);
-                err.printf(Locale.ROOT,
-                        "sample %d: %d tokens in %.2f s (%.1f tokens/s), attention state %,d floats at position %d%n",
-                        sIdx + 1, made, sec, made / sec, dec.stateFloats(), dec.position());
+            int vocab = model.config().vocab(), maxLen = model.config().maxLen();
+            if (model.config().positions() == Positions.LEARNED && 1 + ptoks.length + n > maxLen)
+                throw new UsageException("generate: <bos>, the prompt's " + ptoks.length + " residues and --tokens "
+                        + n + " need " + (1 + ptoks.length + n) + " positions; this model's learned positions end at "
+                        + maxLen);
+            SplittableRandom[] r = new SplittableRandom[samples];   // sample i: its own stream, whatever N
+            for (int i = 0; i < samples; i++) r[i] = new SplittableRandom(Seeds.nth(seed, i));
+            PerformerModel.BatchDecoder dec = model.decoder(samples);
+            int[] in = new int[samples];
+            Arrays.fill(in, Tokenizer.BOS);
+            float[] p = dec.step(in);
+            for (int t : ptoks) {
+                Arrays.fill(in, t);
+                p = dec.step(in);
             }
+            StringBuilder[] sb = new StringBuilder[samples];
+            int[] made = new int[samples];
+            boolean[] done = new boolean[samples];
+            for (int i = 0; i < samples; i++) sb[i] = new StringBuilder();
+            float[] row = new float[vocab];
+            int active = samples;
+            long t0 = System.nanoTime(), steps = 0;
+            for (int k = 0; k < n && active > 0; k++) {
+                for (int i = 0; i < samples; i++) {
+                    if (done[i]) { in[i] = Tokenizer.EOS; continue; }  // finished: kept in the batch, ignored
+                    System.arraycopy(p, i * vocab, row, 0, vocab);
+                    int next = sampler.sample(row, r[i]);
+                    made[i]++;
+                    in[i] = next;
+                    if (next == Tokenizer.EOS && !ignoreEos) { sb[i].append("<eos>"); done[i] = true; active--; }
+                    else sb[i].append(next >= Tokenizer.FIRST_LETTER ? Tokenizer.decode(next) : "");
+                }
+                if (active > 0) { p = dec.step(in); steps++; }
+            }
+            double sec = (System.nanoTime() - t0) / 1e9;
+            long total = 0;
+            for (int i = 0; i < samples; i++) {
+                out.printf(Locale.ROOT, "%s|%s%n", prompt, sb[i]);
+                total += made[i];
+            }
+            err.printf(Locale.ROOT, "%d sample%s: %d tokens in %.2f s (%.1f tokens/s; %d batched steps of %d), "
+                            + "attention state %,d floats at position %d%n",
+                    samples, samples == 1 ? "" : "s", total, sec, total / sec, steps, samples, dec.stateFloats(),
+                    dec.position());
         }
         return 0;
     }

@@ -17,9 +17,9 @@ import java.util.Arrays;
  *             x' = x + drop(merge(o)·Wproj + b)   (N, C)
  *   backward: the same in reverse: dx' → drop' → dproj → split → dAttention → dq, dk, dv
  *             (rotated back) → join → dqkv → dLN1, added to the residual's dx
- *   row:      the decoder's one token (N = 1): LN1, qkv, rotary on the row, one step of the
- *             recurrent FAVOR+ state / the exact attention over a key-value cache / identity, proj,
- *             residual (no dropout)
+ *   rows:     the decoder's N tokens, one per sequence, all at one position: LN1, qkv (N rows at
+ *             once), per row rotary and one step of its sequence's recurrent FAVOR+ state / the exact
+ *             attention over its key-value cache / identity, proj (N rows), residual (no dropout)
  * </pre>
  */
 final class AttentionBlock {
@@ -108,36 +108,49 @@ final class AttentionBlock {
         return new State(null, c, exact);
     }
 
-    /** r.x (C) += attention branch of the token at pos (0-based), advancing the state s by that token. */
-    void decodeRow(RowBuffers r, State s, int pos) {
-        ln1.forward(r.x, r.a, r.mean, r.rstd, 1);
-        qkv.forward(r.a, r.qkv, 1);
-        if (rotary != null) rotary.forwardRow(r.qkv, h, r.cos, r.sin);
-        if (s.rec != null) s.rec.step(r.qkv, 0, r.qkv, c, r.qkv, 2 * c, r.o, 0);
-        else if (s.kCache != null) cachedAttention(r, s, pos);
-        else System.arraycopy(r.qkv, 2 * c, r.o, 0, c);
-        proj.forward(r.o, r.tmp, 1);
-        kern.axpy(1f, r.tmp, 0, r.x, 0, c);
+    /**
+     * r.x (N, C) += attention branch of the N tokens at pos (0-based), row i advancing the state s[i]
+     * of its own sequence by its token. The linear maps run on the N rows at once (one gemm each);
+     * the attention of the sequences, which is independent, runs on the backend's threads when N > 1.
+     */
+    void decodeRows(RowBuffers r, State[] s, int pos) {
+        int n = r.n;
+        ln1.forward(r.x, r.a, r.mean, r.rstd, n);
+        qkv.forward(r.a, r.qkv, n);
+        if (n == 1) attendRow(r, s[0], pos, 0);
+        else kern.parallelFor(n, i -> attendRow(r, s[i], pos, i));
+        proj.forward(r.o, r.tmp, n);
+        for (int i = 0; i < n; i++) kern.axpy(1f, r.tmp, i * c, r.x, i * c, c);
     }
 
-    /** Exact causal attention of the current token over the cached keys and values (itself included). */
-    private void cachedAttention(RowBuffers r, State s, int pos) {
+    /** r.o row i (C) = attention of qkv row i (rotated first with rotary positions), advancing s. */
+    private void attendRow(RowBuffers r, State s, int pos, int i) {
+        int q = i * 3 * c;
+        if (rotary != null) rotary.forwardRow(r.qkv, q, h, r.cos, r.sin);
+        if (s.rec != null) s.rec.step(r.qkv, q, r.qkv, q + c, r.qkv, q + 2 * c, r.o, i * c);
+        else if (s.kCache != null) cachedAttention(r, s, pos, i);
+        else System.arraycopy(r.qkv, q + 2 * c, r.o, i * c, c);
+    }
+
+    /** Exact causal attention of row i's token over its sequence's cached keys and values (itself included). */
+    private void cachedAttention(RowBuffers r, State s, int pos, int i) {
         if ((pos + 1) * c > s.kCache.length) {
             s.kCache = Arrays.copyOf(s.kCache, 2 * (pos + 1) * c);
             s.vCache = Arrays.copyOf(s.vCache, 2 * (pos + 1) * c);
         }
         if (pos + 1 > s.scores.length) s.scores = new float[2 * (pos + 1)];
         float[] sc = s.scores, kc = s.kCache, vc = s.vCache, row = r.qkv, o = r.o;
-        System.arraycopy(row, c, kc, pos * c, c);
-        System.arraycopy(row, 2 * c, vc, pos * c, c);
+        int q = i * 3 * c, oo = i * c;
+        System.arraycopy(row, q + c, kc, pos * c, c);
+        System.arraycopy(row, q + 2 * c, vc, pos * c, c);
         float scale = (float) (1.0 / Math.sqrt(d));
         for (int hi = 0; hi < h; hi++) {
-            for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(row, hi * d, kc, j * c + hi * d, d);
+            for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(row, q + hi * d, kc, j * c + hi * d, d);
             float mx = kern.max(sc, 0, pos + 1);
             kern.expAffine(sc, 0, pos + 1, -mx, 1f, 0f);
             float z = kern.sum(sc, 0, pos + 1);
-            Arrays.fill(o, hi * d, (hi + 1) * d, 0f);
-            for (int j = 0; j <= pos; j++) kern.axpy(sc[j] / z, vc, j * c + hi * d, o, hi * d, d);
+            Arrays.fill(o, oo + hi * d, oo + (hi + 1) * d, 0f);
+            for (int j = 0; j <= pos; j++) kern.axpy(sc[j] / z, vc, j * c + hi * d, o, oo + hi * d, d);
         }
     }
 

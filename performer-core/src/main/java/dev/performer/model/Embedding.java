@@ -8,7 +8,7 @@ import dev.performer.kernel.Kernels;
  * <pre>
  *   forward:  x (N, C) = wte[tok] + pos[t],   wte (V, C), pos = wpe (L, C) or sinusoid (L, C), N = B·T
  *   backward: dwte[tok] += dx,  dwpe[t] += dx  (learned positions only)
- *   row:      x (C) = wte[token] + pos[pos] for the decoder's one token
+ *   row:      x (C) = wte[token] + pos[pos] for one of the decoder's tokens
  * </pre>
  */
 final class Embedding {
@@ -62,21 +62,24 @@ final class Embedding {
         }
     }
 
-    /** x (C) = wte[token] + position pos (sinusoids computed for any pos; learned ones only below maxLen). */
-    void forwardRow(int token, int pos, float[] x) {
+    /**
+     * x (C, at off) = wte[token] + position pos (sinusoids computed for any pos; learned ones only
+     * below maxLen).
+     */
+    void forwardRow(int token, int pos, float[] x, int off) {
         if (token < 0 || token >= vocab)
             throw new IllegalArgumentException("token " + token + " outside vocabulary of " + vocab);
-        System.arraycopy(params, wteOff + token * c, x, 0, c);
+        System.arraycopy(params, wteOff + token * c, x, off, c);
         if (wpeOff >= 0) {
             if (pos >= maxLen)
                 throw new IllegalStateException("position " + pos + " beyond the learned positions (maxLen "
                         + maxLen + ")");
-            kern.axpy(1f, params, wpeOff + pos * c, x, 0, c);
+            kern.axpy(1f, params, wpeOff + pos * c, x, off, c);
         } else if (sinusoid != null) {
             for (int i = 0; i < c; i += 2) {
                 double ang = pos / Math.pow(10000, (double) i / c);
-                x[i] += (float) Math.sin(ang);
-                if (i + 1 < c) x[i + 1] += (float) Math.cos(ang);
+                x[off + i] += (float) Math.sin(ang);
+                if (i + 1 < c) x[off + i + 1] += (float) Math.cos(ang);
             }
         }
     }

@@ -12,7 +12,7 @@ import java.util.Arrays;
  *             x' = x + drop(h·Wfcproj + b)     (N, C)
  *   backward: dh = drop'(dx')·Wfcprojᵀ, du = dh ⊙ gelu'(u), df = du·Wfcᵀ, dx = dx' + LN2 backward of df
  *             (weight and bias gradients += along the way)
- *   row:      the same forward on the decoder's one token (N = 1, no dropout)
+ *   rows:     the same forward on the decoder's N tokens, one per sequence (no dropout)
  * </pre>
  */
 final class FeedForward {
@@ -65,13 +65,14 @@ final class FeedForward {
         ln2.backward(g.dln, a.res2[l], a.ln2Mean[l], a.ln2Rstd[l], g.dx, n);
     }
 
-    /** r.x (C) += fcproj(gelu(fc(LN2(r.x)))) for the decoder's one token. */
-    void forwardRow(RowBuffers r) {
-        ln2.forward(r.x, r.a, r.mean, r.rstd, 1);
-        fc.forward(r.a, r.hid, 1);
-        kern.map(ElementwiseOp.GELU, r.hid, 0, r.hid, 0, f);
-        fcproj.forward(r.hid, r.tmp, 1);
-        kern.axpy(1f, r.tmp, 0, r.x, 0, c);
+    /** r.x (N, C) += fcproj(gelu(fc(LN2(r.x)))) for the decoder's N tokens (the maps on N rows at once). */
+    void forwardRows(RowBuffers r) {
+        int n = r.n;
+        ln2.forward(r.x, r.a, r.mean, r.rstd, n);
+        fc.forward(r.a, r.hid, n);
+        for (int i = 0; i < n; i++) kern.map(ElementwiseOp.GELU, r.hid, i * f, r.hid, i * f, f);
+        fcproj.forward(r.hid, r.tmp, n);
+        for (int i = 0; i < n; i++) kern.axpy(1f, r.tmp, i * c, r.x, i * c, c);
     }
 
     /** out = op(x) over n elements, split across the backend's threads. */

@@ -10,7 +10,7 @@ import java.util.Arrays;
  *             loss = −(1/count)·Σ_counted log p[target]     (rows with target −1 do not count)
  *   backward: dlogits = (p − onehot(target))/count (0 on rows without a target),
  *             dwte += dlogitsᵀ·y,  dy = dlogits·wte,  dx = LNf backward of dy
- *   row:      p (V) = softmax(LNf(x)·wteᵀ) for the decoder's one token
+ *   rows:     p (N, V) = softmax(LNf(x)·wteᵀ) for the decoder's N tokens
  * </pre>
  */
 final class OutputLoss {
@@ -73,12 +73,16 @@ final class OutputLoss {
         lnf.backward(g.dln, x, a.lnfMean, a.lnfRstd, g.dx, n);
     }
 
-    /** r.logits (V) = softmax(LNf(r.x)·wteᵀ). */
-    void forwardRow(RowBuffers r) {
-        lnf.forward(r.x, r.a, r.mean, r.rstd, 1);
-        kern.gemm(false, true, 1, vocab, c, 1f, r.a, 0, c, params, wteOff, c, 0f, r.logits, 0, vocab);
-        float mx = kern.max(r.logits, 0, vocab);
-        kern.expAffine(r.logits, 0, vocab, -mx, 1f, 0f);
-        kern.scale(r.logits, 0, vocab, 1f / kern.sum(r.logits, 0, vocab));
+    /** r.logits (N, V) = softmax(LNf(r.x)·wteᵀ) per row, the N rows in one product. */
+    void forwardRows(RowBuffers r) {
+        int n = r.n;
+        lnf.forward(r.x, r.a, r.mean, r.rstd, n);
+        kern.gemm(false, true, n, vocab, c, 1f, r.a, 0, c, params, wteOff, c, 0f, r.logits, 0, vocab);
+        for (int i = 0; i < n; i++) {
+            int row = i * vocab;
+            float mx = kern.max(r.logits, row, vocab);
+            kern.expAffine(r.logits, row, vocab, -mx, 1f, 0f);
+            kern.scale(r.logits, row, vocab, 1f / kern.sum(r.logits, row, vocab));
+        }
     }
 }

@@ -7,6 +7,7 @@ import dev.performer.attention.RecurrentFavor;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.random.Seeds;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -34,8 +35,8 @@ import java.util.SplittableRandom;
  * no buffers; only O(layers) small task handles for the worker threads. Dropout masks are not
  * stored: they are a hash of (seed, layer, site, element) and are recomputed in backward. With
  * rotary positions, q and k of every head are rotated by position after the split (RoFormer,
- * interleaved pairs) and dq, dk rotated back in backward. The {@link Decoder} runs the same layer
- * objects on one row at a time. Not thread-safe: one model, one caller.
+ * interleaved pairs) and dq, dk rotated back in backward. The {@link BatchDecoder} runs the same layer
+ * objects on one row per sequence. Not thread-safe: one model, one caller.
  */
 public final class PerformerModel {
 
@@ -274,6 +275,65 @@ public final class PerformerModel {
     }
 
     /**
+     * Samples {@code samples} continuations of a protein prompt together with one
+     * {@link BatchDecoder}: sample i draws from its own stream
+     * {@code new SplittableRandom(Seeds.nth(base, i))}, base = {@code random.nextLong()}, so sample
+     * i does not depend on how many samples are drawn, and equals
+     * {@link #generate(String, int, Sampler, SplittableRandom)} with that stream (up to the float
+     * rounding of N-row against one-row products). Returns the new residues of each sample.
+     */
+    public List<String> generate(String residues, int maxNew, int samples, Sampler sampler, SplittableRandom random) {
+        if (samples < 1) throw new IllegalArgumentException("samples must be >= 1, got " + samples);
+        long base = random.nextLong();
+        SplittableRandom[] streams = new SplittableRandom[samples];
+        for (int i = 0; i < samples; i++) streams[i] = new SplittableRandom(Seeds.nth(base, i));
+        return generate(residues, maxNew, sampler, streams);
+    }
+
+    /**
+     * Samples one continuation per stream (sample i draws from streams[i]) of a protein prompt, all
+     * advanced together by one {@link BatchDecoder}: at most maxNew residues each, each stopping at
+     * its EOS. A finished sequence stays in the batch (fed EOS, its rows still computed, its
+     * stream not drawn from any more) so that all sequences stay at one position; decoding stops
+     * when every sequence has finished or has maxNew residues.
+     */
+    public List<String> generate(String residues, int maxNew, Sampler sampler, SplittableRandom[] streams) {
+        int bad = Tokenizer.firstUnknown(residues);
+        if (bad >= 0)
+            throw new IllegalArgumentException("prompt has '" + residues.charAt(bad) + "' at " + (bad + 1)
+                    + ", not an amino-acid letter");
+        if (maxNew < 0) throw new IllegalArgumentException("maxNew must be >= 0, got " + maxNew);
+        int ns = streams.length, vocab = cfg.vocab();
+        BatchDecoder dec = decoder(ns);
+        int[] in = new int[ns];
+        Arrays.fill(in, Tokenizer.BOS);
+        float[] p = dec.step(in);
+        for (int tok : Tokenizer.encode(residues, Tokenizer.Unknown.MAP_TO_X)) {
+            Arrays.fill(in, tok);
+            p = dec.step(in);
+        }
+        int[][] out = new int[ns][maxNew];
+        int[] len = new int[ns];
+        boolean[] done = new boolean[ns];
+        float[] row = new float[vocab];
+        int active = ns;
+        for (int made = 0; made < maxNew && active > 0; made++) {
+            for (int i = 0; i < ns; i++) {
+                if (done[i]) { in[i] = Tokenizer.EOS; continue; }
+                System.arraycopy(p, i * vocab, row, 0, vocab);
+                int next = sampler.sample(row, streams[i]);
+                if (next == Tokenizer.EOS) { done[i] = true; active--; }
+                else out[i][len[i]++] = next;
+                in[i] = next;
+            }
+            if (made + 1 < maxNew && active > 0) p = dec.step(in);
+        }
+        List<String> res = new ArrayList<>(ns);
+        for (int i = 0; i < ns; i++) res.add(Tokenizer.decode(out[i], 0, len[i]));
+        return res;
+    }
+
+    /**
      * The mean-pooled representation (C) of one protein: BOS, the residues and EOS, as
      * {@code performer embed} feeds them (at most maxLen tokens with learned positions).
      */
@@ -288,48 +348,97 @@ public final class PerformerModel {
     /** A decoder for one causal sequence, one token at a time (see {@link Decoder}). */
     public Decoder decoder() { return new Decoder(); }
 
+    /** A decoder for n causal sequences advanced together, one token each per step (see {@link BatchDecoder}). */
+    public BatchDecoder decoder(int n) { return new BatchDecoder(n); }
+
     /**
      * One-token-at-a-time causal decoding. FAVOR+ layers keep O(M·D) state per head
      * ({@link RecurrentFavor}), so every token costs the same however long the prefix; exact
      * attention keeps a key/value cache (O(t) per token); identity attention keeps nothing.
      * The FAVOR+ key stabilizer is the running max over the keys so far (the parallel form uses
      * the max over all keys), which changes outputs only through the eps inside the features.
-     * Each step runs the model's own layers on one row (N = 1): embedding, then per layer
-     * {@link AttentionBlock#decodeRow} and {@link FeedForward#forwardRow}, then the output softmax.
+     * This is the {@link BatchDecoder} of one sequence (N = 1): each step runs the model's own
+     * layers on one row.
      */
     public final class Decoder {
-        private final AttentionBlock.State[] state = new AttentionBlock.State[cfg.layers()];
-        private final RowBuffers row = new RowBuffers(cfg);
-        private int pos;
+        private final BatchDecoder batch = new BatchDecoder(1);
+        private final int[] one = new int[1];
 
-        private Decoder() {
-            if (!cfg.causal())
-                throw new IllegalStateException("only causal models generate text; this one is bidirectional");
-            for (int l = 0; l < cfg.layers(); l++) state[l] = attn[l].newState();
-        }
+        private Decoder() {}
 
         /** Tokens consumed so far. */
-        public int position() { return pos; }
+        public int position() { return batch.position(); }
 
         /** Floats of attention state kept now, over all layers (constant for FAVOR+, growing for exact). */
-        public long stateFloats() {
-            long n = 0;
-            for (int l = 0; l < cfg.layers(); l++) n += state[l].floats(pos, cfg.width());
-            return n;
-        }
+        public long stateFloats() { return batch.stateFloats(); }
 
         /**
          * Consumes a token; returns the probabilities (V) of the next one (a live buffer, overwritten
          * by the next call).
          */
         public float[] step(int token) {
-            embedding.forwardRow(token, pos, row.x);
+            one[0] = token;
+            return batch.step(one);
+        }
+    }
+
+    /**
+     * Causal decoding of N sequences side by side, all at the same position: each step consumes one
+     * token per sequence. The N rows go through each layer's LayerNorm, linear maps (one gemm of N
+     * rows each, instead of N one-row products), GELU and output layer as (N, C) matrices; the
+     * attention state is one per sequence ({@link RecurrentFavor} for FAVOR+, a key/value cache for
+     * exact attention, nothing for identity), and the sequences' attention runs on the backend's
+     * threads. Row i equals a {@link Decoder} fed sequence i's tokens up to float rounding (an N-row
+     * product may sum in another order than a one-row one); with N = 1 it is that decoder.
+     * Embedding: {@link Embedding#forwardRow}, then per layer {@link AttentionBlock#decodeRows} and
+     * {@link FeedForward#forwardRows}, then {@link OutputLoss#forwardRows}.
+     */
+    public final class BatchDecoder {
+        private final int n;
+        private final AttentionBlock.State[][] state;   // [layer][sequence]
+        private final RowBuffers row;
+        private int pos;
+
+        private BatchDecoder(int n) {
+            if (!cfg.causal())
+                throw new IllegalStateException("only causal models generate text; this one is bidirectional");
+            this.row = new RowBuffers(cfg, n);
+            this.n = n;
+            this.state = new AttentionBlock.State[cfg.layers()][n];
+            for (int l = 0; l < cfg.layers(); l++)
+                for (int i = 0; i < n; i++) state[l][i] = attn[l].newState();
+        }
+
+        /** N, the sequences decoded together. */
+        public int size() { return n; }
+
+        /** Tokens consumed so far by each sequence. */
+        public int position() { return pos; }
+
+        /** Floats of attention state kept now, over all layers and sequences. */
+        public long stateFloats() {
+            long f = 0;
+            for (int l = 0; l < cfg.layers(); l++)
+                for (int i = 0; i < n; i++) f += state[l][i].floats(pos, cfg.width());
+            return f;
+        }
+
+        /**
+         * Consumes one token per sequence (N); returns the probabilities (N, V) of the next ones, row i
+         * for sequence i (a live buffer, overwritten by the next call).
+         */
+        public float[] step(int[] tokens) {
+            if (tokens.length != n)
+                throw new IllegalArgumentException("a step of " + n + " sequences takes " + n + " tokens, got "
+                        + tokens.length);
+            int c = cfg.width();
+            for (int i = 0; i < n; i++) embedding.forwardRow(tokens[i], pos, row.x, i * c);
             if (rotary != null) rotary.angles(pos, row.cos, row.sin); // any position, not only < maxLen
             for (int l = 0; l < cfg.layers(); l++) {
-                attn[l].decodeRow(row, state[l], pos);
-                ffn[l].forwardRow(row);
+                attn[l].decodeRows(row, state[l], pos);
+                ffn[l].forwardRows(row);
             }
-            output.forwardRow(row);
+            output.forwardRows(row);
             pos++;
             return row.logits;
         }

@@ -58,12 +58,15 @@ final class Rotary {
         }
     }
 
-    /** q and k of one qkv row (3C, columns q | k | v of H heads) rotated by the angles of {@link #angles}. */
-    void forwardRow(float[] qkvRow, int h, float[] rowCos, float[] rowSin) {
+    /**
+     * q and k of one qkv row (3C at off, columns q | k | v of H heads) rotated by the angles of
+     * {@link #angles}.
+     */
+    void forwardRow(float[] qkvRow, int off, int h, float[] rowCos, float[] rowSin) {
         int c = h * d;
         for (int hi = 0; hi < h; hi++) {
-            rotatePairs(qkvRow, hi * d, rowCos, rowSin, 0, d, false);
-            rotatePairs(qkvRow, c + hi * d, rowCos, rowSin, 0, d, false);
+            rotatePairs(qkvRow, off + hi * d, rowCos, rowSin, 0, d, false);
+            rotatePairs(qkvRow, off + c + hi * d, rowCos, rowSin, 0, d, false);
         }
     }
 

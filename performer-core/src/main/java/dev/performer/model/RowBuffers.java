@@ -1,40 +1,46 @@
 package dev.performer.model;
 
 /**
- * The buffers of one decoded token (N = 1 row): the residual stream and each layer's row
- * intermediates, reused by every step of a {@link PerformerModel.Decoder}. C width, F feed-forward
- * width, V vocabulary, D head dimension.
+ * The buffers of one decoding step of N sequences side by side (N rows, N = 1 for one sequence):
+ * the residual streams and each layer's row intermediates, reused by every step of a
+ * {@link PerformerModel.BatchDecoder}. C width, F feed-forward width, V vocabulary, D head dimension.
  */
 final class RowBuffers {
 
-    /** (C) the residual stream of the token. */
+    /** N, the rows (sequences) of a step. */
+    final int n;
+    /** (N, C) the residual streams of the tokens. */
     final float[] x;
-    /** (C) a LayerNorm output. */
+    /** (N, C) a LayerNorm output. */
     final float[] a;
-    /** (3C) the qkv row, columns q | k | v of H heads of D. */
+    /** (N, 3C) the qkv rows, columns q | k | v of H heads of D. */
     final float[] qkv;
-    /** (C) the attention output, heads side by side. */
+    /** (N, C) the attention outputs, heads side by side. */
     final float[] o;
-    /** (F) the feed-forward hidden row. */
+    /** (N, F) the feed-forward hidden rows. */
     final float[] hid;
-    /** (C) a branch output before it is added to x. */
+    /** (N, C) a branch output before it is added to x. */
     final float[] tmp;
-    /** (V) the next token's probabilities. */
+    /** (N, V) the next tokens' probabilities. */
     final float[] logits;
-    /** (1) LayerNorm mean and 1/std of the row. */
-    final float[] mean = new float[1], rstd = new float[1];
-    /** (D/2) rotary cos and sin of the token's position. */
+    /** (N) LayerNorm mean and 1/std of the rows. */
+    final float[] mean, rstd;
+    /** (D/2) rotary cos and sin of the tokens' position (all rows are at the same position). */
     final float[] cos, sin;
 
-    RowBuffers(ModelConfig cfg) {
+    RowBuffers(ModelConfig cfg, int n) {
+        if (n < 1) throw new IllegalArgumentException("a decoding batch needs at least 1 sequence, got " + n);
         int c = cfg.width();
-        x = new float[c];
-        a = new float[c];
-        qkv = new float[3 * c];
-        o = new float[c];
-        hid = new float[cfg.ffn()];
-        tmp = new float[c];
-        logits = new float[cfg.vocab()];
+        this.n = n;
+        x = new float[n * c];
+        a = new float[n * c];
+        qkv = new float[n * 3 * c];
+        o = new float[n * c];
+        hid = new float[n * cfg.ffn()];
+        tmp = new float[n * c];
+        logits = new float[n * cfg.vocab()];
+        mean = new float[n];
+        rstd = new float[n];
         cos = new float[cfg.headDim() / 2];
         sin = new float[cfg.headDim() / 2];
     }
