@@ -1,7 +1,7 @@
 package dev.performer.cli;
 
 import dev.performer.attention.Dims;
-import dev.performer.attention.ExactAttention;
+import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.FavorAttention;
 import dev.performer.attention.FeatureKind;
 import dev.performer.attention.FeatureMap;
@@ -107,7 +107,7 @@ final class ApproxCommand extends Options.Command {
             for (float[] x : new float[][]{q, k, v})
                 for (int i = 0; i < x.length; i++) x[i] = (float) (sigma * r.nextGaussian());
             float[] exact = new float[dims.qSize()];
-            new ExactAttention(kern, false).forward(dims, q, k, v, null, exact);
+            AttentionSpec.exact().build(kern, d, false, 0).forward(dims, q, k, v, null, exact);
             float reluEps = 1e-3f;
             float[] reluExact = exactRelu(q, k, v, l, d, reluEps);
 

@@ -1,12 +1,11 @@
 package dev.performer.cli;
 
 import dev.performer.attention.Attention;
+import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Dims;
-import dev.performer.attention.ExactAttention;
 import dev.performer.attention.FavorAttention;
 import dev.performer.attention.FeatureKind;
 import dev.performer.attention.FeatureMap;
-import dev.performer.attention.IdentityAttention;
 import dev.performer.attention.Projection;
 import dev.performer.io.Npy;
 import dev.performer.kernel.Kernels;
@@ -147,9 +146,9 @@ final class AttentionCommand extends Options.Command {
             Attention att;
             float[] drawn = null;
             if (kernel.equals("exact")) {
-                att = new ExactAttention(kern, causal);
+                att = AttentionSpec.exact().build(kern, d, causal, 0);
             } else if (kernel.equals("x-opt")) {
-                att = new IdentityAttention(causal);
+                att = AttentionSpec.identity().build(kern, d, causal, 0);
             } else {
                 FeatureMap map = FeatureKind.of(kernel)
                         .map(eps != null ? eps.floatValue() : FeatureKind.of(kernel).defaultEps());

@@ -280,12 +280,14 @@ final class BenchCommand extends Options.Command {
      * ffn 64.
      */
     record ModelSize(String name, int layers, int width, int heads, int ffn, int vocab) {
+        /** From the library's presets: the paper's settings (a byte vocabulary, as its timing figure); train. */
         static ModelSize of(String name) {
-            return switch (name) {
-                case "small" -> new ModelSize("small", 6, 64, 1, 64, 256);
-                case "train" -> new ModelSize("train", 4, 256, 8, 1024, dev.performer.data.Tokenizer.vocabSize());
-                default -> new ModelSize("paper", 6, 512, 8, 2048, 256);
+            ModelConfig c = switch (name) {
+                case "small" -> ModelConfig.paperSmall().toBuilder().vocab(256).build();
+                case "train" -> ModelConfig.builder().layers(4).width(256).heads(8).ffn(1024).build();
+                default -> ModelConfig.paper().toBuilder().vocab(256).build();
             };
+            return new ModelSize(name, c.layers(), c.width(), c.heads(), c.ffn(), c.vocab());
         }
     }
 
