@@ -48,18 +48,14 @@ final class EmbedCommand extends Options.Command {
             description = "sequences per batch (default ${DEFAULT-VALUE})")
     int b;
 
-    @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
-            completionCandidates = Options.UnknownPolicies.class,
-            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
-                    + "${DEFAULT-VALUE})")
-    String unknown;
+    @Mixin Options.UnknownOption unknown;
 
     @Mixin Options.KernelOptions kernels;
 
     @Override public Integer call() throws IOException {
         if (!outFile.getFileName().toString().endsWith(".npy"))
             throw new UsageException("embed: --out must name a .npy file, got " + outFile);
-        Tokenizer.Unknown policy = unknown.equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+        Tokenizer.Unknown policy = unknown.policy();
         try (Kernels kern = kernels.kernels()) {
             Checkpoint.Loaded ld = checkpoint.load("embed", kern);
             PerformerModel model = ld.model();

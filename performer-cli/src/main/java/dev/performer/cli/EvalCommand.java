@@ -51,11 +51,7 @@ final class EvalCommand extends Options.Command {
             description = "${COMPLETION-CANDIDATES} (default: the checkpoint's training layout)")
     String layoutName;
 
-    @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
-            completionCandidates = Options.UnknownPolicies.class,
-            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
-                    + "${DEFAULT-VALUE})")
-    String unknown;
+    @Mixin Options.UnknownOption unknown;
 
     @Mixin Options.KernelOptions kernels;
 
@@ -72,7 +68,7 @@ final class EvalCommand extends Options.Command {
             int b = batch != null ? batch : trained.size();
             ProteinData.Layout layout = layoutName == null ? trained.layout()
                     : layoutName.equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD;
-            Tokenizer.Unknown policy = unknown.equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+            Tokenizer.Unknown policy = unknown.policy();
             ProteinData d = new ProteinData();
             ProteinData.readFiles(List.of(data), policy, d, null, 0, 0, json ? null : err);
             if (d.size() == 0) throw new UsageException("eval: no usable sequences in " + data);

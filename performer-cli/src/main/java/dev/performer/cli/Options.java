@@ -1,5 +1,6 @@
 package dev.performer.cli;
 
+import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Backend;
 import dev.performer.kernel.Kernels;
 import dev.performer.train.Checkpoint;
@@ -78,6 +79,19 @@ final class Options {
         }
 
         @Override public String toString() { return checkpoint; }
+    }
+
+    /** --unknown: what reading FASTA does with a letter outside the alphabet (train, eval, embed). */
+    static final class UnknownOption {
+        @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = UnknownPolicies.class,
+                completionCandidates = UnknownPolicies.class,
+                description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
+                        + "${DEFAULT-VALUE})")
+        String name;
+
+        Tokenizer.Unknown policy() {
+            return name.equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+        }
     }
 
     // ------------------------------------------------------------------ choices

@@ -192,11 +192,7 @@ final class TrainCommand extends Options.Command {
             description = "${COMPLETION-CANDIDATES} positions (default ${DEFAULT-VALUE})")
     String positional;
 
-    @Option(names = "--unknown", paramLabel = "POLICY", defaultValue = "x", converter = Options.UnknownPolicies.class,
-            completionCandidates = Options.UnknownPolicies.class,
-            description = "${COMPLETION-CANDIDATES}: unknown residues as X, or skip their record (default "
-                    + "${DEFAULT-VALUE})")
-    String unknown;
+    @Mixin Options.UnknownOption unknown;
 
     @Option(names = "--valid-fraction", paramLabel = "F", defaultValue = "0.05", converter = Options.Finite.class,
             description = "fraction of --data held out for validation without --valid (default ${DEFAULT-VALUE})")
@@ -238,7 +234,7 @@ final class TrainCommand extends Options.Command {
             throw new UsageException("train: " + e.getMessage());
         }
         boolean causal = direction.causal();
-        Tokenizer.Unknown policy = unknown.equals("x") ? Tokenizer.Unknown.MAP_TO_X : Tokenizer.Unknown.SKIP_RECORD;
+        Tokenizer.Unknown policy = unknown.policy();
         Path run = Path.of(runDir != null ? runDir : "runs/train-" + attention + "-" + (causal ? "causal" : "bidir"));
 
         ProteinData train = new ProteinData(), valid = new ProteinData();
