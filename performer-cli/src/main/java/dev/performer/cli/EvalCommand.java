@@ -1,8 +1,10 @@
 package dev.performer.cli;
 
+import dev.performer.attention.AttentionSpec;
 import dev.performer.data.ProteinData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
+import dev.performer.model.PerformerModel;
 import dev.performer.train.Batching;
 import dev.performer.train.Checkpoint;
 import dev.performer.train.Metrics;
@@ -24,9 +26,12 @@ import picocli.CommandLine.Option;
                 + "record of a FASTA file with the model's own objective (masked LM for bidirectional models, 15%% "
                 + "masking with a fixed seed; next-token LM for causal ones). Prints loss (nats per target), accuracy "
                 + "and perplexity; with --json one JSON object with the keys loss, accuracy, perplexity, targets. L, "
-                + "batch and layout default to the checkpoint's training settings.",
-        footerHeading = "%nexample:%n",
-        footer = "  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json")
+                + "batch and layout default to the checkpoint's training settings. With --attention the same weights "
+                + "are evaluated under another attention (a trained exact model under FAVOR+, zero-shot).",
+        footerHeading = "%nexamples:%n",
+        footer = {"  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json",
+            "  performer eval --checkpoint runs/train-exact-bidir --attention favor-softmax --features 256 "
+                + "--data heldout.fasta"})
 final class EvalCommand extends Options.Command {
 
     @Mixin
@@ -51,6 +56,20 @@ final class EvalCommand extends Options.Command {
             description = "${COMPLETION-CANDIDATES} (default: the checkpoint's training layout)")
     String layoutName;
 
+    @Option(names = "--attention", paramLabel = "KIND", converter = Options.WeightlessAttentions.class,
+            completionCandidates = Options.WeightlessAttentions.class,
+            description = "evaluate the checkpoint's weights under another attention: ${COMPLETION-CANDIDATES} "
+                    + "(default: the checkpoint's own)")
+    String attention;
+
+    @Option(names = "--features", paramLabel = "M", defaultValue = "64", converter = Options.AtLeast1.class,
+            description = "with --attention favor-*: random features M (default ${DEFAULT-VALUE})")
+    int features;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
+            description = "with --attention favor-*: seed of the random features (default ${DEFAULT-VALUE})")
+    long seed;
+
     @Mixin Options.UnknownOption unknown;
 
     @Mixin Options.KernelOptions kernels;
@@ -72,14 +91,21 @@ final class EvalCommand extends Options.Command {
             ProteinData d = new ProteinData();
             ProteinData.readFiles(List.of(data), policy, d, null, 0, 0, json ? null : err);
             if (d.size() == 0) throw new UsageException("eval: no usable sequences in " + data);
-            Metrics m = Trainer.evaluate(ld.model(), d, new Batching(b, l, layout), 0);
+            PerformerModel model = ld.model();
+            if (attention != null) {   // the same weights under another attention (zero-shot)
+                model = new PerformerModel(model.config().toBuilder().attention(AttentionSpec.of(attention, features))
+                        .build(), kern, seed);
+                model.copyWeightsFrom(ld.model());
+            }
+            Metrics m = Trainer.evaluate(model, d, new Batching(b, l, layout), 0);
             if (json)
                 out.printf(Locale.ROOT, "{\"loss\": %.6f, \"accuracy\": %.6f, \"perplexity\": %.6f, \"targets\": %d}%n",
                         m.loss(), m.accuracy(), m.perplexity(), m.targets());
             else
                 out.printf(Locale.ROOT,
                         "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%n",
-                        checkpoint, data, d.size(), m.targets(), m.loss(), m.accuracy(), m.perplexity());
+                        checkpoint + (attention != null ? " under " + attention : ""), data, d.size(), m.targets(),
+                        m.loss(), m.accuracy(), m.perplexity());
         }
         return 0;
     }

@@ -119,6 +119,11 @@ final class Options {
     }
 
     /** Every attention method by its AttentionSpec name (bench-point). */
+    /** The attentions without weights of their own: a trained model can be evaluated under any of them (eval). */
+    static final class WeightlessAttentions extends Choice {
+        WeightlessAttentions() { super("exact", "favor-softmax", "favor-relu", "identity"); }
+    }
+
     static final class AllMethods extends Choice { AllMethods() { super(Methods.METHODS.stream().sorted()
             .toArray(String[]::new)); } }
 

@@ -47,7 +47,8 @@ import picocli.CommandLine.Option;
         footer = {
             "  performer train",
             "  performer train --attention favor-softmax --direction causal --L 512 --steps 1000 --run runs/causal",
-            "  performer train --data uniprot.fasta.gz --layout concat --L 8192 --batch 1 --run runs/long"})
+            "  performer train --data uniprot.fasta.gz --layout concat --L 8192 --batch 1 --run runs/long",
+            "  performer train --init-from runs/exact --attention favor-softmax --steps 100 --run runs/exact-to-favor"})
 final class TrainCommand extends Options.Command {
 
     @Option(names = "--data", paramLabel = "FILE[,FILE...]",
@@ -201,14 +202,27 @@ final class TrainCommand extends Options.Command {
     @Option(names = "--resume", description = "continue from the latest checkpoint in --run")
     boolean resume;
 
+    @Option(names = "--init-from", paramLabel = "CHECKPOINT",
+            description = "start from a trained model's weights (a .safetensors file, or a run folder: its latest "
+                    + "checkpoint) under this run's --attention and --dropout, with a fresh optimizer and schedule; "
+                    + "the architecture and L come from the checkpoint, and validation also runs before step 1")
+    String initFrom;
+
     @Mixin Options.KernelOptions kernels;
 
     @Override public Integer call() throws IOException {
+        try (Kernels kern = kernels.kernels()) {
+            return train(kern);
+        }
+    }
+
+    private int train(Kernels kern) throws IOException {
+        Checkpoint.Loaded init = initFrom == null ? null : Cli.loadCheckpoint(initFrom, "train --init-from", kern);
+        if (init != null) inheritArchitecture(init.model().config());
         Direction direction = Direction.of(directionName);
         ModelConfig cfg;
         TrainConfig tc;
         try {
-            ModelConfig d = ModelConfig.small();
             AttentionSpec spec = switch (attention) {
                 case "linformer" -> new AttentionSpec.Linformer(linformerK != null ? linformerK : Math.max(1, l / 4),
                         linformerHeadwise);
@@ -219,8 +233,10 @@ final class TrainCommand extends Options.Command {
             if (spec instanceof AttentionSpec.Favor f)
                 spec = f.withProjection(Projection.Type.valueOf(projection.toUpperCase(Locale.ROOT)))
                         .withRedrawEvery(redrawEvery);
-            cfg = d.toBuilder().maxLen(l).layers(layers).width(width).heads(heads).ffn(ffn).attention(spec)
-                    .direction(direction).positions(Positions.of(positional)).dropout((float) dropout).build();
+            ModelConfig.Builder mb = init != null ? init.model().config().toBuilder()
+                    : ModelConfig.small().toBuilder().maxLen(l).layers(layers).width(width).heads(heads).ffn(ffn)
+                            .direction(direction).positions(Positions.of(positional));
+            cfg = mb.attention(spec).dropout((float) dropout).build();
             TrainConfig.Builder tb = TrainConfig.builder().steps(steps).batch(batch).length(l)
                     .optimizer(new AdamW.Config((float) lr, (float) beta1, (float) beta2, (float) eps,
                             (float) weightDecay))
@@ -256,67 +272,105 @@ final class TrainCommand extends Options.Command {
         }
         if (train.size() == 0) throw new UsageException("train: no usable training sequences in " + dataDesc);
 
-        try (Kernels kern = kernels.kernels()) {
-            PerformerModel model;
-            AdamW opt;
-            int start = 0;
-            Optional<Path> latest = resume ? Checkpoint.latest(run) : Optional.empty();
-            if (resume && latest.isEmpty()) throw new UsageException("train --resume: no checkpoint in " + run);
-            if (latest.isPresent()) {
-                Checkpoint.Loaded ld = Checkpoint.load(latest.get(), kern);
-                if (!ld.model().config().equals(cfg))
-                    throw new UsageException("train --resume: " + latest.get() + " holds a different model ("
-                            + ld.model().config().describe()
-                            + "); pass the same options as the original run");
-                // the number of steps (and with it the schedule and the periods) may change: a run can be extended
-                TrainConfig was = ld.training().orElse(tc);
-                String differs = !was.batching().equals(tc.batching()) ? "batches " + was.batching()
-                        : !was.optimizer().equals(tc.optimizer()) ? "optimizer " + was.optimizer()
-                        : was.seed() != tc.seed() ? "seed " + was.seed()
-                        : was.clip() != tc.clip() ? "clip " + was.clip() : null;
+        PerformerModel model;
+        AdamW opt;
+        int start = 0;
+        Optional<Path> latest = resume ? Checkpoint.latest(run) : Optional.empty();
+        if (resume && latest.isEmpty()) throw new UsageException("train --resume: no checkpoint in " + run);
+        if (latest.isPresent()) {
+            Checkpoint.Loaded ld = Checkpoint.load(latest.get(), kern);
+            if (!ld.model().config().equals(cfg))
+                throw new UsageException("train --resume: " + latest.get() + " holds a different model ("
+                        + ld.model().config().describe()
+                        + "); pass the same options as the original run");
+            // the number of steps (and with it the schedule and the periods) may change: a run can be extended
+            TrainConfig was = ld.training().orElse(tc);
+            String differs = !was.batching().equals(tc.batching()) ? "batches " + was.batching()
+                    : !was.optimizer().equals(tc.optimizer()) ? "optimizer " + was.optimizer()
+                    : was.seed() != tc.seed() ? "seed " + was.seed()
+                    : was.clip() != tc.clip() ? "clip " + was.clip() : null;
 
-                if (differs != null)
-                    throw new UsageException("train --resume: " + latest.get() + " was trained with other settings ("
-                            + differs
-                            + "); pass the same options as the original run");
-                model = ld.model();
-                opt = ld.optimizer() != null ? ld.optimizer() : new AdamW(model.layout(), tc.optimizer());
-                start = ld.step();
-                out.printf("resuming from %s at step %d%n", latest.get(), start);
-            } else {
-                model = new PerformerModel(cfg, kern, seed);
-                opt = new AdamW(model.layout(), tc.optimizer());
+            if (differs != null)
+                throw new UsageException("train --resume: " + latest.get() + " was trained with other settings ("
+                        + differs
+                        + "); pass the same options as the original run");
+            model = ld.model();
+            opt = ld.optimizer() != null ? ld.optimizer() : new AdamW(model.layout(), tc.optimizer());
+            start = ld.step();
+            out.printf("resuming from %s at step %d%n", latest.get(), start);
+        } else {
+            model = new PerformerModel(cfg, kern, seed);
+            opt = new AdamW(model.layout(), tc.optimizer());
+            if (init != null) {
+                List<String> fresh;
+                try {
+                    fresh = model.copyWeightsFrom(init.model());
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("train --init-from " + initFrom + ": " + e.getMessage());
+                }
+                out.printf("initialized from %s (step %d, %s attention)%s%n", initFrom, init.step(),
+                        init.model().config().attention().id(),
+                        fresh.isEmpty() ? "" : "; drawn fresh: " + String.join(", ", fresh));
             }
-            out.printf(Locale.ROOT, "model: %s, %,d parameters%n", cfg.describe(), model.params().length);
-            out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc,
-                    train.size(), train.residues(), valid.size());
-            out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n",
-                    tc.steps(),
-                    tc.batching().size(), tc.batching().length(), tc.optimizer().lr(), seed, kern.describe(), run);
-            Map<String, String> meta = Map.of("data", dataDesc);
-            Progress prog = new Progress(err, "train", tc.steps() - start);
-            double[] lastValid = {Double.NaN, Double.NaN, Double.NaN};
-            Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta);
-            trainer.run(start, new Trainer.Listener() {
-                @Override public void step(int step, float loss, double acc, float lr, double gn, double tps) {
-                    prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc,
-                            tps));
-                }
-                @Override public void evaluated(int step, Metrics m) {
-                    lastValid[0] = m.loss(); lastValid[1] = m.accuracy(); lastValid[2] = m.perplexity();
-                    out.printf(Locale.ROOT,
-                            "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step,
-                                    m.loss(), m.accuracy(),
-                            m.perplexity(), m.targets());
-                }
-                @Override public void saved(int step, Path f) { out.printf("step %d checkpoint: %s%n", step, f); }
-            });
-            lossPlot(run, cfg.describe());
-            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
-                    lastValid[0], lastValid[1],
-                    lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
         }
+        out.printf(Locale.ROOT, "model: %s, %,d parameters%n", cfg.describe(), model.params().length);
+        out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc,
+                train.size(), train.residues(), valid.size());
+        out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n",
+                tc.steps(),
+                tc.batching().size(), tc.batching().length(), tc.optimizer().lr(), seed, kern.describe(), run);
+        Map<String, String> meta = init == null ? Map.of("data", dataDesc)
+                : Map.of("data", dataDesc, "init-from", initFrom + " (step " + init.step() + ", "
+                        + init.model().config().describe() + ")");
+        Progress prog = new Progress(err, "train", tc.steps() - start);
+        double[] lastValid = {Double.NaN, Double.NaN, Double.NaN};
+        Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta)
+                .evaluateFirst(init != null);
+        trainer.run(start, new Trainer.Listener() {
+            @Override public void step(int step, float loss, double acc, float lr, double gn, double tps) {
+                prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc,
+                        tps));
+            }
+            @Override public void evaluated(int step, Metrics m) {
+                lastValid[0] = m.loss(); lastValid[1] = m.accuracy(); lastValid[2] = m.perplexity();
+                out.printf(Locale.ROOT,
+                        "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step,
+                                m.loss(), m.accuracy(),
+                        m.perplexity(), m.targets());
+            }
+            @Override public void saved(int step, Path f) { out.printf("step %d checkpoint: %s%n", step, f); }
+        });
+        lossPlot(run, cfg.describe());
+        out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
+                lastValid[0], lastValid[1],
+                lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
         return 0;
+    }
+
+    /**
+     * --init-from: the architecture options take the checkpoint's values; one given on the command
+     * line must agree with it (the weights' shapes depend on them).
+     */
+    private void inheritArchitecture(ModelConfig c) {
+        agree("--layers", layers, c.layers());
+        agree("--width", width, c.width());
+        agree("--heads", heads, c.heads());
+        agree("--ffn", ffn, c.ffn());
+        agree("--direction", directionName, c.direction().id());
+        agree("--positional", positional, c.positions().id());
+        layers = c.layers(); width = c.width(); heads = c.heads(); ffn = c.ffn();
+        directionName = c.direction().id();
+        positional = c.positions().id();
+        if (!given("--L")) l = c.maxLen();
+        else if (l > c.maxLen())
+            throw new UsageException("train: --L " + l + " exceeds the maximum length " + c.maxLen() + " of the "
+                    + "--init-from model " + initFrom);
+    }
+
+    private void agree(String option, Object value, Object checkpoint) {
+        if (given(option) && !value.equals(checkpoint))
+            throw new UsageException("train: " + option + " " + value + " differs from the --init-from model "
+                    + initFrom + " (" + option + " " + checkpoint + "); leave it out to take the model's");
     }
 
     static FastaReader bundled(String name) throws IOException {

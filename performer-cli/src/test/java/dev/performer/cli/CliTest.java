@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -196,6 +197,46 @@ class CliTest {
     }
 
     @Test
+    void initFromStartsAnotherAttentionFromTrainedWeights() throws IOException {
+        Path fa = tmp.resolve("p.fasta");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 30; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3))
+                .append('\n');
+        Files.writeString(fa, sb.toString());
+        Path exact = tmp.resolve("exact"), favor = tmp.resolve("favor");
+        String[] small = {"--L", "32", "--batch", "2", "--layers", "1", "--width", "16", "--heads", "2", "--ffn", "32"};
+        Result t = run(concat(new String[]{"train", "--data", fa.toString(), "--valid", fa.toString(), "--run",
+            exact.toString(), "--steps", "6", "--attention", "exact"}, small));
+        assertEquals(0, t.code(), t.err());
+        // the architecture and L come from the checkpoint; only attention and training options are given
+        Result f = run("train", "--data", fa.toString(), "--valid", fa.toString(), "--run", favor.toString(),
+                "--steps", "2", "--init-from", exact.toString(), "--attention", "favor-softmax", "--features", "8",
+                "--eval-batches", "0", "--seed", "4");
+        assertEquals(0, f.code(), f.err());
+        assertTrue(f.out().contains("initialized from " + exact + " (step 6, exact attention)"), f.out());
+        assertTrue(f.out().contains("favor-softmax bidirectional, 1 layers, width 16"), f.out());
+        // validation before the first step is the exact model's weights under FAVOR+, as eval --attention computes
+        // them on its own path (same features, seed, batches): the same number
+        String first = Files.readAllLines(favor.resolve("log.csv")).get(1);
+        assertTrue(first.startsWith("0,valid,"), first);
+        Result e = run("eval", "--checkpoint", exact.toString(), "--data", fa.toString(), "--attention",
+                "favor-softmax", "--features", "8", "--seed", "4", "--batch", "8", "--json");
+        assertEquals(0, e.code(), e.err());
+        double logged = Double.parseDouble(first.split(",")[2]);
+        double evaluated = Double.parseDouble(e.out().replaceAll("(?s).*\"loss\": ([0-9.]+).*", "$1"));
+        assertEquals(evaluated, logged, 1e-6, "step-0 validation loss = eval --attention loss");
+        Result own = run("eval", "--checkpoint", exact.toString(), "--data", fa.toString(), "--json");
+        assertFalse(own.out().equals(e.out()), "under FAVOR+ the metrics differ from exact attention's");
+        Result bad = run("train", "--data", fa.toString(), "--run", tmp.resolve("x").toString(), "--init-from",
+                exact.toString(), "--width", "32");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--width 32 differs from the --init-from model"), bad.err());
+        Result missing = run("train", "--data", fa.toString(), "--init-from", tmp.resolve("none").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("none: no such file"), missing.err());
+    }
+
+    @Test
     void helpForEveryCommandExitsZero() {
         String[] commands = {"info", "demo", "attention", "bench", "approx", "train", "eval", "generate", "embed",
             "plot-runs"};
@@ -265,7 +306,7 @@ class CliTest {
     }
 
     static String[] concat(String[] a, String... b) {
-        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        String[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 /**
  * A pre-LayerNorm Performer Transformer with a hand-written backward, as a composition of layers
@@ -135,6 +136,45 @@ public final class PerformerModel {
         if (!(attention[layer] instanceof FavorAttention f))
             throw new IllegalArgumentException("layer " + layer + " has no projection");
         f.setProjection(w);
+    }
+
+    /**
+     * Copies another model's weights into this one: the paper's backward compatibility (a trained
+     * Transformer's weights under FAVOR+, then fine-tuned). Every tensor both layouts share must have
+     * the same shape; the attention's own tensors ({@code h{i}.att.*}, Linformer's E and F) that
+     * only one side has are left as initialized here or dropped. The source's FAVOR+ projections
+     * are not copied: this model keeps its own draw. Returns the names of the tensors kept as
+     * initialized.
+     *
+     * @throws IllegalArgumentException naming the first tensor that is missing or of another shape
+     */
+    public List<String> copyWeightsFrom(PerformerModel from) {
+        ParameterLayout src = from.layout();
+        for (ParameterLayout.View s : src.views())
+            if (!layout.has(s.name()) && !s.name().contains(".att."))
+                throw new IllegalArgumentException("the source model has " + s.name() + " " + shape(s.shape())
+                        + ", which this model (" + cfg.describe() + ") lacks");
+        List<String> kept = new ArrayList<>();
+        for (ParameterLayout.View v : layout.views()) {
+            if (!src.has(v.name())) {
+                if (!v.name().contains(".att."))
+                    throw new IllegalArgumentException("the source model (" + from.config().describe() + ") has no "
+                            + v.name());
+                kept.add(v.name());
+                continue;
+            }
+            ParameterLayout.View s = src.get(v.name());
+            if (!Arrays.equals(s.shape(), v.shape()))
+                throw new IllegalArgumentException(v.name() + " is " + shape(s.shape()) + " in the source model, "
+                        + shape(v.shape()) + " here");
+            System.arraycopy(from.params(), s.offset(), params, v.offset(), v.size());
+        }
+        return List.copyOf(kept);
+    }
+
+    private static String shape(int[] s) {
+        return Arrays.stream(s).mapToObj(Integer::toString).collect(Collectors.joining(" x ", "(",
+                ")"));
     }
 
     /** Draws new FAVOR+ projections for every layer (the paper's periodic feature redraw). */

@@ -36,6 +36,7 @@ public final class Trainer {
     private final Path runDir;
     private AdamW opt;
     private Map<String, String> extraMeta = Map.of();
+    private boolean evaluateFirst;
 
     /**
      * A trainer of a model on training data, evaluating on valid (null or empty: no evaluation),
@@ -60,6 +61,12 @@ public final class Trainer {
     /** Extra metadata written into every checkpoint (for example a description of the data). */
     public Trainer metadata(Map<String, String> extra) { this.extraMeta = Map.copyOf(extra); return this; }
 
+    /**
+     * Also validates before the first step of a fresh run (logged as step 0): the starting point of
+     * a model initialized from another one's weights.
+     */
+    public Trainer evaluateFirst(boolean on) { this.evaluateFirst = on; return this; }
+
     /** Runs every step, quietly. */
     public void run() throws IOException { run(0, new Listener() {}); }
 
@@ -72,6 +79,7 @@ public final class Trainer {
         int redrawEvery = model.config().attention() instanceof AttentionSpec.Favor f ? f.redrawEvery() : 0;
         long t00 = System.nanoTime();
         ProteinData.Batch bt = null;
+        if (evaluateFirst && startStep == 0 && valid != null) validate(0, log, t00, listener);
         for (int step = startStep; step < tc.steps(); step++) {
             if (redrawEvery > 0 && step > 0 && step % redrawEvery == 0)
                 model.redrawFeatures(Seeds.redraw(tc.seed(), step));
@@ -92,18 +100,22 @@ public final class Trainer {
             listener.step(step + 1, loss, acc, lr, norm, tps);
             boolean last = step + 1 == tc.steps();
             int evalEvery = tc.evaluation().every();
-            if (valid != null && (last || (evalEvery > 0 && (step + 1) % evalEvery == 0))) {
-                Metrics m = evaluate(model, valid, tc.batching(), tc.evaluation().batches());
-                log.append(new TrainingLog.Row(step + 1, "valid", m.loss(), m.accuracy(), m.perplexity(), Double.NaN,
-                        Double.NaN, Double.NaN, elapsed(t00)));
-                listener.evaluated(step + 1, m);
-            }
+            if (valid != null && (last || (evalEvery > 0 && (step + 1) % evalEvery == 0)))
+                validate(step + 1, log, t00, listener);
             if (last || (tc.checkpointEvery() > 0 && (step + 1) % tc.checkpointEvery() == 0)) {
                 Path f = Checkpoint.file(runDir, step + 1);
                 Checkpoint.save(f, model, opt, step + 1, tc, extraMeta);
                 listener.saved(step + 1, f);
             }
         }
+    }
+
+    /** Validation after `step` steps: logged and reported. */
+    private void validate(int step, TrainingLog log, long t00, Listener listener) throws IOException {
+        Metrics m = evaluate(model, valid, tc.batching(), tc.evaluation().batches());
+        log.append(new TrainingLog.Row(step, "valid", m.loss(), m.accuracy(), m.perplexity(), Double.NaN, Double.NaN,
+                Double.NaN, elapsed(t00)));
+        listener.evaluated(step, m);
     }
 
     private static double elapsed(long t00) { return (System.nanoTime() - t00) / 1e9; }
