@@ -17,22 +17,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 steps="${1:-500}"
-corpus="${CORPUS:-$here/../shared/data/proteins/corpus}"
+. "$here/scripts/lib/proteins.sh"
+positive_int STEPS "$steps"
 out="${OUT:-$here/results/table2}"
-train="$corpus/swissprot2014_u50_train.fasta.gz"
-valid="$corpus/swissprot2014_u50_valid.fasta.gz"
-test_id="$corpus/swissprot2014_u50_test_id.fasta.gz"
-test_ood="$corpus/swissprot2014_u50_test_ood_open.fasta.gz"
-for f in "$train" "$valid" "$test_id" "$test_ood"; do
-  [ -r "$f" ] || { echo "error: $f not found (set CORPUS to the folder of the Swiss-Prot corpus splits)" >&2; exit 2; }
-done
-case "$steps" in ''|*[!0-9]*) echo "error: STEPS must be a positive integer, got '$steps'" >&2; exit 2;; esac
 mkdir -p "$out"
-logs="$(mktemp -d)"   # progress bars stay out of results/
-trap 'rm -rf "$logs"' EXIT
 
-model=(--L 1024 --batch 8 --layers 2 --width 128 --heads 4 --ffn 256 --features 64 --dropout 0.1 --lr 1e-3
-       --clip 1.0 --layout pad --steps "$steps" --eval-every $(( steps / 10 > 0 ? steps / 10 : 1 )) --eval-batches 20
+model=("${table2_model[@]}" --steps "$steps" --eval-every $(( steps / 10 > 0 ? steps / 10 : 1 )) --eval-batches 20
        --checkpoint-every 50)
 runs=(bidir:exact:0 bidir:exact:1 bidir:favor-softmax:0 bidir:favor-softmax:1 bidir:favor-relu:0 bidir:linformer:0
       bidir:identity:0 causal:exact:0 causal:exact:1 causal:favor-softmax:0 causal:favor-softmax:1 causal:favor-relu:0
@@ -46,24 +36,7 @@ echo "then evaluated on the test and OOD splits: about $(( seconds / 60 )) minut
 
 for r in "${runs[@]}"; do
   IFS=: read -r dir att seed <<< "$r"
-  name="$dir-$att-s$seed"
-  run="$out/$name"
-  if [ -f "$run/test_ood.json" ]; then echo "$name: done"; continue; fi
-  resume=()
-  ls "$run"/checkpoint-*.safetensors >/dev/null 2>&1 && resume=(--resume)
-  echo "$name: training${resume:+ (resuming)}"
-  "$here/performer" train --data "$train" --valid "$valid" --attention "$att" --direction "$dir" --seed "$seed" \
-      "${model[@]}" --run "$run" "${resume[@]}" > "$logs/out" 2> "$logs/$name.err" \
-    || { tail -n 5 "$logs/$name.err" >&2; exit 1; }
-  cat "$logs/out" >> "$run/output.txt"
-  for split in test_id test_ood; do
-    f="$test_id"; [ "$split" = test_ood ] && f="$test_ood"
-    "$here/performer" eval --checkpoint "$run" --data "$f" --json > "$logs/$split.json" 2> "$logs/$name.eval.err" \
-      || { tail -n 5 "$logs/$name.eval.err" >&2; exit 1; }
-    mv "$logs/$split.json" "$run/$split.json"
-  done
-  rm -f "$run"/checkpoint-*.safetensors   # weights are not kept in the repository
-  echo "$name: $(cat "$run/test_id.json")"
+  train_run "$out/$dir-$att-s$seed" --data "$train" --attention "$att" --direction "$dir" --seed "$seed" "${model[@]}"
 done
 
 # the empirical (unigram) baseline: residue frequencies of the training split, scored on each test split
@@ -79,7 +52,6 @@ read -r uacc_id uppl_id <<< "$(unigram "$test_id")"
 read -r uacc_ood uppl_ood <<< "$(unigram "$test_ood")"
 
 # the table: one row per (direction, attention, seed), and the paper's layout in markdown
-field() { sed -n "s/.*\"$2\": \([0-9.eE+-]*\).*/\1/p" "$1"; }
 {
   echo "direction,attention,seed,test_accuracy,test_perplexity,ood_accuracy,ood_perplexity"
   for dir in bidir causal; do echo "$dir,unigram,,$uacc_id,$uppl_id,$uacc_ood,$uppl_ood"; done
