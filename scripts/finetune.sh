@@ -63,6 +63,7 @@ awk -F, 'NR == 1 { next } { printf "%s{\"arm\": \"%s\", \"attention\": \"%s\", \
   awk -F, 'NR > 1 { printf "| %s | %s | %s | %.3f | %.2f | %.3f | %.2f |\n", $1, $2, $3, $4, $5, $6, $7 }' "$out/table.csv"
 } > "$out/table.md"
 "$here/performer" plot-runs --runs "$out/favor-from-exact,$out/exact-continued,$out/favor-from-scratch" \
-    --metric accuracy --out "$out/valid_accuracy.png" \
+    --labels "FAVOR+ from the exact weights,exact continued,FAVOR+ from scratch" --metric accuracy \
+    --out "$out/valid_accuracy.png" \
     --title "From exact attention to FAVOR+: validation accuracy after $pre exact steps" > /dev/null
 cat "$out/table.md"

@@ -39,6 +39,18 @@ final class PlotRunsCommand extends Options.Command {
             completionCandidates = Metrics.class, description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     String metric;
 
+    static final class Axes extends Options.Choice { Axes() { super("step", "time"); } }
+
+    @Option(names = "--x", paramLabel = "AXIS", defaultValue = "step", converter = Axes.class,
+            completionCandidates = Axes.class,
+            description = "${COMPLETION-CANDIDATES}: against the step or the training time in seconds "
+                    + "(evaluations excluded) (default ${DEFAULT-VALUE})")
+    String xAxis;
+
+    @Option(names = "--labels", paramLabel = "NAME[,NAME...]",
+            description = "one legend name per run (default: the folder names)")
+    String labels;
+
     @Option(names = "--title", paramLabel = "TEXT", description = "plot title (default: Validation <metric>)")
     String title;
 
@@ -46,12 +58,20 @@ final class PlotRunsCommand extends Options.Command {
         if (!outFile.getFileName().toString().endsWith(".png"))
             throw new UsageException("plot-runs: --out must name a .png file, got " + outFile);
         List<Plot.Series> series = new ArrayList<>();
-        out.printf(Locale.ROOT, "%-40s %8s %12s%n", "run", "step", metric);
-        for (String name : runs.split(",")) {
-            if (name.isBlank()) continue;
-            Path log = Path.of(name.trim()).resolve("log.csv");
+        List<String> names = new ArrayList<>();
+        for (String name : runs.split(",")) if (!name.isBlank()) names.add(name.trim());
+        List<String> legend = new ArrayList<>();
+        if (labels != null) for (String l : labels.split(",", -1)) legend.add(l.trim());
+        if (labels != null && legend.size() != names.size())
+            throw new UsageException("plot-runs: --labels has " + legend.size() + " names for " + names.size()
+                    + " --runs");
+        boolean time = xAxis.equals("time");
+        out.printf(Locale.ROOT, "%-40s %8s %12s%n", "run", time ? "seconds" : "step", metric);
+        for (int k = 0; k < names.size(); k++) {
+            String name = names.get(k);
+            Path log = Path.of(name).resolve("log.csv");
             if (!Files.isRegularFile(log)) throw new UsageException("plot-runs: " + log + " not found (is "
-                    + name.trim() + " a run folder?)");
+                    + name + " a run folder?)");
             List<double[]> pts = new ArrayList<>();
             List<TrainingLog.Row> rows;
             try {
@@ -59,9 +79,11 @@ final class PlotRunsCommand extends Options.Command {
             } catch (IOException e) {
                 throw new UsageException("plot-runs: " + e.getMessage());
             }
-            for (TrainingLog.Row r : rows) {
+            double[] seconds = TrainingLog.trainingSeconds(rows);
+            for (int i = 0; i < rows.size(); i++) {
+                TrainingLog.Row r = rows.get(i);
                 if (!r.split().equals(split)) continue;
-                pts.add(new double[]{r.step(), switch (metric) {
+                pts.add(new double[]{time ? seconds[i] : r.step(), switch (metric) {
                     case "loss" -> r.loss();
                     case "accuracy" -> r.accuracy();
                     default -> r.perplexity();
@@ -80,14 +102,14 @@ final class PlotRunsCommand extends Options.Command {
                     y[i] = pts.get(i)[1];
                 }
             }
-            String label = Path.of(name.trim()).getFileName().toString();
+            String label = labels != null ? legend.get(k) : Path.of(name).getFileName().toString();
             series.add(new Plot.Series(label, x, y, null));
             out.printf(Locale.ROOT, "%-40s %8.0f %12.4f%n", label, x[x.length - 1], pts.get(pts.size() - 1)[1]);
         }
         if (title == null) title = (split.equals("valid") ? "Validation " : "Training ") + metric;
         if (outFile.getParent() != null) Files.createDirectories(outFile.getParent());
-        Plot.lineChart(outFile, title, "step", metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false,
-                false, false, series,
+        Plot.lineChart(outFile, title, time ? "training time (s, evaluations excluded)" : "step",
+                metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false, false, false, series,
                 "from log.csv of each run (written atomically)");
         out.println("wrote " + outFile);
         return 0;

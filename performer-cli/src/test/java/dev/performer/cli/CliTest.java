@@ -191,6 +191,13 @@ class CliTest {
         Result pr = run("plot-runs", "--runs", run + "," + run2, "--out", png.toString());
         assertEquals(0, pr.code(), pr.err());
         assertTrue(Files.size(png) > 1000 && pr.out().contains("run2"), pr.out());
+        Result prTime = run("plot-runs", "--runs", run + "," + run2, "--labels", "first,second", "--x", "time",
+                "--out", png.toString());
+        assertEquals(0, prTime.code(), prTime.err());
+        assertTrue(prTime.out().contains("second") && prTime.out().contains("seconds"), prTime.out());
+        Result prLabels = run("plot-runs", "--runs", run + "," + run2, "--labels", "one", "--out", png.toString());
+        assertEquals(2, prLabels.code());
+        assertTrue(prLabels.err().contains("--labels has 1 names for 2 --runs"), prLabels.err());
         Result prBad = run("plot-runs", "--runs", tmp.resolve("none").toString(), "--out", png.toString());
         assertEquals(2, prBad.code());
         assertTrue(prBad.err().contains("log.csv not found"), prBad.err());

@@ -59,6 +59,25 @@ public final class TrainingLog {
         Files.writeString(file, r.csv() + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
 
+    /**
+     * Seconds spent training (evaluations excluded) when each row was written: the wall-clock axis on
+     * which models of different cost compare. A resumed run's clock restarts at 0 in the log; the
+     * time before the restart is carried over.
+     */
+    public static double[] trainingSeconds(List<Row> rows) {
+        double[] t = new double[rows.size()];
+        double cum = 0, prev = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            double delta = r.elapsedSeconds() - prev;
+            if (delta < 0) delta = r.elapsedSeconds();   // the clock restarted (a resumed run)
+            if (r.isTrain()) cum += delta;
+            t[i] = cum;
+            prev = r.elapsedSeconds();
+        }
+        return t;
+    }
+
     /** Every row of a log file; a malformed line is an IOException naming the file and the line. */
     public static List<Row> read(Path file) throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
