@@ -44,7 +44,8 @@ train_run() {
   if [ -f "$run/test_ood.json" ]; then echo "$name: done"; return; fi
   if ! grep -qs '^done:' "$run/output.txt"; then   # trained, but interrupted while evaluating: evaluate only
     local resume=()
-    ls "$run"/checkpoint-*.safetensors >/dev/null 2>&1 && resume=(--resume)
+    if ls "$run"/checkpoint-*.safetensors >/dev/null 2>&1; then resume=(--resume)
+    else rm -f "$run/log.csv" "$run/output.txt"; fi   # killed before its first checkpoint: start again
     echo "$name: training${resume:+ (resuming)}"
     "$here/performer" train --valid "$valid" "$@" --run "$run" "${resume[@]}" > "$logs/out" 2> "$logs/$name.err" \
       || { tail -n 5 "$logs/$name.err" >&2; exit 1; }

@@ -32,6 +32,18 @@ final class Cli {
         }
     }
 
+    /**
+     * An input file named by an option, checked before any work: missing, a folder or unreadable is a
+     * usage error naming the option and the path.
+     */
+    static Path inputFile(String command, String option, Path p) {
+        if (!Files.exists(p)) throw new UsageException(command + ": " + option + " " + p + ": no such file");
+        if (Files.isDirectory(p)) throw new UsageException(command + ": " + option + " " + p + " is a folder, not a "
+                + "file");
+        if (!Files.isReadable(p)) throw new UsageException(command + ": " + option + " " + p + ": permission denied");
+        return p;
+    }
+
     static double fmaPeak(int threads) {
         VectorKernels.measureFmaPeak(threads, 300); // warm-up: JIT and clocks
         return VectorKernels.measureFmaPeak(threads, 1500);

@@ -13,6 +13,7 @@ import dev.performer.model.Positions;
 import dev.performer.train.AdamW;
 import dev.performer.train.Checkpoint;
 import dev.performer.train.Metrics;
+import dev.performer.train.RunFolder;
 import dev.performer.train.TrainConfig;
 import dev.performer.train.Trainer;
 import dev.performer.train.TrainingLog;
@@ -250,9 +251,37 @@ final class TrainCommand extends Options.Command {
             throw new UsageException("train: " + e.getMessage());
         }
         boolean causal = direction.causal();
-        Tokenizer.Unknown policy = unknown.policy();
         Path run = Path.of(runDir != null ? runDir : "runs/train-" + attention + "-" + (causal ? "causal" : "bidir"));
+        if (data != null) for (String f : data.split(",")) if (!f.isBlank()) Cli.inputFile("train", "--data",
+                Path.of(f.trim()));
+        if (validFile != null) Cli.inputFile("train", "--valid", Path.of(validFile));
 
+        RunFolder folder;
+        try {
+            folder = RunFolder.open(run);
+        } catch (RunFolder.Unavailable e) {
+            throw new UsageException("train: " + e.getMessage());
+        }
+        try (folder) {
+            return train(kern, cfg, tc, init, folder);
+        }
+    }
+
+    private int train(Kernels kern, ModelConfig cfg, TrainConfig tc, Checkpoint.Loaded init, RunFolder folder)
+            throws IOException {
+        Path run = folder.path();
+        if (!resume && folder.holdsRun()) {
+            List<Path> cks = folder.checkpoints();
+            throw new UsageException("train: " + run + " already holds a run (" + (cks.isEmpty() ? "log.csv"
+                    : cks.size() + " checkpoints, the last " + cks.get(cks.size() - 1).getFileName())
+                    + "); continue it with --resume, or choose another --run");
+        }
+        Optional<RunFolder.Found> latest = resume ? folder.latestLoadable(kern, w -> err.println("warning: " + w))
+                : Optional.empty();
+        if (resume && latest.isEmpty())
+            throw new UsageException("train --resume: no " + (folder.checkpoints().isEmpty() ? "" : "loadable ")
+                    + "checkpoint in " + run);
+        Tokenizer.Unknown policy = unknown.policy();
         ProteinData train = new ProteinData(), valid = new ProteinData();
         String dataDesc;
         if (data != null) {
@@ -271,16 +300,16 @@ final class TrainCommand extends Options.Command {
                     + "jar)";
         }
         if (train.size() == 0) throw new UsageException("train: no usable training sequences in " + dataDesc);
+        if (validFile != null && valid.size() == 0)
+            throw new UsageException("train: no usable validation sequences in --valid " + validFile);
 
         PerformerModel model;
         AdamW opt;
         int start = 0;
-        Optional<Path> latest = resume ? Checkpoint.latest(run) : Optional.empty();
-        if (resume && latest.isEmpty()) throw new UsageException("train --resume: no checkpoint in " + run);
         if (latest.isPresent()) {
-            Checkpoint.Loaded ld = Checkpoint.load(latest.get(), kern);
+            Checkpoint.Loaded ld = latest.get().loaded();
             if (!ld.model().config().equals(cfg))
-                throw new UsageException("train --resume: " + latest.get() + " holds a different model ("
+                throw new UsageException("train --resume: " + latest.get().file() + " holds a different model ("
                         + ld.model().config().describe()
                         + "); pass the same options as the original run");
             // the number of steps (and with it the schedule and the periods) may change: a run can be extended
@@ -291,13 +320,22 @@ final class TrainCommand extends Options.Command {
                     : was.clip() != tc.clip() ? "clip " + was.clip() : null;
 
             if (differs != null)
-                throw new UsageException("train --resume: " + latest.get() + " was trained with other settings ("
+                throw new UsageException("train --resume: " + latest.get().file() + " was trained with other settings ("
                         + differs
                         + "); pass the same options as the original run");
             model = ld.model();
             opt = ld.optimizer() != null ? ld.optimizer() : new AdamW(model.layout(), tc.optimizer());
             start = ld.step();
-            out.printf("resuming from %s at step %d%n", latest.get(), start);
+            String trainedOn = ld.metadata().get("data");
+            if (trainedOn != null && !trainedOn.equals(dataDesc))
+                throw new UsageException("train --resume: " + latest.get().file() + " was trained on " + trainedOn
+                        + ", not on " + dataDesc + "; pass the same --data as the original run");
+            if (start >= tc.steps()) {
+                out.printf("%s: the run is finished (step %d of --steps %d); nothing to do. Pass a larger --steps "
+                        + "to extend it.%n", run, start, tc.steps());
+                return 0;
+            }
+            out.printf("resuming from %s at step %d%n", latest.get().file(), start);
         } else {
             model = new PerformerModel(cfg, kern, seed);
             opt = new AdamW(model.layout(), tc.optimizer());
@@ -325,8 +363,26 @@ final class TrainCommand extends Options.Command {
         Progress prog = new Progress(err, "train", tc.steps() - start);
         double[] lastValid = {Double.NaN, Double.NaN, Double.NaN};
         Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta)
-                .evaluateFirst(init != null);
-        trainer.run(start, new Trainer.Listener() {
+                .evaluateFirst(init != null).folder(folder);
+        try {
+            trainer.run(start, listener(prog, lastValid));
+        } catch (Trainer.Diverged e) {
+            Optional<RunFolder.Found> last = folder.latestLoadable(kern, w -> { });
+            throw new UsageException("train: " + e.getMessage() + (last.isEmpty() ? ""
+                    : "; the last checkpoint, " + last.get().file() + " (step " + last.get().loaded().step()
+                            + "), is intact")
+                    + "; lower --lr or --clip, then --resume or start again");
+        }
+        lossPlot(run, cfg.describe());
+        out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
+                lastValid[0], lastValid[1],
+                lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
+        return 0;
+    }
+
+    /** Progress bar per step, a line per validation and checkpoint; the last validation into lastValid. */
+    private Trainer.Listener listener(Progress prog, double[] lastValid) {
+        return new Trainer.Listener() {
             @Override public void step(int step, float loss, double acc, float lr, double gn, double tps) {
                 prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc,
                         tps));
@@ -339,12 +395,7 @@ final class TrainCommand extends Options.Command {
                         m.perplexity(), m.targets());
             }
             @Override public void saved(int step, Path f) { out.printf("step %d checkpoint: %s%n", step, f); }
-        });
-        lossPlot(run, cfg.describe());
-        out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
-                lastValid[0], lastValid[1],
-                lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
-        return 0;
+        };
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.performer.data.ProteinData;
 import dev.performer.model.PerformerModel;
 import dev.performer.random.Seeds;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -37,6 +36,15 @@ public final class Trainer {
     private AdamW opt;
     private Map<String, String> extraMeta = Map.of();
     private boolean evaluateFirst;
+    private RunFolder held;   // a folder the caller already holds, or null: run() opens and locks runDir itself
+
+    /** Training stopped because the loss or the gradient norm of a step was not finite; nothing of it was applied. */
+    public static final class Diverged extends RuntimeException {
+        private final int step;
+        Diverged(int step, String message) { super(message); this.step = step; }
+        /** The step (1-based, as logged) that diverged. */
+        public int step() { return step; }
+    }
 
     /**
      * A trainer of a model on training data, evaluating on valid (null or empty: no evaluation),
@@ -67,12 +75,28 @@ public final class Trainer {
      */
     public Trainer evaluateFirst(boolean on) { this.evaluateFirst = on; return this; }
 
+    /** Writes into a run folder the caller holds already (opened on runDir), instead of opening and locking it. */
+    public Trainer folder(RunFolder rf) {
+        if (!rf.path().equals(runDir)) throw new IllegalArgumentException(rf.path() + " is not " + runDir);
+        this.held = rf;
+        return this;
+    }
+
     /** Runs every step, quietly. */
     public void run() throws IOException { run(0, new Listener() {}); }
 
     /** Runs steps [startStep, steps). */
     public void run(int startStep, Listener listener) throws IOException {
-        Files.createDirectories(runDir);
+        if (held != null) {
+            steps(startStep, listener);
+            return;
+        }
+        try (RunFolder rf = RunFolder.open(runDir)) {
+            steps(startStep, listener);
+        }
+    }
+
+    private void steps(int startStep, Listener listener) throws IOException {
         TrainingLog log = TrainingLog.open(runDir, startStep);
         boolean masked = !model.config().causal();
         int b = tc.batching().size(), l = tc.batching().length();
@@ -91,11 +115,12 @@ public final class Trainer {
             double acc = model.counted() == 0 ? 0 : (double) model.correct() / model.counted();
             model.backward();
             double norm = clip(model.grads(), tc.clip());
+            if (!Float.isFinite(loss) || !Double.isFinite(norm))   // checked before the update: no NaN reaches weights
+                throw new Diverged(step + 1, "training diverged at step " + (step + 1) + ": loss " + loss
+                        + ", gradient norm " + norm + "; the step was not applied");
             float lr = tc.learningRate(step);
             opt.step(model.params(), model.grads(), lr);
             double sec = (System.nanoTime() - t0) / 1e9, tps = b * l / sec;
-            if (!Float.isFinite(loss))
-                throw new IllegalStateException("loss is " + loss + " at step " + step + " (lower --lr?)");
             log.append(new TrainingLog.Row(step + 1, "train", loss, acc, Math.exp(loss), lr, norm, tps, elapsed(t00)));
             listener.step(step + 1, loss, acc, lr, norm, tps);
             boolean last = step + 1 == tc.steps();

@@ -1,5 +1,6 @@
 package dev.performer.train;
 
+import dev.performer.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,8 +51,9 @@ public final class TrainingLog {
         Path f = of(runDir);
         List<String> keep = new ArrayList<>();
         keep.add(HEADER);
-        if (startStep > 0 && Files.exists(f)) for (Row r : read(f)) if (r.step() <= startStep) keep.add(r.csv());
-        Files.write(f, keep, StandardCharsets.UTF_8);
+        if (startStep > 0 && Files.exists(f))
+            for (Row r : read(f, true)) if (r.step() <= startStep) keep.add(r.csv());
+        AtomicFiles.writeString(f, String.join("\n", keep) + "\n");   // a kill here leaves the old log or this one
         return new TrainingLog(f);
     }
 
@@ -79,7 +81,10 @@ public final class TrainingLog {
     }
 
     /** Every row of a log file; a malformed line is an IOException naming the file and the line. */
-    public static List<Row> read(Path file) throws IOException {
+    public static List<Row> read(Path file) throws IOException { return read(file, false); }
+
+    /** As {@link #read(Path)}; with tornEnd a malformed last line (a write cut short by a kill) is dropped. */
+    static List<Row> read(Path file, boolean tornEnd) throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         if (lines.isEmpty() || !lines.get(0).equals(HEADER))
             throw new IOException(file + ": not a training log (expected the header " + HEADER + ")");
@@ -93,6 +98,7 @@ public final class TrainingLog {
                 rows.add(new Row(Integer.parseInt(f[0]), f[1], num(f[2]), num(f[3]), num(f[4]), num(f[5]), num(f[6]),
                         num(f[7]), num(f[8])));
             } catch (IllegalArgumentException e) {
+                if (tornEnd && lines.subList(i + 1, lines.size()).stream().allMatch(String::isBlank)) break;
                 throw new IOException(file + ": line " + (i + 1) + " is malformed (" + e.getMessage() + "): " + line);
             }
         }
