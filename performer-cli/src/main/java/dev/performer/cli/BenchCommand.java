@@ -95,7 +95,7 @@ final class BenchCommand extends Options.Command {
 
     static final class Passes extends Options.Choice { Passes() { super("fwd", "fwdbwd", "step", "both"); } }
 
-    static final class Models extends Options.Choice { Models() { super("paper", "small", "train"); } }
+    static final class Models extends Options.Choice { Models() { super("paper", "small", "train", "table2"); } }
 
     @Option(names = "--scope", paramLabel = "SCOPE", defaultValue = "layer", converter = Scopes.class,
             completionCandidates = Scopes.class, description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
@@ -277,7 +277,8 @@ final class BenchCommand extends Options.Command {
 
     /**
      * The model sizes of the paper's figure: "paper" 6 layers, width 512, 8 heads, ffn 2048; "small" 1 head, width 64,
-     * ffn 64.
+     * ffn 64; "train" 4 layers, width 256; "table2" the protein experiments' model (2 layers, width 128, 4 heads, ffn
+     * 256, the protein vocabulary).
      */
     record ModelSize(String name, int layers, int width, int heads, int ffn, int vocab) {
         /** From the library's presets: the paper's settings (a byte vocabulary, as its timing figure); train. */
@@ -285,6 +286,7 @@ final class BenchCommand extends Options.Command {
             ModelConfig c = switch (name) {
                 case "small" -> ModelConfig.paperSmall().toBuilder().vocab(256).build();
                 case "train" -> ModelConfig.builder().layers(4).width(256).heads(8).ffn(1024).build();
+                case "table2" -> ModelConfig.small();   // scripts/table2.sh's protein model: 2 x 128, 4 heads, ffn 256
                 default -> ModelConfig.paper().toBuilder().vocab(256).build();
             };
             return new ModelSize(name, c.layers(), c.width(), c.heads(), c.ffn(), c.vocab());
