@@ -96,6 +96,7 @@ final class ApproxCommand extends Options.Command {
         List<Integer> ms = features.values();
         Path dir = outDir != null ? outDir
                 : Path.of("runs/approx-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Cli.outputFolder("approx", "--out", dir);
         try (Kernels kern = kernels.kernels()) {
             Map<String, String> meta = Machine.describe(kern);
             meta.put("date", LocalDateTime.now().toString());

@@ -101,6 +101,7 @@ final class AttentionCommand extends Options.Command {
     @Mixin Options.KernelOptions kernels;
 
     @Override public Integer call() throws IOException {
+        Cli.outputFolder("attention", "--out", outDir);
         Npy.Array qa = read(qn), ka = read(kn), va = read(vn);
         need4d(qn, qa);
         need4d(kn, ka);

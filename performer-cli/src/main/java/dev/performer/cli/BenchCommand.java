@@ -181,6 +181,7 @@ final class BenchCommand extends Options.Command {
             if (scope.equals("layer") && passOpt.equals("step"))
                 throw new UsageException("--pass step needs --scope model (layer: fwd|fwdbwd|both)");
         }
+        Cli.outputFolder("bench", "--out", dir);
         try (Kernels kern = kernels.kernels()) {
             Map<String, String> meta = Machine.describe(kern);
             err.printf("measuring the FMA peak on %d threads ...%n", kern.threads());

@@ -44,6 +44,24 @@ final class Cli {
         return p;
     }
 
+    /**
+     * An output folder, made ready before any work (so that nothing computed is lost for want of a
+     * place to write it): a path that is a file, or a folder that cannot be created or written, is a
+     * usage error naming the option and the path.
+     */
+    static Path outputFolder(String command, String option, Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir))
+            throw new UsageException(command + ": " + option + " " + dir + " is a file; name a folder");
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UsageException(command + ": " + option + " " + dir + ": cannot create the folder ("
+                    + e.getMessage() + ")");
+        }
+        if (!Files.isWritable(dir)) throw new UsageException(command + ": " + option + " " + dir + " is not writable");
+        return dir;
+    }
+
     static double fmaPeak(int threads) {
         VectorKernels.measureFmaPeak(threads, 300); // warm-up: JIT and clocks
         return VectorKernels.measureFmaPeak(threads, 1500);

@@ -40,7 +40,7 @@ final class GenerateCommand extends Options.Command {
             description = "tokens to sample (default ${DEFAULT-VALUE})")
     int n;
 
-    @Option(names = "--temperature", paramLabel = "X", defaultValue = "1.0", converter = Options.Finite.class,
+    @Option(names = "--temperature", paramLabel = "X", defaultValue = "1.0", converter = Options.Positive.class,
             description = "sampling temperature (default ${DEFAULT-VALUE})")
     double temp;
 

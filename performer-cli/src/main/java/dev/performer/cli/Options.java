@@ -52,7 +52,7 @@ final class Options {
                 description = "kernel backend: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
         String backend;
 
-        @Option(names = "--threads", paramLabel = "N", converter = AtLeast1.class,
+        @Option(names = "--threads", paramLabel = "N", converter = Threads.class,
                 description = "worker threads (default: all cores)")
         Integer threads;
 
@@ -188,6 +188,51 @@ final class Options {
                 throw new TypeConversionException("must be a number, got '" + v + "'");
             }
             if (!Double.isFinite(x)) throw new TypeConversionException("must be finite, got '" + v + "'");
+            return x;
+        }
+    }
+
+    /** A finite number in a range; the message states the range as an interval. */
+    abstract static class InRange implements ITypeConverter<Double> {
+        private final double lo, hi;
+        private final boolean loOpen, hiOpen;
+
+        InRange(double lo, boolean loOpen, double hi, boolean hiOpen) {
+            this.lo = lo; this.loOpen = loOpen; this.hi = hi; this.hiOpen = hiOpen;
+        }
+
+        @Override public Double convert(String v) {
+            double x = new Finite().convert(v);
+            boolean ok = (loOpen ? x > lo : x >= lo) && (hiOpen ? x < hi : x <= hi);
+            if (!ok) throw new TypeConversionException("must be in " + (loOpen ? "(" : "[") + num(lo) + ", "
+                    + (Double.isInfinite(hi) ? "inf" : num(hi)) + (hiOpen ? ")" : "]") + ", got " + v.trim());
+            return x;
+        }
+
+        private static String num(double x) { return x == Math.rint(x) ? String.valueOf((long) x) : String.valueOf(x); }
+    }
+
+    /** A fraction strictly between 0 and 1 (--valid-fraction). */
+    static final class Fraction extends InRange { Fraction() { super(0, true, 1, true); } }
+
+    /** A probability that leaves something: [0, 1) (--dropout). */
+    static final class Rate extends InRange { Rate() { super(0, false, 1, true); } }
+
+    /** A positive number (--lr, --clip, --temperature, --eps). */
+    static final class Positive extends InRange { Positive() { super(0, true, Double.POSITIVE_INFINITY, true); } }
+
+    /** A number of zero or more (--weight-decay). */
+    static final class NonNegative extends InRange {
+        NonNegative() { super(0, false, Double.POSITIVE_INFINITY, true); }
+    }
+
+    /** Worker threads: 1 to 1024 (more is a typo, and would fail to start). */
+    static final class Threads extends AtLeast {
+        Threads() { super(1); }
+
+        @Override public Integer convert(String v) {
+            int x = super.convert(v);
+            if (x > 1024) throw new TypeConversionException("must be <= 1024, got " + x);
             return x;
         }
     }

@@ -138,7 +138,7 @@ final class TrainCommand extends Options.Command {
                     + "(default ${DEFAULT-VALUE})")
     int lshChunk;
 
-    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", converter = Options.Finite.class,
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", converter = Options.Positive.class,
             description = "peak learning rate: warm-up, then cosine to 0.1 lr (default ${DEFAULT-VALUE})")
     double lr;
 
@@ -146,27 +146,27 @@ final class TrainCommand extends Options.Command {
             description = "warm-up steps (default 30)")
     Integer warmup;
 
-    @Option(names = "--beta1", paramLabel = "X", defaultValue = "0.9", converter = Options.Finite.class,
+    @Option(names = "--beta1", paramLabel = "X", defaultValue = "0.9", converter = Options.Rate.class,
             description = "AdamW beta1 (default ${DEFAULT-VALUE})")
     double beta1;
 
-    @Option(names = "--beta2", paramLabel = "X", defaultValue = "0.98", converter = Options.Finite.class,
+    @Option(names = "--beta2", paramLabel = "X", defaultValue = "0.98", converter = Options.Rate.class,
             description = "AdamW beta2 (default ${DEFAULT-VALUE})")
     double beta2;
 
-    @Option(names = "--eps", paramLabel = "X", defaultValue = "1e-8", converter = Options.Finite.class,
+    @Option(names = "--eps", paramLabel = "X", defaultValue = "1e-8", converter = Options.Positive.class,
             description = "AdamW epsilon (default ${DEFAULT-VALUE})")
     double eps;
 
-    @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0.01", converter = Options.Finite.class,
+    @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0.01", converter = Options.NonNegative.class,
             description = "AdamW weight decay (default ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--clip", paramLabel = "X", defaultValue = "1.0", converter = Options.Finite.class,
+    @Option(names = "--clip", paramLabel = "X", defaultValue = "1.0", converter = Options.Positive.class,
             description = "clip the global gradient norm to X (default ${DEFAULT-VALUE})")
     double clip;
 
-    @Option(names = "--dropout", paramLabel = "X", defaultValue = "0.1", converter = Options.Finite.class,
+    @Option(names = "--dropout", paramLabel = "X", defaultValue = "0.1", converter = Options.Rate.class,
             description = "dropout rate (default ${DEFAULT-VALUE})")
     double dropout;
 
@@ -196,7 +196,7 @@ final class TrainCommand extends Options.Command {
 
     @Mixin Options.UnknownOption unknown;
 
-    @Option(names = "--valid-fraction", paramLabel = "F", defaultValue = "0.05", converter = Options.Finite.class,
+    @Option(names = "--valid-fraction", paramLabel = "F", defaultValue = "0.05", converter = Options.Fraction.class,
             description = "fraction of --data held out for validation without --valid (default ${DEFAULT-VALUE})")
     double validFraction;
 

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.performer.cli.FreshJvm.assertUserError;
 
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.ScalarKernels;
 import dev.performer.train.Checkpoint;
 import dev.performer.train.TrainingLog;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +35,6 @@ class RunFolderFaultTest {
 
     Path fasta;
 
-    record Proc(int code, String out, String err) {}
-
     /** The tiny model every case trains: a second per step or less. */
     static final List<String> TINY = List.of("--L", "32", "--batch", "2", "--layers", "1", "--width", "16", "--heads",
             "2", "--ffn", "32", "--features", "8", "--threads", "1");
@@ -50,22 +48,10 @@ class RunFolderFaultTest {
         Files.writeString(fasta, sb.toString());
     }
 
-    static ProcessBuilder command(List<String> args) {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(args);
-        return new ProcessBuilder(cmd);
-    }
+    static ProcessBuilder command(List<String> args) { return FreshJvm.command(args); }
 
-    Proc run(List<String> args) throws IOException, InterruptedException {
-        Path o = Files.createTempFile(tmp, "out", ".txt"), e = Files.createTempFile(tmp, "err", ".txt");
-        Process p = command(args).redirectOutput(o.toFile()).redirectError(e.toFile()).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "finished within 2 minutes: " + args);
-        String err = Files.readString(e, StandardCharsets.UTF_8).lines()
-                .filter(l -> !l.contains("Using incubator modules")).reduce("", (a, b) -> a + b + "\n");
-        return new Proc(p.exitValue(), Files.readString(o, StandardCharsets.UTF_8), err);
+    FreshJvm.Proc run(List<String> args) throws IOException, InterruptedException {
+        return FreshJvm.run(tmp, args);
     }
 
     List<String> train(Path run, String... extra) {
@@ -73,14 +59,6 @@ class RunFolderFaultTest {
         a.addAll(TINY);
         a.addAll(List.of(extra));
         return a;
-    }
-
-    static void assertUserError(Proc p, String... parts) {
-        assertEquals(2, p.code(), "exit code 2: " + p.err());
-        for (String s : parts) assertTrue(p.err().contains(s), "message names '" + s + "': " + p.err());
-        assertFalse(p.err().contains("\tat "), "no stack trace: " + p.err());
-        assertTrue(p.err().strip().lines().filter(l -> !l.startsWith("train ")).count() <= 2, "two lines at most: "
-                + p.err());
     }
 
     /** Every checkpoint in the folder loads (complete, finite), and the log parses. */
@@ -105,7 +83,7 @@ class RunFolderFaultTest {
         Path run = tmp.resolve("run");
         assertEquals(0, run(train(run, "--steps", "4", "--checkpoint-every", "2")).code());
         byte[] before = Files.readAllBytes(run.resolve("checkpoint-0000004.safetensors"));
-        Proc p = run(train(run, "--steps", "6", "--seed", "5"));
+        FreshJvm.Proc p = run(train(run, "--steps", "6", "--seed", "5"));
         assertUserError(p, run.toString(), "already holds a run", "2 checkpoints", "--resume");
         assertArrayEquals(before, Files.readAllBytes(run.resolve("checkpoint-0000004.safetensors")));
         assertEquals(2, checkpoints(run).size(), "no checkpoint of another run beside the old ones");
@@ -132,7 +110,7 @@ class RunFolderFaultTest {
             while (System.nanoTime() < deadline && !(Files.exists(run.resolve("log.csv"))
                     && Files.readAllLines(run.resolve("log.csv")).size() > 1)) Thread.sleep(100);
             assertTrue(Files.readAllLines(run.resolve("log.csv")).size() > 1, "the first trainer started");
-            Proc second = run(train(run, "--steps", "3", "--resume"));
+            FreshJvm.Proc second = run(train(run, "--steps", "3", "--resume"));
             assertUserError(second, run + " is in use by another training process (pid " + first.pid() + ")");
             assertTrue(first.isAlive(), "the first trainer runs on");
         } finally {
@@ -156,7 +134,7 @@ class RunFolderFaultTest {
         // a stale temporary file of an interrupted write goes away when the folder is opened
         Path stale = run.resolve(".checkpoint-0000006.safetensors123.tmp");
         Files.writeString(stale, "half");
-        Proc p = run(train(run, "--steps", "6", "--checkpoint-every", "2", "--resume"));
+        FreshJvm.Proc p = run(train(run, "--steps", "6", "--checkpoint-every", "2", "--resume"));
         assertEquals(0, p.code(), p.err());
         assertTrue(p.err().contains("warning: skipping " + last), p.err());
         assertTrue(p.out().contains("resuming from " + run.resolve("checkpoint-0000002.safetensors") + " at step 2"),
@@ -164,7 +142,7 @@ class RunFolderFaultTest {
         assertFalse(Files.exists(stale), "stale temporary file removed");
         assertIntact(run);   // the truncated checkpoint was written again when training passed step 4
         // the finished run resumed: nothing to do, no NaN
-        Proc again = run(train(run, "--steps", "6", "--checkpoint-every", "2", "--resume"));
+        FreshJvm.Proc again = run(train(run, "--steps", "6", "--checkpoint-every", "2", "--resume"));
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("the run is finished (step 6 of --steps 6); nothing to do"), again.out());
         assertFalse(again.out().contains("NaN"), again.out());
@@ -185,7 +163,7 @@ class RunFolderFaultTest {
     void divergenceStopsWithoutWritingNonFiniteWeights() throws Exception {
         Path run = tmp.resolve("run");
         // a learning rate of 1e30 overflows the weights within a step or two: loss or gradient norm turn non-finite
-        Proc p = run(train(run, "--steps", "20", "--lr", "1e30", "--warmup", "0", "--checkpoint-every", "1",
+        FreshJvm.Proc p = run(train(run, "--steps", "20", "--lr", "1e30", "--warmup", "0", "--checkpoint-every", "1",
                 "--eval-every", "0"));
         assertUserError(p, "training diverged at step ", "the step was not applied", "lower --lr");
         assertIntact(run);   // every checkpoint on disk loads: none holds NaN or infinite weights

@@ -3,17 +3,20 @@ package dev.performer.data;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Streams the records of a FASTA file (plain, or gzip by its magic bytes), one at a time; a
@@ -50,10 +53,13 @@ public final class FastaReader implements Iterator<FastaReader.Record>, Closeabl
     }
 
     public static FastaReader open(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new FormatException(file + " is a folder, not a FASTA file");
         try {
             return new FastaReader(file.toString(), Files.newInputStream(file));
         } catch (NoSuchFileException e) {
             throw new FormatException(file + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw new FormatException(file + ": permission denied");
         }
     }
 
@@ -65,8 +71,9 @@ public final class FastaReader implements Iterator<FastaReader.Record>, Closeabl
         int headerLine = pendingLine;
         StringBuilder seq = new StringBuilder();
         String line;
-        while ((line = in.readLine()) != null) {
+        while ((line = readLine()) != null) {
             lineNo++;
+            if (lineNo == 1 && line.startsWith("\uFEFF")) line = line.substring(1);   // a UTF-8 byte-order mark
             String t = line.strip();
             if (t.isEmpty()) continue;
             if (t.charAt(0) == '>') {
@@ -81,11 +88,30 @@ public final class FastaReader implements Iterator<FastaReader.Record>, Closeabl
             } else {
                 if (header == null)
                     throw new FormatException(name + ":" + lineNo + ": sequence text before the first '>' header");
+                for (int i = 0; i < t.length(); i++) {
+                    char c = t.charAt(i);
+                    if (c < 0x20 && c != '\t' || c == 0x7f || c == '\uFFFD')
+                        throw new FormatException(name + ":" + lineNo + ":" + (i + 1) + ": not text (byte "
+                                + (c == '\uFFFD' ? "outside UTF-8" : String.format("0x%02x", (int) c))
+                                + "): a binary file?");
+                }
                 seq.append(t);
             }
         }
         pendingHeader = null;
         if (header != null) next = record(header, headerLine, seq);
+    }
+
+    /** The next line; a damaged or cut-off gzip stream or a failed read is a FormatException naming the file. */
+    private String readLine() throws IOException {
+        try {
+            return in.readLine();
+        } catch (EOFException | ZipException e) {
+            throw new FormatException(name + ": truncated or damaged gzip data after line " + lineNo + " ("
+                    + e.getMessage() + ")");
+        } catch (IOException e) {
+            throw new FormatException(name + ": read failed after line " + lineNo + " (" + e.getMessage() + ")");
+        }
     }
 
     private Record record(String header, int line, StringBuilder seq) throws FormatException {

@@ -300,18 +300,38 @@ public final class PerformerModel {
      */
     public int[] generate(int[] tokens, int maxNew, Sampler sampler, SplittableRandom random) {
         if (maxNew < 0) throw new IllegalArgumentException("maxNew must be >= 0, got " + maxNew);
+        checkRoom(tokens.length, maxNew);
         Decoder dec = decoder();
         float[] p = dec.step(Tokenizer.BOS);
         for (int tok : tokens) p = dec.step(tok);
         int[] out = new int[maxNew];
+        float[] row = new float[cfg.vocab()];
         int n = 0;
         while (n < maxNew) {
-            int next = sampler.sample(p, random);
+            int next = sampler.sample(generable(p, 0, row), random);
             if (next == Tokenizer.EOS) break;
             out[n++] = next;
             if (n < maxNew) p = dec.step(next);
         }
         return Arrays.copyOf(out, n);
+    }
+
+    /**
+     * The probabilities at p[from, from + V) with the tokens a sequence cannot continue with (padding,
+     * mask, BOS, separator) set to 0, into row: generation yields residues until EOS.
+     */
+    private static float[] generable(float[] p, int from, float[] row) {
+        System.arraycopy(p, from, row, 0, row.length);
+        row[Tokenizer.PAD] = 0; row[Tokenizer.MASK] = 0; row[Tokenizer.BOS] = 0; row[Tokenizer.SEP] = 0;
+        return row;
+    }
+
+    /** With learned positions BOS, the prompt and the new tokens must fit in maxLen (the last one is not fed). */
+    private void checkRoom(int prompt, int maxNew) {
+        if (cfg.positions() == Positions.LEARNED && 1 + prompt + Math.max(0, maxNew - 1) > cfg.maxLen())
+            throw new IllegalArgumentException("a prompt of " + prompt + " residues and " + maxNew + " new tokens do "
+                    + "not fit in the model's " + cfg.maxLen() + " learned positions (with <bos>): ask for at most "
+                    + Math.max(0, cfg.maxLen() - prompt) + " new tokens");
     }
 
     /**
@@ -343,6 +363,7 @@ public final class PerformerModel {
             throw new IllegalArgumentException("prompt has '" + residues.charAt(bad) + "' at " + (bad + 1)
                     + ", not an amino-acid letter");
         if (maxNew < 0) throw new IllegalArgumentException("maxNew must be >= 0, got " + maxNew);
+        checkRoom(residues.length(), maxNew);
         int ns = streams.length, vocab = cfg.vocab();
         BatchDecoder dec = decoder(ns);
         int[] in = new int[ns];
@@ -360,8 +381,7 @@ public final class PerformerModel {
         for (int made = 0; made < maxNew && active > 0; made++) {
             for (int i = 0; i < ns; i++) {
                 if (done[i]) { in[i] = Tokenizer.EOS; continue; }
-                System.arraycopy(p, i * vocab, row, 0, vocab);
-                int next = sampler.sample(row, streams[i]);
+                int next = sampler.sample(generable(p, i * vocab, row), streams[i]);
                 if (next == Tokenizer.EOS) { done[i] = true; active--; }
                 else out[i][len[i]++] = next;
                 in[i] = next;
@@ -471,6 +491,9 @@ public final class PerformerModel {
             if (tokens.length != n)
                 throw new IllegalArgumentException("a step of " + n + " sequences takes " + n + " tokens, got "
                         + tokens.length);
+            if (cfg.positions() == Positions.LEARNED && pos >= cfg.maxLen())
+                throw new IllegalArgumentException("position " + pos + " is past the model's " + cfg.maxLen()
+                        + " learned positions");
             int c = cfg.width();
             for (int i = 0; i < n; i++) embedding.forwardRow(tokens[i], pos, row.x, i * c);
             if (rotary != null) rotary.angles(pos, row.cos, row.sin); // any position, not only < maxLen

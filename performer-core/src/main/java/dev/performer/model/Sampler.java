@@ -31,7 +31,12 @@ public record Sampler(double temperature, int topK, double topP) {
     public int sample(float[] p, SplittableRandom r) {
         int v = p.length;
         double[] w = new double[v];
-        for (int i = 0; i < v; i++) w[i] = p[i] <= 0 ? 0 : Math.exp(Math.log(p[i]) / temperature);
+        double top = 0;
+        for (float x : p) top = Math.max(top, x);
+        if (!(top > 0)) throw new IllegalArgumentException("no token has a positive probability");
+        // relative to the largest: (p_i / p_max)^(1/τ) ≤ 1 and the largest is 1, so no τ underflows them all
+        double logTop = Math.log(top);
+        for (int i = 0; i < v; i++) w[i] = p[i] <= 0 ? 0 : Math.exp((Math.log(p[i]) - logTop) / temperature);
         Integer[] order = new Integer[v];
         for (int i = 0; i < v; i++) order[i] = i;
         Arrays.sort(order, (x, y) -> w[y] != w[x] ? Double.compare(w[y], w[x]) : Integer.compare(x, y));

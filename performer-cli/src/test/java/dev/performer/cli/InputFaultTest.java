@@ -1,0 +1,134 @@
+package dev.performer.cli;
+
+import static dev.performer.cli.FreshJvm.assertUserError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad inputs, bad outputs and out-of-range options through the real command line in a fresh JVM:
+ * exit code 2, a short message naming the file or option at fault, no stack trace, and nothing
+ * computed before an output path is known to be usable.
+ */
+class InputFaultTest {
+
+    @TempDir
+    Path tmp;
+
+    Path fasta, folder, model;
+
+    static final List<String> TINY = List.of("--L", "32", "--batch", "2", "--layers", "1", "--width", "16", "--heads",
+            "2", "--ffn", "32", "--features", "8", "--threads", "1");
+
+    @BeforeEach
+    void files() throws IOException {
+        fasta = tmp.resolve("p.fasta");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 40; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3))
+                .append('\n');
+        Files.writeString(fasta, sb.toString());
+        folder = Files.createDirectories(tmp.resolve("a-folder"));
+    }
+
+    FreshJvm.Proc run(String... args) throws IOException, InterruptedException {
+        return FreshJvm.run(tmp, List.of(args));
+    }
+
+    FreshJvm.Proc train(String... extra) throws IOException, InterruptedException {
+        List<String> a = new ArrayList<>(List.of("train", "--steps", "2"));
+        a.addAll(TINY);
+        a.addAll(List.of(extra));
+        return FreshJvm.run(tmp, a);
+    }
+
+    /** A tiny causal model, trained once per test that needs it. */
+    Path causalModel() throws IOException, InterruptedException {
+        Path run = tmp.resolve("causal");
+        FreshJvm.Proc p = train("--data", fasta.toString(), "--run", run.toString(), "--direction", "causal",
+                "--attention", "exact");
+        assertEquals(0, p.code(), p.err());
+        return run;
+    }
+
+    @Test
+    void unreadableInputsNameTheFile() throws Exception {
+        Path gz = tmp.resolve("cut.fasta.gz");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(bytes)) { z.write(Files.readAllBytes(fasta)); }
+        Files.write(gz, Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2));   // a download cut short
+        Path junk = tmp.resolve("junk.fasta");
+        Files.write(junk, new byte[]{'>', 'a', '\n', 'M', 'K', 0, 1, (byte) 0xff, 'V', '\n'});
+        assertUserError(train("--data", folder.toString(), "--run", tmp.resolve("r1").toString()),
+                "--data " + folder + " is a folder");
+        assertUserError(train("--data", gz.toString(), "--run", tmp.resolve("r2").toString()), gz.toString(),
+                "truncated or damaged gzip");
+        assertUserError(train("--data", junk.toString(), "--run", tmp.resolve("r3").toString()), junk + ":2:3",
+                "not text");
+        assertUserError(train("--data", fasta.toString(), "--valid", tmp.resolve("none.fa").toString(), "--run",
+                tmp.resolve("r4").toString()), "--valid " + tmp.resolve("none.fa") + ": no such file");
+        Path m = causalModel();
+        assertUserError(run("eval", "--checkpoint", m.toString(), "--data", folder.toString()), folder.toString(),
+                "is a folder");
+        assertUserError(run("eval", "--checkpoint", m.toString(), "--data", gz.toString()), "truncated or damaged");
+        // a UTF-8 byte-order mark before the first header is not an error
+        Path bom = tmp.resolve("bom.fasta");
+        Files.write(bom, ("\uFEFF" + Files.readString(fasta)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        FreshJvm.Proc ok = run("eval", "--checkpoint", m.toString(), "--data", bom.toString(), "--json");
+        assertEquals(0, ok.code(), ok.err());
+    }
+
+    @Test
+    void outputPathsAreCheckedBeforeAnyWork() throws Exception {
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "keep me");
+        long t0 = System.nanoTime();
+        // approx would compute for minutes before writing: refused at once
+        assertUserError(run("approx", "--out", file.toString()), "--out " + file + " is a file");
+        assertUserError(run("bench", "--scope", "gemm", "--out", file.toString()), "--out " + file + " is a file");
+        String c = "favor_softmax_causal_eps1e-4";
+        assertUserError(run("attention", "--q", CliTest.golden(c, "q"), "--k", CliTest.golden(c, "k"), "--v",
+                CliTest.golden(c, "v"), "--out", file.toString()), "--out " + file + " is a file");
+        assertTrue((System.nanoTime() - t0) / 1e9 < 60, "refused without computing");
+        assertEquals("keep me", Files.readString(file), "the file is untouched");
+    }
+
+    @Test
+    void optionsOutOfRangeAreRefused() throws Exception {
+        String run = tmp.resolve("r").toString();
+        assertUserError(train("--valid-fraction", "0", "--run", run), "--valid-fraction must be in (0, 1), got 0");
+        assertUserError(train("--valid-fraction", "1.5", "--run", run), "--valid-fraction must be in (0, 1)");
+        assertUserError(train("--threads", "100000", "--run", run), "--threads must be <= 1024, got 100000");
+        assertUserError(train("--lr", "-1", "--run", run), "--lr must be in (0, inf), got -1");
+        assertUserError(train("--dropout", "1", "--run", run), "--dropout must be in [0, 1), got 1");
+        assertUserError(train("--steps", "3", "--steps", "4", "--run", run), "'--steps'", "only once");
+        assertUserError(train("--run", "--resume"), "'--run'", "--resume");
+        assertTrue(!Files.exists(Path.of(run)), "no run folder made for a refused command line");
+    }
+
+    @Test
+    void generationYieldsResiduesAtAnyTemperature() throws Exception {
+        Path m = causalModel();
+        // 1e-30: every p^(1/τ) underflows to 0 unless taken relative to the largest; then it is greedy decoding
+        FreshJvm.Proc p = run("generate", "--checkpoint", m.toString(), "--prompt", "MKV", "--tokens", "8",
+                "--temperature", "1e-30", "--seed", "1", "--samples", "2");
+        assertEquals(0, p.code(), p.err());
+        for (String line : p.out().lines().filter(l -> l.startsWith("MKV|")).toList())
+            assertTrue(line.substring(4).matches("[A-Z]*"), "residue letters only, no special token: " + line);
+        assertEquals(2, p.out().lines().filter(l -> l.startsWith("MKV|")).count(), p.out());
+        assertUserError(run("generate", "--checkpoint", m.toString(), "--prompt", "MKV", "--temperature", "0"),
+                "--temperature must be in (0, inf)");
+        assertUserError(run("generate", "--checkpoint", m.toString(), "--prompt", "MKV", "--tokens", "100"),
+                "learned positions");
+    }
+}
