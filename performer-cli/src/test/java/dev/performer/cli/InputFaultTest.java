@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,9 +86,43 @@ class InputFaultTest {
         assertUserError(run("eval", "--checkpoint", m.toString(), "--data", gz.toString()), "truncated or damaged");
         // a UTF-8 byte-order mark before the first header is not an error
         Path bom = tmp.resolve("bom.fasta");
-        Files.write(bom, ("\uFEFF" + Files.readString(fasta)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(bom, ("\uFEFF" + Files.readString(fasta)).getBytes(StandardCharsets.UTF_8));
         FreshJvm.Proc ok = run("eval", "--checkpoint", m.toString(), "--data", bom.toString(), "--json");
         assertEquals(0, ok.code(), ok.err());
+    }
+
+    /** A copy of a checkpoint whose JSON header has the first match of regex replaced (still valid JSON). */
+    static Path withHeader(Path ck, Path to, String regex, String replacement) throws IOException {
+        byte[] b = Files.readAllBytes(ck);
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        int hl = (int) bb.getLong(0);
+        String h = new String(b, 8, hl, StandardCharsets.UTF_8);
+        String h2 = h.replaceFirst(regex, replacement);
+        assertTrue(!h2.equals(h), "the header has " + regex);
+        byte[] nh = h2.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer out = ByteBuffer.allocate(8 + nh.length + b.length - 8 - hl).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(nh.length).put(nh).put(b, 8 + hl, b.length - 8 - hl);
+        return Files.write(to, out.array());
+    }
+
+    @Test
+    void wellFormedFilesOfTheWrongContentNameTheField() throws Exception {
+        // .npy version 2 whose header claims 2^31 - 1 bytes (an int overflow once the preamble is added)
+        Path npy = tmp.resolve("huge-header.npy");
+        ByteBuffer bb = ByteBuffer.allocate(13).order(ByteOrder.LITTLE_ENDIAN);
+        bb.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 2).put((byte) 0)
+                .putInt(Integer.MAX_VALUE).put((byte) '{');
+        Files.write(npy, bb.array());
+        assertUserError(run("attention", "--q", npy.toString(), "--k", npy.toString(), "--v", npy.toString(),
+                "--out", tmp.resolve("o").toString()), npy + ": truncated header");
+        Path m = causalModel().resolve("checkpoint-0000002.safetensors");
+        Path strings = withHeader(m, tmp.resolve("strings.safetensors"), "\"shape\":\\s*\\[[^\\]]*\\]",
+                "\"shape\":[\"a\",\"b\"]");
+        assertUserError(run("eval", "--checkpoint", strings.toString(), "--data", fasta.toString()),
+                strings.toString(), "shape is [a, b], not a list of whole numbers");
+        Path noOffsets = withHeader(m, tmp.resolve("no-offsets.safetensors"), "\"data_offsets\"", "\"offsets\"");
+        assertUserError(run("eval", "--checkpoint", noOffsets.toString(), "--data", fasta.toString()),
+                noOffsets.toString(), "data_offsets is missing");
     }
 
     @Test

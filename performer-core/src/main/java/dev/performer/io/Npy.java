@@ -81,7 +81,8 @@ public final class Npy {
             if (bytes.length < 12) throw new FormatException(name + ": truncated header");
             headerLen = bb.getInt(8); start = 12;
         } else throw new FormatException(name + ": unsupported .npy version " + major);
-        if (headerLen < 0 || start + headerLen > bytes.length) throw new FormatException(name + ": truncated header");
+        if (headerLen < 0 || (long) start + headerLen > bytes.length)
+            throw new FormatException(name + ": truncated header");
         String header = new String(bytes, start, headerLen,
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         Matcher md = DESCR.matcher(header), mf = FORTRAN.matcher(header), ms = SHAPE.matcher(header);

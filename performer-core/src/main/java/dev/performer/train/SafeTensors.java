@@ -73,7 +73,6 @@ public final class SafeTensors {
         dev.performer.io.AtomicFiles.publish(tmp, file);
     }
 
-    @SuppressWarnings("unchecked")
     public static Contents read(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -85,32 +84,40 @@ public final class SafeTensors {
                 throw new IOException(file + ": not a safetensors file (header length " + hl + ")");
             ByteBuffer hb = ByteBuffer.allocate((int) hl);
             ch.read(hb, 8);
-            Map<String, Object> header;
+            Object parsed;
             try {
-                header = (Map<String, Object>) Json.parse(new String(hb.array(), StandardCharsets.UTF_8));
+                parsed = Json.parse(new String(hb.array(), StandardCharsets.UTF_8));
             } catch (RuntimeException e) {
                 throw new IOException(file + ": bad safetensors header (" + e.getMessage() + ")");
             }
+            Map<String, Object> header = object(file, "the header", parsed);
             Map<String, String> meta = new LinkedHashMap<>();
             Map<String, float[]> tensors = new LinkedHashMap<>();
             Map<String, int[]> shapes = new LinkedHashMap<>();
             long base = 8 + hl;
             for (var e : header.entrySet()) {
                 if (e.getKey().equals("__metadata__")) {
-                    ((Map<String, Object>) e.getValue()).forEach((k, v) -> meta.put(k, String.valueOf(v)));
+                    object(file, "__metadata__", e.getValue()).forEach((k, v) -> meta.put(k, String.valueOf(v)));
                     continue;
                 }
-                Map<String, Object> t = (Map<String, Object>) e.getValue();
+                String what = "tensor " + e.getKey();
+                Map<String, Object> t = object(file, what, e.getValue());
                 if (!"F32".equals(t.get("dtype")))
-                    throw new IOException(file + ": tensor " + e.getKey() + " has dtype " + t.get("dtype")
+                    throw new IOException(file + ": " + what + " has dtype " + t.get("dtype")
                             + ", only F32 is supported");
-                List<Object> sh = (List<Object>) t.get("shape"), offs = (List<Object>) t.get("data_offsets");
-                int[] shape = sh.stream().mapToInt(x -> ((Long) x).intValue()).toArray();
-                long from = (Long) offs.get(0), to = (Long) offs.get(1);
+                List<Long> sh = longs(file, what + " shape", t.get("shape"), -1);
+                List<Long> offs = longs(file, what + " data_offsets", t.get("data_offsets"), 2);
+                int[] shape = new int[sh.size()];
                 long n = 1;
-                for (int s : shape) n *= s;
-                if (to - from != 4 * n || base + to > size)
-                    throw new IOException(file + ": tensor " + e.getKey() + " has inconsistent offsets");
+                for (int i = 0; i < shape.length; i++) {
+                    long d = sh.get(i);
+                    if (d < 0 || d > Integer.MAX_VALUE || (n *= d) > Integer.MAX_VALUE - 8)
+                        throw new IOException(file + ": " + what + " has an impossible shape " + sh);
+                    shape[i] = (int) d;
+                }
+                long from = offs.get(0), to = offs.get(1);
+                if (from < 0 || to - from != 4 * n || base + to > size)
+                    throw new IOException(file + ": " + what + " has inconsistent offsets");
                 ByteBuffer data = ByteBuffer.allocate((int) (to - from)).order(ByteOrder.LITTLE_ENDIAN);
                 ch.read(data, base + from);
                 data.flip();
@@ -123,5 +130,20 @@ public final class SafeTensors {
         } catch (NoSuchFileException e) {
             throw new IOException(file + ": no such file");
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Path file, String what, Object v) throws IOException {
+        if (!(v instanceof Map)) throw new IOException(file + ": " + what + " is not a JSON object");
+        return (Map<String, Object>) v;
+    }
+
+    /** A JSON array of whole numbers (of the given length, or any when -1). */
+    private static List<Long> longs(Path file, String what, Object v, int length) throws IOException {
+        if (!(v instanceof List<?> l) || (length >= 0 && l.size() != length)
+                || !l.stream().allMatch(x -> x instanceof Long))
+            throw new IOException(file + ": " + what + " is " + (v == null ? "missing" : v) + ", not "
+                    + (length >= 0 ? length + " " : "a list of ") + "whole numbers");
+        return l.stream().map(x -> (Long) x).toList();
     }
 }
