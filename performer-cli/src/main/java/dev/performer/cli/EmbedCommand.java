@@ -3,6 +3,7 @@ package dev.performer.cli;
 import dev.performer.data.FastaReader;
 import dev.performer.data.ProteinData;
 import dev.performer.data.Tokenizer;
+import dev.performer.io.AtomicFiles;
 import dev.performer.io.Npy;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.PerformerModel;
@@ -55,6 +56,9 @@ final class EmbedCommand extends Options.Command {
     @Override public Integer call() throws IOException {
         if (!outFile.getFileName().toString().endsWith(".npy"))
             throw new UsageException("embed: --out must name a .npy file, got " + outFile);
+        if (Files.isDirectory(outFile)) throw new UsageException("embed: --out " + outFile + " is a folder");
+        Cli.outputFolder("embed", "--out", outFile.toAbsolutePath().getParent());
+        Cli.inputFile("embed", "--data", data);
         Tokenizer.Unknown policy = unknown.policy();
         try (Kernels kern = kernels.kernels()) {
             Checkpoint.Loaded ld = checkpoint.load("embed", kern);
@@ -71,30 +75,36 @@ final class EmbedCommand extends Options.Command {
             float[] mask = new float[b * l];
             for (int s0 = 0; s0 < d.size(); s0 += b) {
                 int n = Math.min(b, d.size() - s0);
-                Arrays.fill
-(tok, Tokenizer.PAD);
-                Arrays.fill
-(mask, 0f);
+                Arrays.fill(tok, Tokenizer.PAD);
+                Arrays.fill(mask, 0f);
                 for (int i = 0; i < n; i++) {
                     int[] seq = d.sequence(s0 + i);
                     int len = Math.min(seq.length, l - 2);
                     tok[i * l] = Tokenizer.BOS;
                     System.arraycopy(seq, 0, tok, i * l + 1, len);
                     tok[i * l + 1 + len] = Tokenizer.EOS;
-                    Arrays.fill
-(mask, i * l, i * l + len + 2, 1f);
+                    Arrays.fill(mask, i * l, i * l + len + 2, 1f);
                 }
                 float[] e = model.embed(tok, mask, b, l);
                 // always B rows (padding rows are all-PAD, mask 0): buffers kept
                 System.arraycopy(e, 0, emb, s0 * c, n * c);
             }
-            Npy.writeFloat32(outFile, new int[]{d.size(), c}, emb);
             Path ids = outFile.resolveSibling(outFile.getFileName().toString().replaceAll("\\.npy$", ".ids.txt"));
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < d.size(); i++) lines.add(d.id(i));
-            Path tmp = dev.performer.io.AtomicFiles.temporaryFor(ids);
-            Files.write(tmp, lines, StandardCharsets.UTF_8);
-            dev.performer.io.AtomicFiles.publish(tmp, ids);
+            // both written whole first; the old ids go before the new embeddings arrive, so that an interruption
+            // leaves the old pair, embeddings without ids, or the new pair: never embeddings beside other ids
+            Path tmpNpy = AtomicFiles.temporaryFor(outFile), tmpIds = AtomicFiles.temporaryFor(ids);
+            try {
+                Npy.writeFloat32(tmpNpy, new int[]{d.size(), c}, emb);
+                Files.write(tmpIds, lines, StandardCharsets.UTF_8);
+                Files.deleteIfExists(ids);
+                AtomicFiles.publish(tmpNpy, outFile);
+                AtomicFiles.publish(tmpIds, ids);
+            } finally {
+                Files.deleteIfExists(tmpNpy);
+                Files.deleteIfExists(tmpIds);
+            }
             out.printf("%d embeddings of width %d -> %s, ids -> %s%n", d.size(), c, outFile, ids);
         }
         return 0;

@@ -141,6 +141,24 @@ class InputFaultTest {
     }
 
     @Test
+    void embedReplacesEmbeddingsAndIdsTogether() throws Exception {
+        Path m = causalModel(), emb = tmp.resolve("emb.npy"), ids = tmp.resolve("emb.ids.txt");
+        assertEquals(0, run("embed", "--checkpoint", m.toString(), "--data", fasta.toString(), "--out",
+                emb.toString()).code());
+        Path fewer = tmp.resolve("fewer.fasta");
+        Files.writeString(fewer, ">X1\nMKVLA\n>X2\nWWYYH\n");
+        assertEquals(0, run("embed", "--checkpoint", m.toString(), "--data", fewer.toString(), "--out",
+                emb.toString()).code());
+        assertEquals(List.of("X1", "X2"), Files.readAllLines(ids));
+        assertEquals(2, dev.performer.io.Npy.read(emb).shape()[0], "rows match the ids");
+        assertUserError(run("embed", "--checkpoint", m.toString(), "--data", folder.toString(), "--out",
+                tmp.resolve("e2.npy").toString()), "--data " + folder + " is a folder");
+        Path asFolder = Files.createDirectories(tmp.resolve("x.npy"));
+        assertUserError(run("embed", "--checkpoint", m.toString(), "--data", fasta.toString(), "--out",
+                asFolder.toString()), "--out " + asFolder + " is a folder");
+    }
+
+    @Test
     void optionsOutOfRangeAreRefused() throws Exception {
         String run = tmp.resolve("r").toString();
         assertUserError(train("--valid-fraction", "0", "--run", run), "--valid-fraction must be in (0, 1), got 0");
