@@ -19,6 +19,7 @@ import dev.performer.train.Trainer;
 import dev.performer.train.TrainingLog;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -366,18 +367,37 @@ final class TrainCommand extends Options.Command {
                 .evaluateFirst(init != null).folder(folder);
         try {
             trainer.run(start, listener(prog, lastValid));
+            lossPlot(run, cfg.describe());
         } catch (Trainer.Diverged e) {
-            Optional<RunFolder.Found> last = folder.latestLoadable(kern, w -> { });
-            throw new UsageException("train: " + e.getMessage() + (last.isEmpty() ? ""
-                    : "; the last checkpoint, " + last.get().file() + " (step " + last.get().loaded().step()
-                            + "), is intact")
+            throw new UsageException("train: " + e.getMessage() + lastIntact(folder, kern)
                     + "; lower --lr or --clip, then --resume or start again");
+        } catch (IOException e) {   // the environment: a full disk, a folder made read-only, a file system gone
+            throw new UsageException("train: cannot write to " + run + " (" + reason(e) + ")" + lastIntact(folder,
+                    kern) + "; make room, then --resume");
         }
-        lossPlot(run, cfg.describe());
         out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
                 lastValid[0], lastValid[1],
                 lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
         return 0;
+    }
+
+    /** "; the last checkpoint, F (step N), is intact", or nothing when there is none. */
+    private static String lastIntact(RunFolder folder, Kernels kern) {
+        try {
+            Optional<RunFolder.Found> last = folder.latestLoadable(kern, w -> { });
+            return last.isEmpty() ? "" : "; the last checkpoint, " + last.get().file() + " (step "
+                    + last.get().loaded().step() + "), is intact";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The cause of an I/O failure in a few words (the file system's own, e.g. "No space left on device"). */
+    static String reason(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause())
+            if (t instanceof FileSystemException f && f.getReason() != null)
+                return f.getFile() + ": " + f.getReason();
+        return String.valueOf(e.getMessage());
     }
 
     /** Progress bar per step, a line per validation and checkpoint; the last validation into lastValid. */

@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,6 +168,44 @@ class RunFolderFaultTest {
                 "--eval-every", "0"));
         assertUserError(p, "training diverged at step ", "the step was not applied", "lower --lr");
         assertIntact(run);   // every checkpoint on disk loads: none holds NaN or infinite weights
+    }
+
+    /** Runs mount(8); false when this process may not (not root, or no mount privilege in this container). */
+    static boolean mount(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("mount"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor() == 0;
+    }
+
+    static void umount(Path dir) throws IOException, InterruptedException {
+        new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start().waitFor();
+    }
+
+    @Test
+    void aFullOrReadOnlyDiskEndsWithAMessageAndIntactCheckpoints() throws Exception {
+        Path disk = Files.createDirectories(tmp.resolve("small-disk"));
+        // a 320 KB file system: room for a few checkpoints of the tiny model (about 60 KB each), then full
+        Assumptions.assumeTrue(mount("-t", "tmpfs", "-o", "size=320k", "tmpfs", disk.toString()),
+                "skipped: mounting a small tmpfs needs root and mount privileges (this process has neither)");
+        try {
+            Path run = disk.resolve("run");
+            FreshJvm.Proc p = run(train(run, "--steps", "200", "--checkpoint-every", "1", "--eval-every", "0"));
+            assertUserError(p, "cannot write to " + run, "No space left on device", "is intact", "--resume");
+            assertIntact(run);   // what is on disk is whole: the checkpoints written before the disk filled up
+            assertFalse(checkpoints(run).isEmpty(), "some checkpoints fit");
+            try (Stream<Path> s = Files.list(run)) {
+                assertTrue(s.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary file left");
+            }
+            // read-only: refused at the start, before any work
+            assertTrue(mount("-o", "remount,ro", disk.toString()), "remount read-only");
+            FreshJvm.Proc ro = run(train(run, "--steps", "300", "--resume"));
+            assertUserError(ro, "cannot write to the run folder " + run);
+            assertIntact(run);
+        } finally {
+            umount(disk);
+        }
     }
 
     @Test
