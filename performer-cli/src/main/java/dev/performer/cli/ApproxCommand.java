@@ -75,7 +75,7 @@ final class ApproxCommand extends Options.Command {
             description = "seed of the inputs and the projections (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--sigma", paramLabel = "X", defaultValue = "1.0", converter = Options.Finite.class,
+    @Option(names = "--sigma", paramLabel = "X", defaultValue = "1.0", converter = Options.Positive.class,
             description = "standard deviation of q, k, v (default ${DEFAULT-VALUE})")
     double sigma;
 

@@ -85,7 +85,7 @@ final class AttentionCommand extends Options.Command {
     @Option(names = "--causal", description = "query i attends to keys j <= i (needs Lq = Lk)")
     boolean causal;
 
-    @Option(names = "--eps", paramLabel = "E", converter = Options.Finite.class,
+    @Option(names = "--eps", paramLabel = "E", converter = Options.NonNegative.class,
             description = "added inside the features (default 1e-6 for softmax kernels, 1e-3 otherwise)")
     Double eps;
 

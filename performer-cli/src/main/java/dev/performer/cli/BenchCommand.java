@@ -150,11 +150,11 @@ final class BenchCommand extends Options.Command {
             description = "layer, model: warm-up runs at least (default ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--budget-seconds", paramLabel = "S", defaultValue = "120", converter = Options.Finite.class,
+    @Option(names = "--budget-seconds", paramLabel = "S", defaultValue = "120", converter = Options.Positive.class,
             description = "layer, model: skip points predicted to take longer (default ${DEFAULT-VALUE})")
     double budget;
 
-    @Option(names = "--max-heap-gb", paramLabel = "G", converter = Options.Finite.class,
+    @Option(names = "--max-heap-gb", paramLabel = "G", converter = Options.Positive.class,
             description = "layer, model: heap of each point's JVM (default 75%% of RAM)")
     Double maxHeapGb;
 

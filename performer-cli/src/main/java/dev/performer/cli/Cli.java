@@ -62,6 +62,13 @@ final class Cli {
         return dir;
     }
 
+    /** An output file, checked before any work: a folder at its path, or a folder for it that cannot be made. */
+    static Path outputFile(String command, String option, Path file) {
+        if (Files.isDirectory(file)) throw new UsageException(command + ": " + option + " " + file + " is a folder");
+        outputFolder(command, option, file.toAbsolutePath().getParent());
+        return file;
+    }
+
     static double fmaPeak(int threads) {
         VectorKernels.measureFmaPeak(threads, 300); // warm-up: JIT and clocks
         return VectorKernels.measureFmaPeak(threads, 1500);

@@ -44,7 +44,7 @@ final class DemoCommand extends Options.Command {
             description = "seed of the inputs and the features (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--sigma", paramLabel = "X", defaultValue = "0.5", converter = Options.Finite.class,
+    @Option(names = "--sigma", paramLabel = "X", defaultValue = "0.5", converter = Options.Positive.class,
             description = "standard deviation of q and k (default ${DEFAULT-VALUE})")
     double sigma;
 

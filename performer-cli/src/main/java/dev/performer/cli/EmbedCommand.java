@@ -56,8 +56,7 @@ final class EmbedCommand extends Options.Command {
     @Override public Integer call() throws IOException {
         if (!outFile.getFileName().toString().endsWith(".npy"))
             throw new UsageException("embed: --out must name a .npy file, got " + outFile);
-        if (Files.isDirectory(outFile)) throw new UsageException("embed: --out " + outFile + " is a folder");
-        Cli.outputFolder("embed", "--out", outFile.toAbsolutePath().getParent());
+        Cli.outputFile("embed", "--out", outFile);
         Cli.inputFile("embed", "--data", data);
         Tokenizer.Unknown policy = unknown.policy();
         try (Kernels kern = kernels.kernels()) {

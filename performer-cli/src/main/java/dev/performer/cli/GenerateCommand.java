@@ -48,7 +48,7 @@ final class GenerateCommand extends Options.Command {
             description = "sample from the K most likely tokens; 0: off (default ${DEFAULT-VALUE})")
     int topK;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0", converter = Options.Finite.class,
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0", converter = Options.Share.class,
             description = "nucleus sampling; 1: off (default ${DEFAULT-VALUE})")
     double topP;
 

@@ -221,6 +221,9 @@ final class Options {
     /** A positive number (--lr, --clip, --temperature, --eps). */
     static final class Positive extends InRange { Positive() { super(0, true, Double.POSITIVE_INFINITY, true); } }
 
+    /** A probability that can be certain: (0, 1] (--top-p). */
+    static final class Share extends InRange { Share() { super(0, true, 1, false); } }
+
     /** A number of zero or more (--weight-decay). */
     static final class NonNegative extends InRange {
         NonNegative() { super(0, false, Double.POSITIVE_INFINITY, true); }

@@ -57,6 +57,7 @@ final class PlotRunsCommand extends Options.Command {
     @Override public Integer call() throws IOException {
         if (!outFile.getFileName().toString().endsWith(".png"))
             throw new UsageException("plot-runs: --out must name a .png file, got " + outFile);
+        Cli.outputFile("plot-runs", "--out", outFile);
         List<Plot.Series> series = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (String name : runs.split(",")) if (!name.isBlank()) names.add(name.trim());
@@ -107,7 +108,6 @@ final class PlotRunsCommand extends Options.Command {
             out.printf(Locale.ROOT, "%-40s %8.0f %12.4f%n", label, x[x.length - 1], pts.get(pts.size() - 1)[1]);
         }
         if (title == null) title = (split.equals("valid") ? "Validation " : "Training ") + metric;
-        if (outFile.getParent() != null) Files.createDirectories(outFile.getParent());
         Plot.lineChart(outFile, title, time ? "training time (s, evaluations excluded)" : "step",
                 metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false, false, false, series,
                 "from log.csv of each run (written atomically)");

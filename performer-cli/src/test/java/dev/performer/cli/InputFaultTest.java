@@ -136,6 +136,9 @@ class InputFaultTest {
         String c = "favor_softmax_causal_eps1e-4";
         assertUserError(run("attention", "--q", CliTest.golden(c, "q"), "--k", CliTest.golden(c, "k"), "--v",
                 CliTest.golden(c, "v"), "--out", file.toString()), "--out " + file + " is a file");
+        Path png = Files.createDirectories(tmp.resolve("plot.png"));
+        assertUserError(run("plot-runs", "--runs", tmp.toString(), "--out", png.toString()), "--out " + png
+                + " is a folder");
         assertTrue((System.nanoTime() - t0) / 1e9 < 60, "refused without computing");
         assertEquals("keep me", Files.readString(file), "the file is untouched");
     }
@@ -167,6 +170,7 @@ class InputFaultTest {
         assertUserError(train("--lr", "-1", "--run", run), "--lr must be in (0, inf), got -1");
         assertUserError(train("--dropout", "1", "--run", run), "--dropout must be in [0, 1), got 1");
         assertUserError(train("--steps", "3", "--steps", "4", "--run", run), "'--steps'", "only once");
+        assertUserError(run("bench", "--budget-seconds", "-1"), "--budget-seconds must be in (0, inf), got -1");
         assertUserError(train("--run", "--resume"), "'--run'", "--resume");
         assertTrue(!Files.exists(Path.of(run)), "no run folder made for a refused command line");
     }
@@ -183,6 +187,8 @@ class InputFaultTest {
         assertEquals(2, p.out().lines().filter(l -> l.startsWith("MKV|")).count(), p.out());
         assertUserError(run("generate", "--checkpoint", m.toString(), "--prompt", "MKV", "--temperature", "0"),
                 "--temperature must be in (0, inf)");
+        assertUserError(run("generate", "--checkpoint", m.toString(), "--prompt", "MKV", "--top-p", "0"),
+                "--top-p must be in (0, 1]");
         assertUserError(run("generate", "--checkpoint", m.toString(), "--prompt", "MKV", "--tokens", "100"),
                 "learned positions");
     }
