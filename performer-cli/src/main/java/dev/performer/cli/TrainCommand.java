@@ -303,6 +303,9 @@ final class TrainCommand extends Options.Command {
         if (train.size() == 0) throw new UsageException("train: no usable training sequences in " + dataDesc);
         if (validFile != null && valid.size() == 0)
             throw new UsageException("train: no usable validation sequences in --valid " + validFile);
+        if (valid.size() == 0)
+            err.printf("warning: no validation sequences (--valid-fraction %s of %d records held out none); "
+                    + "training without validation%n", validFraction, train.size());
 
         PerformerModel model;
         AdamW opt;
@@ -375,9 +378,12 @@ final class TrainCommand extends Options.Command {
             throw new UsageException("train: cannot write to " + run + " (" + reason(e) + ")" + lastIntact(folder,
                     kern) + "; make room, then --resume");
         }
-        out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
-                lastValid[0], lastValid[1],
-                lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
+        if (Double.isNaN(lastValid[0]))
+            out.printf("done: no validation (no validation sequences); log %s, plot %s%n", run.resolve("log.csv"),
+                    run.resolve("loss.png"));
+        else
+            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
+                    lastValid[0], lastValid[1], lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
         return 0;
     }
 

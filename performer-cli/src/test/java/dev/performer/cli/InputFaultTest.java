@@ -173,6 +173,12 @@ class InputFaultTest {
         assertUserError(run("bench", "--budget-seconds", "-1"), "--budget-seconds must be in (0, inf), got -1");
         assertUserError(train("--run", "--resume"), "'--run'", "--resume");
         assertTrue(!Files.exists(Path.of(run)), "no run folder made for a refused command line");
+        // nothing held out for validation: said at the start, and no NaN metrics at the end
+        Path two = Files.writeString(tmp.resolve("two.fasta"), ">a\nMKVLAAGW\n>b\nMKKLLAAG\n");
+        FreshJvm.Proc p = train("--data", two.toString(), "--valid-fraction", "0.01", "--run", run);
+        assertEquals(0, p.code(), p.err());
+        assertTrue(p.err().contains("warning: no validation sequences"), p.err());
+        assertTrue(p.out().contains("done: no validation") && !p.out().contains("NaN"), p.out());
     }
 
     @Test
