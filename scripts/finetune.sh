@@ -55,13 +55,7 @@ steps_of() { case "$1" in exact) echo "$pre";; zero-shot) echo "$pre + 0";; favo
     echo "$a,$att,$(steps_of "$a"),$(field "$d/test_id.json" accuracy),$(field "$d/test_id.json" perplexity),$(field "$d/test_ood.json" accuracy),$(field "$d/test_ood.json" perplexity)"
   done
 } > "$out/table.csv.tmp" && mv "$out/table.csv.tmp" "$out/table.csv"
-awk -F, 'NR == 1 { next } { printf "%s{\"arm\": \"%s\", \"attention\": \"%s\", \"steps\": \"%s\", \"test_accuracy\": %s, \"test_perplexity\": %s, \"ood_accuracy\": %s, \"ood_perplexity\": %s}", (n++ ? ",\n  " : "[\n  "), $1, $2, $3, $4, $5, $6, $7 } END { print "\n]" }' \
-  "$out/table.csv" > "$out/table.json.tmp" && mv "$out/table.json.tmp" "$out/table.json"
-{
-  echo "| arm | attention | steps | test accuracy | test perplexity | OOD accuracy | OOD perplexity |"
-  echo "|---|---|---|---|---|---|---|"
-  awk -F, 'NR > 1 { printf "| %s | %s | %s | %.3f | %.2f | %.3f | %.2f |\n", $1, $2, $3, $4, $5, $6, $7 }' "$out/table.csv"
-} > "$out/table.md"
+tables "$out"
 "$here/performer" plot-runs --runs "$out/favor-from-exact,$out/exact-continued,$out/favor-from-scratch" \
     --labels "FAVOR+ from the exact weights,exact continued,FAVOR+ from scratch" --metric accuracy \
     --out "$out/valid_accuracy.png" \

@@ -62,13 +62,7 @@ done
     echo "$att,$steps,$ms,$heap,$(( steps * L )),$(field "$d/test_id.json" accuracy),$(field "$d/test_id.json" perplexity),$(field "$d/test_ood.json" accuracy),$(field "$d/test_ood.json" perplexity)"
   done
 } > "$out/table.csv.tmp" && mv "$out/table.csv.tmp" "$out/table.csv"
-awk -F, 'NR == 1 { next } { printf "%s{\"attention\": \"%s\", \"steps\": %s, \"step_ms\": %s, \"peak_heap_mb\": %s, \"tokens_seen\": %s, \"test_accuracy\": %s, \"test_perplexity\": %s, \"ood_accuracy\": %s, \"ood_perplexity\": %s}", (n++ ? ",\n  " : "[\n  "), $1, $2, $3, $4, $5, $6, $7, $8, $9 } END { print "\n]" }' \
-  "$out/table.csv" > "$out/table.json.tmp" && mv "$out/table.json.tmp" "$out/table.json"
-{
-  echo "| attention | steps in $minutes min | ms per step | peak heap (MB) | tokens seen | test accuracy | test perplexity | OOD accuracy | OOD perplexity |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  awk -F, 'NR > 1 { printf "| %s | %d | %.0f | %.0f | %.1f M | %.3f | %.2f | %.3f | %.2f |\n", $1, $2, $3, $4, $5 / 1e6, $6, $7, $8, $9 }' "$out/table.csv"
-} > "$out/table.md"
+tables "$out"
 runs="$(printf "$out/%s," "${arms[@]}")"; runs="${runs%,}"
 for x in time step; do
   "$here/performer" plot-runs --runs "$runs" --labels "$(IFS=,; echo "${arms[*]}")" --metric accuracy --x "$x" \

@@ -47,15 +47,11 @@ done
     done
   done
 } > "$out/table.csv.tmp" && mv "$out/table.csv.tmp" "$out/table.csv"
-awk -F, 'NR == 1 { next } { printf "%s{\"redraw\": \"%s\", \"seed\": %s, \"test_accuracy\": %s, \"test_perplexity\": %s, \"ood_accuracy\": %s, \"ood_perplexity\": %s, \"run\": \"%s\"}", (n++ ? ",\n  " : "[\n  "), $1, $2, $3, $4, $5, $6, $7 } END { print "\n]" }' \
-  "$out/table.csv" > "$out/table.json.tmp" && mv "$out/table.json.tmp" "$out/table.json"
+tables "$out"
 {
-  echo "| redraw | seed | test accuracy | test perplexity | OOD accuracy | OOD perplexity |"
-  echo "|---|---|---|---|---|---|"
-  awk -F, 'NR > 1 { printf "| %s | %s | %.3f | %.2f | %.3f | %.2f |\n", $1, $2, $3, $4, $5, $6 }' "$out/table.csv"
   awk -F, 'NR > 1 { n[$1]++; a[$1] += $3; q[$1] += $3 * $3 } END { for (k in n) { m = a[k] / n[k];
     printf "\n%s: mean test accuracy %.4f, spread (sd over seeds) %.4f", k, m, sqrt((q[k] - n[k] * m * m) / (n[k] > 1 ? n[k] - 1 : 1)) } print "" }' "$out/table.csv"
-} > "$out/table.md"
+} >> "$out/table.md"
 list=(); names=()
 for s in $(seq 0 $(( seeds - 1 ))); do
   list+=("$out/never-s$s" "$(redrawn "$s")"); names+=("never redrawn, seed $s" "redrawn every 100, seed $s")

@@ -62,13 +62,7 @@ read -r uacc_ood uppl_ood <<< "$(unigram "$test_ood")"
     echo "$dir,$att,$seed,$(field "$run/test_id.json" accuracy),$(field "$run/test_id.json" perplexity),$(field "$run/test_ood.json" accuracy),$(field "$run/test_ood.json" perplexity)"
   done
 } > "$out/table.csv.tmp" && mv "$out/table.csv.tmp" "$out/table.csv"
-awk -F, 'NR == 1 { next } { printf "%s{\"direction\": \"%s\", \"attention\": \"%s\", \"seed\": \"%s\", \"test_accuracy\": %s, \"test_perplexity\": %s, \"ood_accuracy\": %s, \"ood_perplexity\": %s}", (n++ ? ",\n  " : "[\n  "), $1, $2, $3, $4, $5, $6, $7 } END { print "\n]" }' \
-  "$out/table.csv" > "$out/table.json.tmp" && mv "$out/table.json.tmp" "$out/table.json"
-{
-  echo "| direction | attention | seed | test accuracy | test perplexity | OOD accuracy | OOD perplexity |"
-  echo "|---|---|---|---|---|---|---|"
-  awk -F, 'NR > 1 { printf "| %s | %s | %s | %.3f | %.2f | %.3f | %.2f |\n", $1, $2, $3, $4, $5, $6, $7 }' "$out/table.csv"
-} > "$out/table.md"
+tables "$out"
 for dir in bidir causal; do
   list=()
   for r in "${runs[@]}"; do

@@ -39,6 +39,18 @@ final class FreshJvm {
         return new Proc(p.exitValue(), Files.readString(o, StandardCharsets.UTF_8), err);
     }
 
+    /** The tests' FASTA file: 40 records of 13, 26 or 39 residues, ids S0..S39. */
+    static Path writeFasta(Path file) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 40; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3))
+                .append('\n');
+        return Files.writeString(file, sb.toString());
+    }
+
+    /** The tiny model the fault tests train: well under a second per step. */
+    static final List<String> TINY = List.of("--L", "32", "--batch", "2", "--layers", "1", "--width", "16", "--heads",
+            "2", "--ffn", "32", "--features", "8", "--threads", "1");
+
     /** A user mistake: exit code 2, a message naming every part, at most two lines, no stack trace. */
     static void assertUserError(Proc p, String... parts) {
         assertEquals(2, p.code(), "exit code 2: " + p.err());

@@ -31,16 +31,11 @@ class InputFaultTest {
 
     Path fasta, folder, model;
 
-    static final List<String> TINY = List.of("--L", "32", "--batch", "2", "--layers", "1", "--width", "16", "--heads",
-            "2", "--ffn", "32", "--features", "8", "--threads", "1");
+    static final List<String> TINY = FreshJvm.TINY;
 
     @BeforeEach
     void files() throws IOException {
-        fasta = tmp.resolve("p.fasta");
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 40; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3))
-                .append('\n');
-        Files.writeString(fasta, sb.toString());
+        fasta = FreshJvm.writeFasta(tmp.resolve("p.fasta"));
         folder = Files.createDirectories(tmp.resolve("a-folder"));
     }
 
