@@ -81,11 +81,28 @@ public final class Main {
                 err.println("error: " + ex.getMessage());
                 return 2;
             }
+            String env = environmentFault(ex);
+            if (env != null) {      // the machine, not the program: a full disk, a read-only or vanished file system
+                err.println("error: " + env);
+                return 2;
+            }
             err.println("internal error: " + ex);
             ex.printStackTrace(err);
             return 1;
         });
         return cl;
+    }
+
+    /** A one-line description of an I/O failure the environment caused, or null for anything else. */
+    static String environmentFault(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof java.nio.file.FileSystemException f && f.getReason() != null)
+                return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + f.getReason();
+            if (t instanceof java.io.IOException && t.getMessage() != null && t.getMessage()
+                    .matches("(?i).*(no space left|read-only file system|disk quota|input/output error).*"))
+                return t.getMessage();
+        }
+        return null;
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {

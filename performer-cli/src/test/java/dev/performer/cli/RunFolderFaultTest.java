@@ -192,6 +192,11 @@ class RunFolderFaultTest {
             try (Stream<Path> s = Files.list(run)) {
                 assertTrue(s.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary file left");
             }
+            // another command writing onto the full disk: one line, exit 2, nothing half-written left
+            FreshJvm.Proc emb = run(List.of("embed", "--checkpoint", run.toString(), "--data", fasta.toString(),
+                    "--out", disk.resolve("emb.npy").toString(), "--threads", "1"));
+            assertUserError(emb, "No space left on device");
+            assertFalse(Files.exists(disk.resolve("emb.npy")), "no partial embeddings");
             // read-only: refused at the start, before any work
             assertTrue(mount("-o", "remount,ro", disk.toString()), "remount read-only");
             FreshJvm.Proc ro = run(train(run, "--steps", "300", "--resume"));
