@@ -129,6 +129,10 @@ public final class VectorKernels implements Kernels {
             rowTimesMatrix(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff);
             return;
         }
+        if (m <= FEW_ROWS && !transA && !transB) {      // a few rows (batched decoding): no packing either
+            fewRowsTimesMatrix(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+            return;
+        }
         double flops = 2.0 * m * n * k;
         int parts = (pool == null || inPool() || flops < PARALLEL_FLOPS) ? 1 : threads;
         if (parts == 1) {
@@ -170,6 +174,23 @@ public final class VectorKernels implements Kernels {
             }
         } else {
             for (int j = 0; j < n; j++) c[cOff + j] += alpha * dot(a, aOff, b, bOff + j * ldb, k); // a contiguous here
+        }
+    }
+
+    /** Up to this many rows of A·B (neither transposed) skip packing: {@link #fewRowsTimesMatrix}. */
+    static final int FEW_ROWS = 16;
+
+    /**
+     * c (m×n) += alpha·a (m×k)·B (k×n) for a few rows: each row of B is read once from memory and
+     * added into every row of C while it is in L1. Row i sums over p in the same order as
+     * {@link #rowTimesMatrix} does for one row, so a batch of rows gives each row's one-row result
+     * bit for bit (batched decoding equals decoding one sequence at a time).
+     */
+    private void fewRowsTimesMatrix(int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b,
+                                    int bOff, int ldb, float[] c, int cOff, int ldc) {
+        for (int p = 0; p < k; p++) {
+            int bRow = bOff + p * ldb;
+            for (int i = 0; i < m; i++) axpy(alpha * a[aOff + i * lda + p], b, bRow, c, cOff + i * ldc, n);
         }
     }
 
