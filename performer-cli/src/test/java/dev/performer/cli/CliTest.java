@@ -130,11 +130,7 @@ class CliTest {
 
     @Test
     void trainThenEvalFromTheCommandLine() throws IOException {
-        Path fa = tmp.resolve("p.fasta");
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 40; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3))
-                .append('\n');
-        Files.writeString(fa, sb.toString());
+        Path fa = FreshJvm.writeFasta(tmp.resolve("p.fasta"));
         Path run = tmp.resolve("run");
         Result t = run("train", "--data", fa.toString(), "--run", run.toString(), "--steps", "6", "--L", "32",
                 "--batch", "2", "--layers", "1",
@@ -205,11 +201,7 @@ class CliTest {
 
     @Test
     void initFromStartsAnotherAttentionFromTrainedWeights() throws IOException {
-        Path fa = tmp.resolve("p.fasta");
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 30; i++) sb.append(">S").append(i).append('\n').append("MKVLAAGWYHHPQ".repeat(1 + i % 3))
-                .append('\n');
-        Files.writeString(fa, sb.toString());
+        Path fa = FreshJvm.writeFasta(tmp.resolve("p.fasta"));
         Path exact = tmp.resolve("exact"), favor = tmp.resolve("favor");
         String[] small = {"--L", "32", "--batch", "2", "--layers", "1", "--width", "16", "--heads", "2", "--ffn", "32"};
         Result t = run(concat(new String[]{"train", "--data", fa.toString(), "--valid", fa.toString(), "--run",
