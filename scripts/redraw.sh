@@ -54,7 +54,7 @@ tables "$out"
 } >> "$out/table.md"
 list=(); names=()
 for s in $(seq 0 $(( seeds - 1 ))); do
-  list+=("$out/never-s$s" "$(redrawn "$s")"); names+=("never redrawn, seed $s" "redrawn every 100, seed $s")
+  list+=("$out/never-s$s" "$(redrawn "$s")"); names+=("never redrawn (seed $s)" "redrawn every 100 (seed $s)")
 done
 "$here/performer" plot-runs --runs "$(IFS=,; echo "${list[*]}")" --labels "$(IFS=,; echo "${names[*]}")" \
     --metric accuracy --out "$out/valid_accuracy.png" \
