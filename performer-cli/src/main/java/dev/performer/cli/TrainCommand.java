@@ -19,7 +19,6 @@ import dev.performer.train.Trainer;
 import dev.performer.train.TrainingLog;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -375,8 +374,9 @@ final class TrainCommand extends Options.Command {
             throw new UsageException("train: " + e.getMessage() + lastIntact(folder, kern)
                     + "; lower --lr or --clip, then --resume or start again");
         } catch (IOException e) {   // the environment: a full disk, a folder made read-only, a file system gone
-            throw new UsageException("train: cannot write to " + run + " (" + reason(e) + ")" + lastIntact(folder,
-                    kern) + "; make room, then --resume");
+            String cause = Optional.ofNullable(Main.environmentFault(e)).orElse(String.valueOf(e.getMessage()));
+            throw new UsageException("train: cannot write to " + run + " (" + cause + ")" + lastIntact(folder, kern)
+                    + "; make room, then --resume");
         }
         if (Double.isNaN(lastValid[0]))
             out.printf("done: no validation (no validation sequences); log %s, plot %s%n", run.resolve("log.csv"),
@@ -396,14 +396,6 @@ final class TrainCommand extends Options.Command {
         } catch (IOException e) {
             return "";
         }
-    }
-
-    /** The cause of an I/O failure in a few words (the file system's own, e.g. "No space left on device"). */
-    static String reason(IOException e) {
-        for (Throwable t = e; t != null; t = t.getCause())
-            if (t instanceof FileSystemException f && f.getReason() != null)
-                return f.getFile() + ": " + f.getReason();
-        return String.valueOf(e.getMessage());
     }
 
     /** Progress bar per step, a line per validation and checkpoint; the last validation into lastValid. */
