@@ -24,6 +24,11 @@ import java.util.Arrays;
  * compute φ block by block (backward recomputes them), so the attention keeps O(L) per head
  * (the denominators) plus O(Mf·D) states, with O(T·Mf + T²) scratch per thread: no O(L·M) and
  * no O(L·M·D) tensor. dq, dk come from {@link FeatureMap#backward} block by block.
+ *
+ * <p>OPRF (FAVOR++) features: an adaptive map, in bidirectional attention, takes A* per batch-head
+ * from ρ of that head's queries and unmasked keys ({@link FeatureMap#rho}, O(L·D)) and keeps it for
+ * backward, which holds it constant; causal attention uses {@link FeatureMap#fixedA}, so that no
+ * position sees statistics of later ones.
  */
 public final class FavorAttention implements Attention {
 
@@ -34,7 +39,9 @@ public final class FavorAttention implements Attention {
     private final FeatureMap map;
     private final boolean causal;
     private final int m, d, mf, chunk;
-    private float[] w; // (M×D) projection, null without projection
+    private final boolean perHead;   // OPRF with A from each batch-head's inputs
+    private float[] w;               // (M×D) projection, null without projection
+    private float[] wUse;            // what the map computes with (FeatureMap.prepare at the fixed A): w but for OPRF
 
     /**
      * @param w projection (M×D row-major), copied; null only for a generalized map without projection
@@ -55,6 +62,7 @@ public final class FavorAttention implements Attention {
         this.m = map.projected() ? m : 0;
         this.mf = map.features(m, d);
         this.chunk = chunk;
+        this.perHead = map.adaptive() && !causal;
         if (map.projected()) {
             if (m < 1) throw new IllegalArgumentException("number of random features M must be >= 1, got " + m);
             setProjection(w);
@@ -80,6 +88,7 @@ public final class FavorAttention implements Attention {
             if (!Float.isFinite(w[i])) throw new IllegalArgumentException("projection has a non-finite value at row "
                     + i / d + ", column " + i % d);
         this.w = w.clone();
+        this.wUse = map.prepare(this.w, m, d, map.fixedA(d), null);
     }
 
     /** Draws a new projection from a seed (the redraw API). */
@@ -98,12 +107,15 @@ public final class FavorAttention implements Attention {
     @Override public String name() { return "favor-" + map.name() + (causal ? "/causal" : "/bidir"); }
     @Override public boolean causal() { return causal; }
 
-    /** φ(x) for all batch-heads of x (B,H,L,D): (B,H,L,Mf). For inspection and parity tests. */
+    /**
+     * φ(x) for all batch-heads of x (B,H,L,D): (B,H,L,Mf). For inspection and parity tests; OPRF uses
+     * its fixed A here (the adaptive one needs the queries and the keys together).
+     */
     public float[] features(Dims dims, float[] x, boolean query) {
         int l = query ? dims.lq() : dims.lk();
         dims.checkLen(query ? "q" : "k", x, dims.bh() * l * d, "(B,H,L,D)");
         float[] phi = new float[dims.bh() * l * mf];
-        float[] wl = w;
+        float[] wl = wUse;
         kern.parallelFor(dims.bh(), bh -> map.forward(kern, x, bh * l * d, l, d, wl, m, query, phi, bh * l * mf));
         return phi;
     }
@@ -112,13 +124,15 @@ public final class FavorAttention implements Attention {
      * What forward keeps for backward: the denominators (B,H,Lq), the key stabilizer per head
      * (B,H), and for the bidirectional form S (B,H,Mf,D) and z (B,H,Mf). No feature matrix is
      * kept: backward recomputes φ chunk by chunk, so memory stays O(L + Mf·D) per head plus
-     * O(T·Mf) scratch per thread.
+     * O(T·Mf) scratch per thread. Adaptive OPRF also keeps each head's A (B,H), and w is then the
+     * drawn projection, else the prepared one.
      */
     private static final class State implements Saved {
         Dims dims;
         float[] q, k, v, mask, out, w;
         final float[] den, keyMax;
         final float[] s, z;
+        final double[] a;
         final FavorAttention owner;
 
         State(FavorAttention owner, Dims dims) {
@@ -129,6 +143,7 @@ public final class FavorAttention implements Attention {
             keyMax = new float[bhN];
             s = owner.causal ? null : new float[bhN * owner.mf * owner.d];
             z = owner.causal ? null : new float[bhN * owner.mf];
+            a = owner.perHead ? new double[bhN] : null;
         }
 
         /** Whether this state's buffers have the sizes a forward over dims needs. */
@@ -145,7 +160,7 @@ public final class FavorAttention implements Attention {
     /** Per-task scratch: feature blocks, their gradients, the T×T chunk matrix, states. */
     private final class Work {
         final int rows;
-        final float[] phiQ, phiK, dphi, a, g, gden, s2, z2, scratch, vsum;
+        final float[] phiQ, phiK, dphi, a, g, gden, s2, z2, scratch, vsum, wPrep;
 
         Work(int rows) {
             this.rows = rows;
@@ -159,6 +174,7 @@ public final class FavorAttention implements Attention {
             s2 = new float[mf * d];
             z2 = new float[mf];
             vsum = new float[d];
+            wPrep = perHead ? new float[map.preparedLength(m, d)] : null;
         }
     }
 
@@ -172,6 +188,11 @@ public final class FavorAttention implements Attention {
             work.set(wk);
         }
         return wk;
+    }
+
+    /** The projection head bh computes with: for adaptive OPRF prepared at its own A (into wk), else st.w. */
+    private float[] headProjection(State st, int bh, Work wk) {
+        return perHead ? map.prepare(st.w, m, d, st.a[bh], wk.wPrep) : st.w;
     }
 
     private boolean masked(float[] mask, int b, int lk, int j) { return mask != null && mask[b * lk + j] == 0f; }
@@ -214,18 +235,20 @@ public final class FavorAttention implements Attention {
             throw new IllegalArgumentException(name() + " was built for D=" + d + ", inputs have D=" + dims.dim());
         int bhN = dims.bh(), lq = dims.lq(), lk = dims.lk();
         State st = reuse instanceof State r && r.fits(this, dims) ? r : new State(this, dims);
-        float[] wl = w;
-        st.dims = dims; st.q = q; st.k = k; st.v = v; st.mask = keyMask; st.out = out; st.w = wl;
+        st.dims = dims; st.q = q; st.k = k; st.v = v; st.mask = keyMask; st.out = out; st.w = perHead ? w : wUse;
         float[] den = st.den, keyMax = st.keyMax, s = st.s, z = st.z;
         kern.parallelFor(bhN, bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
             if (causal) {
                 Work wk = work(Math.min(chunk, lq));
+                float[] wl = st.w;
                 float c = map.stabilized() ? keyMax(k, ko, lk, wl, wk) : 0f;
                 keyMax[bh] = c;
                 causalForward(lq, q, qo, k, ko, v, keyMask, b, wl, c, out, den, bh * lq, wk);
             } else {
                 Work wk = work(Math.min(STREAM, Math.max(lq, lk)));
+                if (perHead) st.a[bh] = FeatureMap.optimalA(FeatureMap.rho(q, qo, lq, k, ko, lk, d, keyMask, b * lk));
+                float[] wl = headProjection(st, bh, wk);
                 keyMax[bh] = bidirState(lk, k, ko, v, keyMask, b, wl, s, bh * mf * d, z, bh * mf, wk);
                 for (int i0 = 0; i0 < lq; i0 += wk.rows) {
                     int t = Math.min(wk.rows, lq - i0);
@@ -352,27 +375,27 @@ public final class FavorAttention implements Attention {
     private void bidirBackward(int lq, int lk, State st, float[] dout, int qo, int ko, int b, int bh, Work wk,
                                float[] dq, float[] dk, float[] dv) {
         int sOff = bh * mf * d, zOff = bh * mf;
-        float[] r = wk.s2, rz = wk.z2;
+        float[] r = wk.s2, rz = wk.z2, wb = headProjection(st, bh, wk);
         Arrays.fill(r, 0f);
         Arrays.fill(rz, 0f);
         for (int i0 = 0; i0 < lq; i0 += wk.rows) {
             int t = Math.min(wk.rows, lq - i0);
-            queryFeatures(st.q, qo, i0, t, st.w, wk);
+            queryFeatures(st.q, qo, i0, t, wb, wk);
             upstream(st, dout, qo, bh * lq, i0, t, wk);
             kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, st.s, sOff, d, 0f, wk.dphi, 0, mf);     // dΦq = G Sᵀ
             for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], st.z, zOff, wk.dphi, i * mf, mf);     //     + g zᵀ
             kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, r, 0, d);           // R += Φqᵀ G
             for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rz, 0, mf);           // r += Φqᵀ g
-            map.backward(kern, st.q, qo + i0 * d, t, d, st.w, m, wk.phiQ, 0, wk.dphi, 0, dq, qo + i0 * d, wk.scratch);
+            map.backward(kern, st.q, qo + i0 * d, t, d, wb, m, wk.phiQ, 0, wk.dphi, 0, dq, qo + i0 * d, wk.scratch);
         }
         for (int j0 = 0; j0 < lk; j0 += wk.rows) {
             int t = Math.min(wk.rows, lk - j0);
-            keyFeatures(st.k, ko, j0, t, st.w, st.keyMax[bh], st.mask, b, lk, wk);
+            keyFeatures(st.k, ko, j0, t, wb, st.keyMax[bh], st.mask, b, lk, wk);
             kern.gemm(false, true, t, mf, d, 1f, st.v, ko + j0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf); // dΦk = V Rᵀ
             for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);                 //     + 1 rᵀ
             zeroMaskedRows(st.mask, b, lk, j0, t, wk.dphi, 0);
             kern.gemm(false, false, t, d, mf, 1f, wk.phiK, 0, mf, r, 0, d, 0f, dv, ko + j0 * d, d);  // dV = Φk R
-            map.backward(kern, st.k, ko + j0 * d, t, d, st.w, m, wk.phiK, 0, wk.dphi, 0, dk, ko + j0 * d, wk.scratch);
+            map.backward(kern, st.k, ko + j0 * d, t, d, wb, m, wk.phiK, 0, wk.dphi, 0, dk, ko + j0 * d, wk.scratch);
         }
     }
 

@@ -14,6 +14,11 @@ public enum FeatureKind {
     SOFTMAX_HYP(1e-6f),
     /** SM-trig: trigonometric softmax features (not positive; no eps). */
     SOFTMAX_TRIG(0f),
+    /**
+     * OPRF ("FAVOR++"): optimal positive softmax features, A per batch-head from its inputs when
+     * bidirectional, fixed from D when causal ({@link FeatureMap#softmaxOpt(float)}).
+     */
+    SOFTMAX_OPT(1e-6f),
     /** Generalized attention with ReLU(wᵀx). */
     RELU(1e-3f),
     /** Generalized attention with ELU(wᵀx) + 1. */
@@ -32,7 +37,7 @@ public enum FeatureKind {
     /** The eps this map uses unless told otherwise. */
     public float defaultEps() { return defaultEps; }
 
-    /** The lower-case name with dashes: softmax, softmax-hyp, softmax-trig, relu, elu, exp, abs, identity. */
+    /** The lower-case name with dashes: softmax, softmax-hyp, softmax-trig, softmax-opt, relu, elu, exp, abs, ... */
     public String id() { return name().toLowerCase(Locale.ROOT).replace('_', '-'); }
 
     /** The feature map with the default eps. */
@@ -44,6 +49,7 @@ public enum FeatureKind {
             case SOFTMAX -> FeatureMap.softmax(eps);
             case SOFTMAX_HYP -> FeatureMap.softmaxHyp(eps);
             case SOFTMAX_TRIG -> FeatureMap.softmaxTrig();
+            case SOFTMAX_OPT -> FeatureMap.softmaxOpt(eps);
             case RELU -> FeatureMap.relu(eps);
             case ELU -> FeatureMap.elu(eps);
             case EXP -> FeatureMap.exp(eps);
@@ -56,6 +62,6 @@ public enum FeatureKind {
     public static FeatureKind of(String id) {
         for (FeatureKind k : values()) if (k.id().equals(id)) return k;
         throw new IllegalArgumentException("unknown feature map '" + id
-                + "' (expected softmax, softmax-hyp, softmax-trig, relu, elu, exp, abs or identity)");
+                + "' (expected softmax, softmax-hyp, softmax-trig, softmax-opt, relu, elu, exp, abs or identity)");
     }
 }

@@ -14,14 +14,23 @@ import dev.performer.kernel.Kernels;
  *       Mf = 2M, c the max over ±u as above.</li>
  *   <li>{@link Kind#SOFTMAX_TRIG} (SM-trig): φ = ratio·exp(n)·[sin u, cos u], Mf = 2M; no
  *       stabilizer and no eps (the features are signed).</li>
+ *   <li>{@link Kind#SOFTMAX_OPT} (OPRF, "FAVOR++", Likhosherstov et al. 2022): with a parameter
+ *       A &lt; 1/8, B = √(1 − 4A) and D' = (1 − 4A)^(D/4), φ = ratio·(exp(u' − n − c) + eps) where
+ *       u' = B·x~ Wᵀ + A·|w_m|² + log D'. It is SM+ with the projection B·W and a per-feature bias, so
+ *       the same stabilizers and the same backward apply ({@link #prepare} builds the pair). A = 0 is
+ *       SM+. E[φ(x)·φ(y)] = exp(x~·y~) for every A &lt; 1/4; the variance is finite for A &lt; 1/8 and
+ *       least, averaged over the query-key pairs of a head, at A* = {@link #optimalA}(ρ) with
+ *       ρ = mean |x~_i + y~_j|² / D ({@link #rho}). Adaptive maps take A* per batch-head from
+ *       that head's queries and keys (bidirectional attention only: ρ sees every key); causal
+ *       attention and the recurrent decoder use {@link #fixedA}, from the configuration.</li>
  *   <li>{@link Kind#GENERALIZED}: φ = f(u) + eps, Mf = M; without projection u = x~, Mf = D.</li>
  * </ul>
- * E[φ(x)·φ(y)] = exp(x~·y~) for the three softmax maps (up to the stabilizers, which cancel in
- * attention, and eps). Backward treats c as a constant.
+ * E[φ(x)·φ(y)] = exp(x~·y~) for the four softmax maps (up to the stabilizers, which cancel in
+ * attention, and eps). Backward treats c (and OPRF's A) as constants.
  */
 public final class FeatureMap {
 
-    public enum Kind { SOFTMAX, SOFTMAX_HYP, SOFTMAX_TRIG, GENERALIZED }
+    public enum Kind { SOFTMAX, SOFTMAX_HYP, SOFTMAX_TRIG, SOFTMAX_OPT, GENERALIZED }
 
     /** A user-supplied scalar function for generalized attention. */
     @FunctionalInterface
@@ -33,13 +42,19 @@ public final class FeatureMap {
     private final boolean projected;
     private final ElementwiseOp op, grad;          // generalized with a SIMD map
     private final ScalarFunction fn, dfn;          // generalized with a user function
+    private final double fixedA;                   // OPRF: A everywhere, or NaN (adaptive when bidirectional)
 
     private FeatureMap(Kind kind, String name, float eps, boolean projected,
                        ElementwiseOp op, ElementwiseOp grad, ScalarFunction fn, ScalarFunction dfn) {
+        this(kind, name, eps, projected, op, grad, fn, dfn, Double.NaN);
+    }
+
+    private FeatureMap(Kind kind, String name, float eps, boolean projected,
+                       ElementwiseOp op, ElementwiseOp grad, ScalarFunction fn, ScalarFunction dfn, double fixedA) {
         if (!(eps >= 0f) || Float.isInfinite(eps))
             throw new IllegalArgumentException("eps must be finite and >= 0, got " + eps);
         this.kind = kind; this.name = name; this.eps = eps; this.projected = projected;
-        this.op = op; this.grad = grad; this.fn = fn; this.dfn = dfn;
+        this.op = op; this.grad = grad; this.fn = fn; this.dfn = dfn; this.fixedA = fixedA;
     }
 
     /** SM+: positive softmax features. */
@@ -54,6 +69,21 @@ public final class FeatureMap {
     public static FeatureMap softmaxTrig() {
         return new FeatureMap(Kind.SOFTMAX_TRIG, "softmax-trig", 0f, true, null, null, null, null);
     }
+    /**
+     * OPRF (FAVOR++): optimal positive softmax features, A chosen per batch-head from its queries and
+     * keys in bidirectional attention, {@link #fixedA} in causal attention.
+     */
+    public static FeatureMap softmaxOpt(float eps) {
+        return new FeatureMap(Kind.SOFTMAX_OPT, "softmax-opt", eps, true, null, null, null, null, Double.NaN);
+    }
+
+    /** OPRF with one A for every head and direction (A &lt; 1/8; A = 0 is SM+). */
+    public static FeatureMap softmaxOpt(float eps, double a) {
+        if (!(a < 0.125) || Double.isInfinite(a))
+            throw new IllegalArgumentException("OPRF A must be finite and < 1/8 (finite variance), got " + a);
+        return new FeatureMap(Kind.SOFTMAX_OPT, "softmax-opt", eps, true, null, null, null, null, a);
+    }
+
     /** Generalized attention with f = ReLU. */
     public static FeatureMap relu(float eps) {
         return generalized("relu", ElementwiseOp.RELU, ElementwiseOp.RELU_GRAD, eps);
@@ -95,7 +125,7 @@ public final class FeatureMap {
 
     /** Whether all features are positive (then attention denominators are > 0). */
     public boolean positive() {
-        return kind == Kind.SOFTMAX || kind == Kind.SOFTMAX_HYP
+        return stabilized()
                 || (kind == Kind.GENERALIZED && (op == ElementwiseOp.RELU || op == ElementwiseOp.ELU_PLUS_ONE
                 || op == ElementwiseOp.EXP || op == ElementwiseOp.ABS) && eps > 0f);
     }
@@ -109,10 +139,95 @@ public final class FeatureMap {
     /** Rows of W this map needs (0 without projection). */
     public int projections(int m) { return projected ? m : 0; }
 
+    // ------------------------------------------------------------------ OPRF (FAVOR++)
+
+    /**
+     * The variance-optimal OPRF parameter for ρ = mean over query-key pairs of |x~_i + y~_j|² / D:
+     * the root below 1/8 of 16A² − (2 − 4ρ)A − ρ = 0, which minimises the mean over the pairs of
+     * the log second moment d·log(1−4A) − (d/2)·log(1−8A) + |x+y|²/(1−8A) (docs/notes/oprf-derivation.md):
+     * A* = (1 − 2ρ − √((2ρ + 1)² + 8ρ)) / 16 ≤ 0, 0 only at ρ = 0.
+     */
+    public static double optimalA(double rho) {
+        if (!(rho >= 0) || Double.isInfinite(rho)) throw new IllegalArgumentException("rho must be finite and >= 0");
+        return (1 - 2 * rho - Math.sqrt((2 * rho + 1) * (2 * rho + 1) + 8 * rho)) / 16;
+    }
+
+    /**
+     * ρ of one batch-head in O(L·D): mean_{i,j} |x~_i + y~_j|² / D = (mean |x~|² + mean |y~|² + 2·x̄~·ȳ~) / D over
+     * the lq query rows of x and the lk key rows of y whose mask entry (mask[maskOff + j], null for none) is not
+     * 0. With no visible key, the queries' own term alone.
+     */
+    public static double rho(float[] x, int xOff, int lq, float[] y, int yOff, int lk, int d, float[] mask,
+                             int maskOff) {
+        double[] mx = new double[d], my = new double[d];
+        double nx = 0, ny = 0;
+        for (int i = 0; i < lq; i++)
+            for (int c = 0; c < d; c++) { double a = x[xOff + i * d + c]; nx += a * a; mx[c] += a; }
+        int keys = 0;
+        for (int j = 0; j < lk; j++) {
+            if (mask != null && mask[maskOff + j] == 0f) continue;
+            keys++;
+            for (int c = 0; c < d; c++) { double a = y[yOff + j * d + c]; ny += a * a; my[c] += a; }
+        }
+        double cross = 0;
+        for (int c = 0; c < d; c++) cross += mx[c] * my[c];
+        double s2 = 1 / Math.sqrt(d);   // the maps' x~ = x·D^-1/4, squared
+        double sum = nx / Math.max(lq, 1) + (keys == 0 ? 0 : ny / keys + 2 * cross / ((double) Math.max(lq, 1) * keys));
+        return Math.max(0, s2 * sum / d);
+    }
+
+    /** Whether OPRF takes A from each batch-head's own inputs (bidirectional attention; no A was fixed). */
+    public boolean adaptive() { return kind == Kind.SOFTMAX_OPT && Double.isNaN(fixedA); }
+
+    /**
+     * OPRF's A where it cannot come from the sequence (causal attention, the recurrent decoder): the A
+     * this map was made with, else A*(ρ0) for ρ0 = 2/√D, the ρ of independent unit-variance queries and
+     * keys. 0 for the other maps.
+     */
+    public double fixedA(int d) {
+        if (kind != Kind.SOFTMAX_OPT) return 0;
+        return Double.isNaN(fixedA) ? optimalA(2 / Math.sqrt(d)) : fixedA;
+    }
+
+    /** Floats of the projection this map computes with: M·D, plus M biases for OPRF. */
+    public int preparedLength(int m, int d) { return m * d + (kind == Kind.SOFTMAX_OPT ? m : 0); }
+
+    /**
+     * The projection the map's methods take, from a drawn W (M×D): W itself for every map but OPRF; for
+     * OPRF with parameter a, [B·W (M×D), bias (M)] with B = √(1 − 4a), bias_m = a·|w_m|² + (D/4)·log(1 − 4a)
+     * (so that u' = B·x~ Wᵀ + bias). Written into {@code into} when it has {@link #preparedLength} floats,
+     * else into a new array.
+     */
+    public float[] prepare(float[] w, int m, int d, double a, float[] into) {
+        if (kind != Kind.SOFTMAX_OPT) return w;
+        if (!(a < 0.125)) throw new IllegalArgumentException("OPRF A must be < 1/8, got " + a);
+        float[] p = into != null && into.length == preparedLength(m, d) ? into : new float[preparedLength(m, d)];
+        double b = Math.sqrt(1 - 4 * a), logD = 0.25 * d * Math.log(1 - 4 * a);
+        for (int j = 0; j < m; j++) {
+            double n2 = 0;
+            for (int c = 0; c < d; c++) {
+                float x = w[j * d + c];
+                n2 += (double) x * x;
+                p[j * d + c] = (float) (b * x);
+            }
+            p[m * d + j] = (float) (a * n2 + logD);
+        }
+        return p;
+    }
+
+    private void addBias(Kernels kern, float[] w, int m, int d, float[] u, int uOff, int rows, int stride) {
+        if (kind != Kind.SOFTMAX_OPT) return;
+        if (w.length < m * d + m)
+            throw new IllegalArgumentException("OPRF features need the prepared projection of M·D + M = "
+                    + (m * d + m) + " floats (FeatureMap.prepare), got " + w.length);
+        for (int i = 0; i < rows; i++) kern.axpy(1f, w, m * d, u, uOff + i * stride, m);
+    }
+
     /**
      * Forward for one batch-head: phi[rows×Mf] (row stride Mf, at phiOff) from x[rows×D] (at xOff).
      * {@code query} selects the per-row stabilizer (queries) or one over all rows (keys).
-     * w is (M×D) row-major (ignored without projection).
+     * w is (M×D) row-major as {@link #prepare} makes it (for OPRF with its M biases; ignored without
+     * projection).
      */
     public void forward(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, int m,
                         boolean query, float[] phi, int phiOff) {
@@ -124,7 +239,7 @@ public final class FeatureMap {
 
     /**
      * The pre-activations of rows of x into phi (row stride Mf): u = x~ Wᵀ, for SMhyp+ followed
-     * by −u; without projection x~ itself.
+     * by −u, for OPRF plus its bias; without projection x~ itself. w as {@link #prepare} makes it.
      */
     public void project(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, int m, float[] phi, int phiOff) {
         float s = (float) Math.pow(d, -0.25);
@@ -137,6 +252,7 @@ public final class FeatureMap {
             return;
         }
         kern.gemm(false, true, rows, m, d, s, x, xOff, d, w, 0, d, 0f, phi, phiOff, mf);
+        addBias(kern, w, m, d, phi, phiOff, rows, mf);
         if (kind == Kind.SOFTMAX_HYP) {
             for (int i = 0; i < rows; i++) {
                 int r = phiOff + i * mf;
@@ -175,7 +291,7 @@ public final class FeatureMap {
         int mf = features(m, d);
         switch (kind) {
             case GENERALIZED -> applyGeneralized(kern, phi, phiOff, rows * mf);
-            case SOFTMAX, SOFTMAX_HYP -> {
+            case SOFTMAX, SOFTMAX_HYP, SOFTMAX_OPT -> {
                 for (int i = 0; i < rows; i++)
                     activateRow(kern, x, xOff + i * d, d, m, phi, phiOff + i * mf, c, withEps);
             }
@@ -199,10 +315,10 @@ public final class FeatureMap {
         kern.expAffine(phi, r, features(m, d), -n - c, ratio, withEps ? ratio * eps : 0f);
     }
 
-    /** Whether φ carries a max stabilizer (SM+ and SMhyp+). */
-    public boolean stabilized() { return kind == Kind.SOFTMAX || kind == Kind.SOFTMAX_HYP; }
+    /** Whether φ carries a max stabilizer (SM+, SMhyp+ and OPRF). */
+    public boolean stabilized() { return kind == Kind.SOFTMAX || kind == Kind.SOFTMAX_HYP || kind == Kind.SOFTMAX_OPT; }
 
-    /** The constant factor of a stabilized map: M^-1/2 (SM+) or (2M)^-1/2 (SMhyp+). */
+    /** The constant factor of a stabilized map: M^-1/2 (SM+, OPRF) or (2M)^-1/2 (SMhyp+). */
     public float ratio(int m) {
         return (float) (1.0 / Math.sqrt(m) / (kind == Kind.SOFTMAX_HYP ? Math.sqrt(2) : 1.0));
     }
@@ -216,6 +332,7 @@ public final class FeatureMap {
         if (!stabilized()) throw new IllegalStateException(name + " has no stabilized exponent");
         float s = (float) Math.pow(d, -0.25);
         kern.gemm(false, true, 1, m, d, s, x, xOff, d, w, 0, d, 0f, e, eOff, m);
+        addBias(kern, w, m, d, e, eOff, 1, m);
         float n = 0.5f * s * s * kern.dot(x, xOff, x, xOff, d);
         if (kind == Kind.SOFTMAX_HYP) for (int j = 0; j < m; j++) e[eOff + m + j] = -e[eOff + j] - n;
         for (int j = 0; j < m; j++) e[eOff + j] -= n;
@@ -265,7 +382,8 @@ public final class FeatureMap {
                     }
                 }
             }
-            case SOFTMAX, SOFTMAX_HYP -> {
+            case SOFTMAX, SOFTMAX_HYP, SOFTMAX_OPT -> {
+                // OPRF: the bias is a constant, so its backward is SM+'s with the projection B·W (w's first M·D)
                 boolean hyp = kind == Kind.SOFTMAX_HYP;
                 float ratio = (float) (1.0 / Math.sqrt(m) / (hyp ? Math.sqrt(2) : 1.0));
                 float sub = ratio * eps;
@@ -306,5 +424,9 @@ public final class FeatureMap {
     }
 
     @Override
-    public String toString() { return name + (eps != 0f ? "(eps=" + eps + ")" : ""); }
+    public String toString() {
+        String a = kind == Kind.SOFTMAX_OPT ? (Double.isNaN(fixedA) ? "A=adaptive" : "A=" + fixedA) : "";
+        String e = eps != 0f ? "eps=" + eps : "";
+        return name + (a.isEmpty() && e.isEmpty() ? "" : "(" + a + (a.isEmpty() || e.isEmpty() ? "" : ", ") + e + ")");
+    }
 }

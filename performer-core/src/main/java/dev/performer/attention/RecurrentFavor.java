@@ -14,7 +14,8 @@ import java.util.Arrays;
  * (rescaled by exp(c_t − c_{t+1}) when the max grows) apart from the eps part ratio·eps·1·(Σ v_j)ᵀ,
  * so that no rescaling ever touches eps. The outputs equal the parallel causal form whose key
  * stabilizer is c_t; with eps = 0 the stabilizer cancels and they equal the parallel form exactly
- * (up to rounding), whatever the stabilizer.
+ * (up to rounding), whatever the stabilizer. OPRF uses {@link FeatureMap#fixedA}, as causal
+ * {@link FavorAttention} does.
  */
 public final class RecurrentFavor {
 
@@ -40,7 +41,7 @@ public final class RecurrentFavor {
         this.mf = map.features(m, d);
         if (map.projected() && (w == null || w.length != m * d))
             throw new IllegalArgumentException("projection must be (M=" + m + ", D=" + d + ")");
-        this.w = w == null ? null : w.clone();
+        this.w = w == null ? null : map.prepare(w.clone(), m, d, map.fixedA(d), null); // OPRF: its fixed A
         this.s = new float[heads * mf * d];
         this.z = new float[heads * mf];
         this.vsum = new float[heads * d];

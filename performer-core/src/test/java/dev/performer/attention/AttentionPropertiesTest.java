@@ -55,7 +55,7 @@ class AttentionPropertiesTest {
         // softmax key stabilizer, one max over all keys by the documented convention, unchanged
         for (int bh = 0; bh < dims.bh(); bh++) for (int c = 0; c < 16; c++) k[bh * 150 * 16 + c] = 3f;
         FeatureMap[] maps = {FeatureMap.softmax(1e-6f), FeatureMap.softmaxHyp(1e-4f), FeatureMap.relu(1e-3f),
-                FeatureMap.softmaxTrig()};
+                FeatureMap.softmaxTrig(), FeatureMap.softmaxOpt(1e-6f)};
         for (FeatureMap map : maps) {
             for (int chunk : new int[]{64, 7}) {
                 FavorAttention a = new FavorAttention(KERN, map,
@@ -103,6 +103,8 @@ class AttentionPropertiesTest {
                             Projection.Scaling.CHI, 3),
                     FavorAttention.random(KERN, FeatureMap.relu(1e-3f), 16, 8, causal, Projection.Type.IID,
                             Projection.Scaling.CHI, 3),
+                    FavorAttention.random(KERN, FeatureMap.softmaxOpt(1e-6f), 16, 8, causal,
+                            Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 3),
                     new ExactAttention(KERN, causal)};
             for (Attention a : atts) {
                 float[] o1 = run(a, dims, q, k, v, mask), o2 = run(a, dims, q, k2, v2, mask);
@@ -121,7 +123,7 @@ class AttentionPropertiesTest {
         // eps = 0: the stabilizers cancel exactly, so the running-max recurrent form equals the
         // parallel form up to rounding; generalized maps have no stabilizer at any eps.
         FeatureMap[] maps = {FeatureMap.softmax(0f), FeatureMap.softmaxHyp(0f), FeatureMap.relu(1e-3f),
-                FeatureMap.softmaxTrig()};
+                FeatureMap.softmaxTrig(), FeatureMap.softmaxOpt(0f), FeatureMap.softmaxOpt(0f, -0.4)};
         for (FeatureMap map : maps) {
             FavorAttention par = FavorAttention.random(KERN, map, m, d, true, Projection.Type.ORTHOGONAL,
                     Projection.Scaling.CHI, 9);
@@ -248,6 +250,130 @@ class AttentionPropertiesTest {
             s += (e - want) * (e - want);
         }
         return s / draws;
+    }
+
+    // ------------------------------------------------------------ OPRF (FAVOR++)
+
+    /** Unstabilized OPRF estimate of exp(x~·y~) for one draw of W at parameter a. */
+    static double oprf(float[] x, float[] y, float[] w, int m, int d, double a) {
+        FeatureMap f = FeatureMap.softmaxOpt(0f, a);
+        float[] p = f.prepare(w, m, d, a, null), ex = new float[m], ey = new float[m];
+        f.exponents(KERN, x, 0, d, p, m, ex, 0);
+        f.exponents(KERN, y, 0, d, p, m, ey, 0);
+        double s = 0;
+        for (int j = 0; j < m; j++) s += Math.exp((double) ex[j] + ey[j]) / m;
+        return s;
+    }
+
+    /** The OPRF second moment for one feature, from E[exp(uᵀw + c|w|²)] = (1−2c)^(−D/2)·exp(|u|²/(2(1−2c))). */
+    static double oprfSecondMoment(float[] x, float[] y, int d, double a) {
+        double s = Math.pow(d, -0.25), xy = 0, sum2 = 0;
+        for (int c = 0; c < d; c++) { xy += s * x[c] * s * y[c]; sum2 += Math.pow(s * (x[c] + y[c]), 2); }
+        return Math.exp(d * Math.log(1 - 4 * a) - 0.5 * d * Math.log(1 - 8 * a) + sum2 / (1 - 8 * a) + 2 * xy);
+    }
+
+    @Test
+    void oprfEstimatorIsUnbiasedWithItsClosedFormVariance() {
+        int d = 8, m = 16, draws = 6000;
+        SplittableRandom r = new SplittableRandom(12);
+        float[] x = rand(r, d, 1.2), y = rand(r, d, 1.2);
+        double want = kernelValue(x, y, d);
+        // A = 0 is SM+. Positive A (up to 1/8) has a heavy-tailed estimator whose sample variance and its error bar
+        // are both unreliable at this many draws (A = 0.04 reads half the closed form): only A <= 0 is checked
+        for (double a : new double[]{-0.4, -0.15, 0.0}) {
+            double[] e = new double[draws];
+            double sum = 0;
+            for (int s = 0; s < draws; s++) {
+                float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, 7000L + s);
+                e[s] = oprf(x, y, w, m, d, a);
+                sum += e[s];
+            }
+            double mean = sum / draws, v = 0, v2 = 0;
+            for (double t : e) { v += (t - mean) * (t - mean); v2 += Math.pow(t - mean, 4); }
+            v /= draws - 1;
+            double se = Math.sqrt(v / draws);
+            // 4 standard errors: a false alarm has probability 6e-5 per A
+            assertEquals(want, mean, 4 * se, "A=" + a + ": mean " + mean + " ± " + se + " vs exp(x·y/√D) " + want);
+            double closed = (oprfSecondMoment(x, y, d, a) - want * want) / m;
+            double seVar = Math.sqrt((v2 / draws - v * v) / draws);   // standard error of the sample variance
+            assertEquals(closed, v, 5 * seVar,
+                    "A=" + a + ": variance " + v + " ± " + seVar + " vs closed form " + closed);
+        }
+    }
+
+    @Test
+    void optimalAMinimisesTheSecondMomentAndRhoIsThePairMean() {
+        // the closed form against the reference's golden-section minimiser of the same objective
+        // 1e-6: golden-section search finds a smooth minimum only to about √(machine eps) ≈ 1e-8 times its scale
+        for (double rho : new double[]{0, 0.05, 0.3, 1, 4, 25})
+            assertEquals(RefAttention.minimiseA(rho), FeatureMap.optimalA(rho), 1e-6, "rho=" + rho);
+        assertEquals(0.0, FeatureMap.optimalA(0), 0.0, "A* = 0 (SM+) at rho = 0");
+        // O(L·D) rho against the all-pairs mean, with masked keys and L_q ≠ L_k
+        SplittableRandom r = new SplittableRandom(13);
+        Dims dims = new Dims(2, 1, 9, 13, 8);
+        float[] q = rand(r, dims.qSize(), 1.5), k = rand(r, dims.kSize(), 1.5), mask = new float[2 * 13];
+        for (int j = 0; j < mask.length; j++) mask[j] = j % 13 == 0 || r.nextDouble() < 0.6 ? 1f : 0f;
+        RefAttention ref = new RefAttention(RefAttention.Map.OPRF, 0, new float[8], 1, 8);
+        double[] qd = GradientCheckTest.toDouble(q), kd = GradientCheckTest.toDouble(k),
+                md = GradientCheckTest.toDouble(mask);
+        for (int bh = 0; bh < 2; bh++) {
+            double got = FeatureMap.rho(q, bh * 9 * 8, 9, k, bh * 13 * 8, 13, 8, mask, bh * 13);
+            assertEquals(ref.pairRho(dims, qd, kd, md, bh), got, 1e-12 * 50, "rho of head " + bh);
+        }
+        // the minimiser lowers the mean log second moment below SM+'s (A = 0) over these pairs
+        double rho = ref.pairRho(dims, qd, kd, md, 0), a = FeatureMap.optimalA(rho);
+        java.util.function.DoubleUnaryOperator g =
+                x -> Math.log(1 - 4 * x) - 0.5 * Math.log(1 - 8 * x) + rho / (1 - 8 * x);
+        assertTrue(g.applyAsDouble(a) < g.applyAsDouble(0) && g.applyAsDouble(a) <= g.applyAsDouble(a + 1e-3)
+                && g.applyAsDouble(a) <= g.applyAsDouble(a - 1e-3), "A* = " + a + " is the minimiser");
+    }
+
+    @Test
+    void oprfOrthogonalFeaturesBeatIid() {
+        int d = 16, m = 16, draws = 3000;
+        SplittableRandom r = new SplittableRandom(14);
+        float[] x = rand(r, d, 1.2), y = rand(r, d, 1.2);
+        double a = -0.15, want = kernelValue(x, y, d), iid = 0, ort = 0;
+        for (int i = 0; i < draws; i++) {
+            iid += Math.pow(oprf(x, y, Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, 300 + i),
+                    m, d, a) - want, 2);
+            ort += Math.pow(oprf(x, y, Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, m, d,
+                    300 + i), m, d, a) - want, 2);
+        }
+        assertTrue(ort < 0.9 * iid, "orthogonal OPRF MSE " + ort / draws + " not below IID " + iid / draws);
+    }
+
+    /**
+     * The claim of issue 13 at the attention level, where SM+'s heavy-tailed kernel errors average over many
+     * pairs (a kernel-level sample MSE of SM+ at large norms is ruled by rare draws and reads low): q, k, v
+     * N(0, 1), D = 16, L = 256, M = 256 orthogonal features, 24 projections. The gain is modest here: a numpy
+     * check of the same setting (3 input seeds, 40 projections each) gave SM+ / OPRF output MSE ratios of
+     * 1.5 in the mean and 1.1-1.2 in the median; this test's inputs read 1.23 in the median. It checks that
+     * OPRF is better at all (a wrong sign or scale of A makes it worse), not by how much.
+     */
+    @Test
+    void oprfAttentionIsCloserToExactThanSmPlusAtUnitScale() {
+        SplittableRandom r = new SplittableRandom(15);
+        Dims dims = Dims.self(1, 1, 256, 16);
+        float[] q = new float[dims.qSize()], k = new float[dims.kSize()], v = new float[dims.kSize()];
+        for (float[] x : new float[][]{q, k, v}) for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[] exact = run(new ExactAttention(KERN, false), dims, q, k, v, null);
+        int draws = 24;
+        double[] sm = new double[draws], op = new double[draws];
+        for (int seed = 0; seed < draws; seed++) {
+            float[] w = Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 256, 16, 40 + seed);
+            float[] a = run(new FavorAttention(KERN, FeatureMap.softmax(0f), w, 256, 16, false), dims, q, k, v, null);
+            float[] b = run(new FavorAttention(KERN, FeatureMap.softmaxOpt(0f), w, 256, 16, false), dims, q, k, v,
+                    null);
+            for (int i = 0; i < exact.length; i++) {
+                sm[seed] += Math.pow(a[i] - exact[i], 2) / exact.length;
+                op[seed] += Math.pow(b[i] - exact[i], 2) / exact.length;
+            }
+        }
+        java.util.Arrays.sort(sm);
+        java.util.Arrays.sort(op);
+        double smMed = (sm[draws / 2 - 1] + sm[draws / 2]) / 2, opMed = (op[draws / 2 - 1] + op[draws / 2]) / 2;
+        assertTrue(opMed < smMed, "median OPRF output MSE " + opMed + " not below SM+ " + smMed);
     }
 
     @Test

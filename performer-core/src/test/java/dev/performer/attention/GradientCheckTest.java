@@ -42,6 +42,9 @@ class GradientCheckTest {
                 {"softmax-hyp", RefAttention.Map.HYP, (Function<Float, FeatureMap>) FeatureMap::softmaxHyp, 1e-3f},
                 {"softmax-trig", RefAttention.Map.TRIG,
                         (Function<Float, FeatureMap>) e -> FeatureMap.softmaxTrig(), 0f},
+                {"softmax-opt", RefAttention.Map.OPRF, (Function<Float, FeatureMap>) FeatureMap::softmaxOpt, 1e-3f},
+                {"softmax-opt(A=-0.3)", RefAttention.Map.OPRF,
+                        (Function<Float, FeatureMap>) e -> FeatureMap.softmaxOpt(e, -0.3), 1e-3f},
                 {"relu", RefAttention.Map.RELU, (Function<Float, FeatureMap>) FeatureMap::relu, 1e-3f},
                 {"elu", RefAttention.Map.ELU, (Function<Float, FeatureMap>) FeatureMap::elu, 1e-3f},
                 {"exp", RefAttention.Map.EXP, (Function<Float, FeatureMap>) FeatureMap::exp, 1e-3f},
@@ -142,9 +145,10 @@ class GradientCheckTest {
         float[] w = vt.projected ? Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, m, d, 42) : null;
         FavorAttention att = new FavorAttention(KERN, map, w, m, d, vt.causal, 4);
         RefAttention ref = new RefAttention(vt.ref, vt.eps, w, m, d);
+        if (!map.adaptive()) ref.fixedA = map.fixedA(d);   // a configured A (the adaptive one: the reference's own)
         double[] qd = toDouble(q), kd = toDouble(k), vd = toDouble(v), dd = toDouble(dout),
                 md = msk == null ? null : toDouble(msk);
-        double[][] stab = ref.stabilizers(dims, qd, kd);
+        double[][] stab = ref.stabilizers(dims, qd, kd, md, vt.causal);
 
         float[] out = new float[dims.qSize()];
         Attention.Saved saved = att.forward(dims, q, k, v, msk, out);
