@@ -32,16 +32,18 @@ import picocli.CommandLine.Option;
             "Attention level: q, k, v with entries N(0, sigma²), B=1, H=1, L, D. For each number of random features M "
                 + "and each of --draws independent projections, the mean squared error of the FAVOR+ output against "
                 + "exact attention, for",
-            "  softmax (SM+), softmax-hyp (SMhyp+), softmax-trig (SM-trig): against exact softmax attention;",
+            "  softmax (SM+), softmax-hyp (SMhyp+), softmax-trig (SM-trig), softmax-opt (OPRF, FAVOR++, A per head",
+            "    from its queries and keys): against exact softmax attention;",
             "  relu (eps 1e-3): against its own exact kernel E[φ(x)·φ(y)] = arc-cosine kernel of degree 1",
             "    plus the eps terms, each with iid and orthogonal (chi-scaled) projections. eps = 0 for the",
             "    softmax maps, so the estimates are not shifted.",
             "",
             "Kernel level (the paper's Lemma 2 and Theorem 2): for |x| = |y| = r in {0.5, 1, 1.5} and",
-            "  angles 0..π, the empirical MSE of the SM+ and SM-trig estimators of exp(x·y) over",
+            "  angles 0..π, the empirical MSE of the SM+, SM-trig and OPRF estimators of exp(x·y) over",
             "  --kernel-draws iid projections of --kernel-features rows, next to the closed forms",
             "    SM+:     (1/M) exp(|x+y|²) SM²(x,y) (1 − exp(−|x+y|²))",
             "    SM-trig: (1/(2M)) exp(|x+y|²) SM⁻²(x,y) (1 − exp(−|x−y|²))²",
+            "    OPRF:    (1/M) ((1−4A)^d (1−8A)^(−d/2) exp(|x+y|²/(1−8A) + 2x·y) − SM²(x,y)), A = A*(|x+y|²/d)",
             "",
             "Writes DIR/approx.csv (feature_map, projection, features, mse_mean, mse_std, ...), DIR/kernel_mse.csv, "
                 + "DIR/approx.json and PNG plots DIR/approx_mse.png (log MSE vs M with ± one standard deviation bars) "
@@ -113,7 +115,7 @@ final class ApproxCommand extends Options.Command {
             float[] reluExact = exactRelu(q, k, v, l, d, reluEps);
 
             String[][] configs = {{"softmax", "iid"}, {"softmax", "orthogonal"}, {"softmax-hyp", "iid"},
-                    {"softmax-hyp", "orthogonal"},
+                    {"softmax-hyp", "orthogonal"}, {"softmax-opt", "iid"}, {"softmax-opt", "orthogonal"},
                     {"softmax-trig", "iid"}, {"softmax-trig", "orthogonal"}, {"relu", "iid"}, {"relu", "orthogonal"}};
             Table t = new Table(COLUMNS);
             Progress prog = new Progress(err, "approx", configs.length * ms.size());
@@ -202,7 +204,7 @@ final class ApproxCommand extends Options.Command {
         Table t = new Table(KERNEL_COLUMNS);
         double[] norms = {0.5, 1.0, 1.5};
         int angles = 13;
-        FeatureMap trig = FeatureMap.softmaxTrig(), pos = FeatureMap.softmax(0f);
+        FeatureMap trig = FeatureMap.softmaxTrig(), pos = FeatureMap.softmax(0f), opt = FeatureMap.softmaxOpt(0f);
         double scale = Math.pow(d, 0.25); // the maps work on x~ = x·D^-1/4: feed x = x~·D^1/4
         out.printf(Locale.ROOT, "%nkernel level: M=%d, %d iid draws%n%5s %7s %11s %-12s %12s %12s %7s%n", m, draws,
                 "norm", "angle",
@@ -222,8 +224,13 @@ final class ApproxCommand extends Options.Command {
                 double sm = Math.exp(xy);
                 double closedPos = Math.exp(sum2) * sm * sm * (1 - Math.exp(-sum2)) / m;
                 double closedTrig = Math.exp(sum2) / (sm * sm) * Math.pow(1 - Math.exp(-diff2), 2) / (2.0 * m);
-                double ePos = 0, eTrig = 0;
+                // OPRF at the A that is optimal for this pair (rho = |x+y|²/d)
+                double a = FeatureMap.optimalA(sum2 / d);
+                double closedOpt = (Math.exp(d * Math.log(1 - 4 * a) - 0.5 * d * Math.log(1 - 8 * a)
+                        + sum2 / (1 - 8 * a) + 2 * xy) - sm * sm) / m;
+                double ePos = 0, eTrig = 0, eOpt = 0;
                 float[] ex = new float[m], ey = new float[m], px = new float[2 * m], py = new float[2 * m];
+                float[] wOpt = new float[opt.preparedLength(m, d)];
                 for (int s = 0; s < draws; s++) {
                     float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d,
                             Seeds.nth(seed, s + 1_000_000L * ai + (long) (rr * 1e9)));
@@ -237,10 +244,18 @@ final class ApproxCommand extends Options.Command {
                     double et = 0;
                     for (int j = 0; j < 2 * m; j++) et += (double) px[j] * py[j];
                     eTrig += (et - sm) * (et - sm);
+                    opt.prepare(w, m, d, a, wOpt);
+                    opt.exponents(kern, x, 0, d, wOpt, m, ex, 0);
+                    opt.exponents(kern, y, 0, d, wOpt, m, ey, 0);
+                    double eo = 0;
+                    for (int j = 0; j < m; j++) eo += Math.exp((double) ex[j] + ey[j]) / m;
+                    eOpt += (eo - sm) * (eo - sm);
                 }
                 ePos /= draws;
                 eTrig /= draws;
-                for (Object[] e : new Object[][]{{"softmax", ePos, closedPos}, {"softmax-trig", eTrig, closedTrig}}) {
+                eOpt /= draws;
+                for (Object[] e : new Object[][]{{"softmax", ePos, closedPos}, {"softmax-trig", eTrig, closedTrig},
+                        {"softmax-opt", eOpt, closedOpt}}) {
                     var row = t.add();
                     row.put("norm", rr); row.put("angle", th); row.put("kernel_value", sm);
                     row.put("feature_map", e[0]);

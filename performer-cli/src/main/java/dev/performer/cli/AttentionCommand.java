@@ -36,8 +36,8 @@ import picocli.CommandLine.Option;
 final class AttentionCommand extends Options.Command {
 
     static final class KernelNames extends Options.Choice {
-        KernelNames() { super("exact", "softmax", "softmax-hyp", "softmax-trig", "relu", "elu", "exp", "abs",
-                "identity", "x-opt"); }
+        KernelNames() { super("exact", "softmax", "softmax-hyp", "softmax-trig", "softmax-opt", "relu", "elu", "exp",
+                "abs", "identity", "x-opt"); }
     }
 
     @Option(names = "--q", paramLabel = "Q.npy", required = true, description = "queries (B,H,Lq,D)")
@@ -56,7 +56,8 @@ final class AttentionCommand extends Options.Command {
             completionCandidates = KernelNames.class,
             description = {"${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).",
                 "exact: softmax(q k^T/sqrt(D)) v. softmax: FAVOR+ with positive features (SM+). softmax-hyp: SMhyp+. "
-                    + "softmax-trig: SM-trig. relu, elu, exp, abs, identity: generalized attention f(W x~) + eps. "
+                    + "softmax-trig: SM-trig. softmax-opt: OPRF (FAVOR++), A per batch-head (fixed when causal). "
+                    + "relu, elu, exp, abs, identity: generalized attention f(W x~) + eps. "
                     + "x-opt: identity attention that returns v (the paper's 'X (OPT)')."})
     String kernel;
 

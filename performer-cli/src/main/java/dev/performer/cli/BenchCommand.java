@@ -51,14 +51,15 @@ import picocli.CommandLine.Option;
                 + "at the start, and the time ratio to identity attention ('X (OPT)', which returns V) at the same "
                 + "point. Points that would not fit in --max-heap-gb (default 75%% of RAM) or whose predicted time "
                 + "exceeds --budget-seconds are skipped with a note, as are larger L of a series that failed. Methods: "
-                + "exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig, favor-relu, favor-elu, favor-exp, "
-                        + "favor-abs, identity.",
+                + "exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig, favor-softmax-opt (FAVOR++), "
+                        + "favor-relu, favor-elu, favor-exp, favor-abs, identity.",
             "",
             "model: the same measurements for a whole Performer model (embedding, blocks, tied output and "
                 + "cross-entropy loss; forward+backward includes the backward through every layer), as in the paper's "
                 + "figure: --model paper = 6 layers, width 512, 8 heads, feed-forward 2048, vocabulary 256; --model "
-                + "small = 6 layers, width 64, 1 head, feed-forward 64. Methods: exact, favor-softmax, favor-relu, "
-                + "identity. --heads/--dim override the model's heads and head width. --model train = 4 layers, width "
+                + "small = 6 layers, width 64, 1 head, feed-forward 64. Methods: exact, favor-softmax, "
+                + "favor-softmax-opt, favor-relu, identity, linformer, reformer. --heads/--dim override the model's "
+                + "heads and head width. --model train = 4 layers, width "
                 + "256, 8 heads, feed-forward 1024, the protein vocabulary (30): the issue's training-throughput "
                 + "model. --pass step = one training step: forward with dropout 0.1, backward, AdamW update. Model "
                 + "rows also report tokens per second (B·L over the median) and the speed-up over exact attention at "
@@ -85,8 +86,8 @@ final class BenchCommand extends Options.Command {
             "peak_heap_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status",
             "note");
     /** Attention kinds a model can be built with. */
-    static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-relu", "identity", "linformer",
-            "reformer");
+    static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-softmax-opt", "favor-relu",
+            "identity", "linformer", "reformer");
     static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads",
             "vector_gflops", "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms",
             "openblas_median_ms");

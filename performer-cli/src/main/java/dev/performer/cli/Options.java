@@ -115,13 +115,14 @@ final class Options {
 
     /** The attentions a model can be built with (train, bench --scope model). */
     static final class ModelAttentions extends Choice {
-        ModelAttentions() { super("exact", "favor-softmax", "favor-relu", "identity", "linformer", "reformer"); }
+        ModelAttentions() {
+            super("exact", "favor-softmax", "favor-softmax-opt", "favor-relu", "identity", "linformer", "reformer");
+        }
     }
 
-    /** Every attention method by its AttentionSpec name (bench-point). */
     /** The attentions without weights of their own: a trained model can be evaluated under any of them (eval). */
     static final class WeightlessAttentions extends Choice {
-        WeightlessAttentions() { super("exact", "favor-softmax", "favor-relu", "identity"); }
+        WeightlessAttentions() { super("exact", "favor-softmax", "favor-softmax-opt", "favor-relu", "identity"); }
     }
 
     static final class AllMethods extends Choice { AllMethods() { super(Methods.METHODS.stream().sorted()

@@ -61,6 +61,43 @@ class CliTest {
     }
 
     @Test
+    void approxComparesOprfWithSmPlusAndItsClosedForm() throws IOException {
+        Path dir = tmp.resolve("approx");
+        Result r = run("approx", "--L", "64", "--dim", "8", "--features", "8,64", "--draws", "3", "--kernel-draws",
+                "400", "--kernel-features", "16", "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        var rows = Files.readAllLines(dir.resolve("approx.csv"));
+        assertTrue(rows.stream().filter(x -> x.startsWith("softmax-opt,")).count() == 4, "2 projections x 2 M");
+        var kernel = Files.readAllLines(dir.resolve("kernel_mse.csv"));
+        String[] head = kernel.get(0).split(",");
+        var cols = Arrays.asList(head);
+        int fm = cols.indexOf("feature_map"), norm = cols.indexOf("norm"), emp = cols.indexOf("mse_empirical"),
+                closed = cols.indexOf("mse_closed_form");
+        int checked = 0;
+        for (int i = 1; i < kernel.size(); i++) {
+            String[] c = kernel.get(i).split(",");
+            if (!c[fm].equals("softmax-opt")) continue;
+            // OPRF at its pair-optimal A never has a larger closed-form MSE than SM+ (A = 0) at the same point
+            String[] sm = kernel.get(i - 2).split(",");
+            assertEquals("softmax", sm[fm]);
+            // (plus rounding: the OPRF form subtracts SM² from its second moment, 1e-15 of SM² where both vanish)
+            double kv = Double.parseDouble(c[cols.indexOf("kernel_value")]);
+            assertTrue(Double.parseDouble(c[closed]) <= Double.parseDouble(sm[closed]) * (1 + 1e-9) + 1e-15 * kv * kv,
+                    kernel.get(i));
+            // at |x| = |y| = 0.5 the estimator is light-tailed: 400 draws put the sample MSE within 2x of its closed
+            // form (relative standard error of a sample variance ~ sqrt(2/400) = 7% for Gaussian-like tails)
+            if (Double.parseDouble(c[norm]) == 0.5) {
+                double ratio = Double.parseDouble(c[emp]) / Double.parseDouble(c[closed]);
+                if (Double.parseDouble(c[closed]) > 1e-12) {
+                    assertTrue(ratio > 0.5 && ratio < 2, kernel.get(i));
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked >= 10, "OPRF kernel rows at norm 0.5 checked: " + checked);
+    }
+
+    @Test
     void exactKernelAndKeyMaskThroughTheCommandLine() throws IOException {
         String c = "exact_bidir_keymask";
         Result r = run("attention", "--q", golden(c, "q"), "--k", golden(c, "k"), "--v", golden(c, "v"), "--kernel",
