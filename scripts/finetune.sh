@@ -9,7 +9,7 @@
 # Usage: scripts/finetune.sh [PRETRAIN_STEPS] [FINETUNE_STEPS]     (defaults 500 and 100)
 # Resumable: run it again; finished parts are skipped, an interrupted run resumes from its last checkpoint.
 # Writes results/finetune/: exact/ (the pretrained model), zero-shot/ (its weights under FAVOR+, evaluated
-# only), favor-from-exact/, exact-continued/, favor-from-scratch/ (log.csv, loss.png, output.txt, test_id.json,
+# only), zero-shot-opt/ (the same under FAVOR++, favor-softmax-opt), favor-from-exact/, exact-continued/, favor-from-scratch/ (log.csv, loss.png, output.txt, test_id.json,
 # test_ood.json), table.csv, table.json, table.md, valid_accuracy.png.
 # Env: CORPUS (default ../shared/data/proteins/corpus), OUT (default results/finetune).
 set -euo pipefail
@@ -39,18 +39,19 @@ tune=(--data "$train" --init-from "$ck" --seed 1 --steps "$ft" --eval-every "$ev
       --checkpoint-every 25 --features 64 --batch 8 --lr 1e-3 --clip 1.0 --dropout 0.1 --layout pad)
 echo "zero-shot: evaluating"
 evaluate "$ck" "$out/zero-shot" --attention favor-softmax --features 64 --seed 1
+evaluate "$ck" "$out/zero-shot-opt" --attention favor-softmax-opt --features 64 --seed 1
 train_run "$out/favor-from-exact" "${tune[@]}" --attention favor-softmax
 train_run "$out/exact-continued" "${tune[@]}" --attention exact
 train_run "$out/favor-from-scratch" --data "$train" --attention favor-softmax --direction bidir --seed 1 \
     "${table2_model[@]}" --steps "$ft" --eval-every "$every" --eval-batches 20 --checkpoint-every 25
 
-arms=(exact zero-shot favor-from-exact exact-continued favor-from-scratch)
-steps_of() { case "$1" in exact) echo "$pre";; zero-shot) echo "$pre + 0";; favor-from-scratch) echo "$ft";;
+arms=(exact zero-shot zero-shot-opt favor-from-exact exact-continued favor-from-scratch)
+steps_of() { case "$1" in exact) echo "$pre";; zero-shot*) echo "$pre + 0";; favor-from-scratch) echo "$ft";;
              *) echo "$pre + $ft";; esac; }
 {
   echo "arm,attention,steps,test_accuracy,test_perplexity,ood_accuracy,ood_perplexity"
   for a in "${arms[@]}"; do
-    att=favor-softmax; case "$a" in exact*) att=exact;; esac
+    att=favor-softmax; case "$a" in exact*) att=exact;; *-opt) att=favor-softmax-opt;; esac
     d="$out/$a"
     echo "$a,$att,$(steps_of "$a"),$(field "$d/test_id.json" accuracy),$(field "$d/test_id.json" perplexity),$(field "$d/test_ood.json" accuracy),$(field "$d/test_ood.json" perplexity)"
   done
