@@ -350,7 +350,7 @@ class CliTest {
     @Test
     void anUnknownChoiceListsTheChoices() {
         assertUsageError(run("train", "--attention", "favor-magic"), "--attention",
-                "exact|favor-softmax|favor-relu|identity|linformer|reformer",
+                "exact|favor-softmax|favor-softmax-opt|favor-relu|identity|linformer|reformer",
                 "'favor-magic'");
         assertUsageError(run("train", "--direction", "sideways"), "--direction", "bidir|causal");
         assertUsageError(run("info", "--backend", "gpu"), "--backend", "scalar|vector|openblas");
