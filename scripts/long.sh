@@ -14,7 +14,8 @@
 # Usage: scripts/long.sh [MINUTES] [DIRECTION]     (defaults: 15 minutes of training per arm, bidir)
 # Resumable: run it again. Writes results/long/: bench/ (bench.csv, the step's time and peak heap),
 # favor-softmax/ and exact/ (log.csv, loss.png, output.txt, test_id.json, test_ood.json), steps.txt (the steps
-# each arm was given), table.csv, table.json, table.md, valid_accuracy_time.png, valid_accuracy_step.png.
+# each arm was given), table.csv, table.json, table.md, valid_accuracy_time.png, valid_accuracy_step.png,
+# valid_perplexity_time.png.
 # Env: CORPUS (default ../shared/data/proteins/corpus), OUT (default results/long), LONG_L (default 8192).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -69,4 +70,7 @@ for x in time step; do
       --out "$out/valid_accuracy_$x.png" --title "L = $L ($dir, concatenated): validation accuracy, $minutes min each" \
       > /dev/null
 done
+"$here/performer" plot-runs --runs "$runs" --labels "$(IFS=,; echo "${arms[*]}")" --metric perplexity --x time \
+    --out "$out/valid_perplexity_time.png" \
+    --title "L = $L ($dir, concatenated): validation perplexity, $minutes min each" > /dev/null
 cat "$out/table.md"
