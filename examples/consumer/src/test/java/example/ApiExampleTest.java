@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.FeatureKind;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Backend;
 import dev.performer.kernel.Kernels;
@@ -42,7 +42,7 @@ class ApiExampleTest {
         float[] emb;
         // README-BEGIN
         try (Kernels kern = Kernels.create(Backend.VECTOR)) {                 // all cores (SCALAR: the reference)
-            ProteinData.Corpus data = ProteinData.load(List.of(fasta), 0.05, 0); // 5% held out by id hash
+            SequenceData.Corpus data = SequenceData.load(List.of(fasta), 0.05, 0); // 5% held out by id hash
             ModelConfig cfg = ModelConfig.builder().maxLen(128).width(64).heads(4).ffn(128)
                     .attention(AttentionSpec.favor(FeatureKind.SOFTMAX, 32).withRedrawEvery(20))
                     .direction(Direction.CAUSAL).positions(Positions.ROTARY).build();
@@ -56,9 +56,9 @@ class ApiExampleTest {
             emb = loaded.embed("MKTAYIAKQR");                                 // mean-pooled, (C)
         }
         // README-END
-        assertTrue(m.loss() < Math.log(Tokenizer.vocabSize()), "trained below the uniform loss: " + m.loss());
+        assertTrue(m.loss() < Math.log(Tokenizer.PROTEIN.vocabSize()), "trained below the uniform loss: " + m.loss());
         assertTrue(more.length() <= 40, more);
-        assertEquals(-1, Tokenizer.firstUnknown(more), "residue letters only: " + more);
+        assertEquals(-1, Tokenizer.PROTEIN.firstUnknown(more), "residue letters only: " + more);
         assertEquals(64, emb.length);
         for (float x : emb) assertTrue(Float.isFinite(x));
 

@@ -1,7 +1,7 @@
 package dev.performer.cli;
 
 import dev.performer.data.FastaReader;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.io.AtomicFiles;
 import dev.performer.io.Npy;
@@ -67,8 +67,8 @@ final class EmbedCommand extends Options.Command {
             if (l > model.config().maxLen())
                 throw new UsageException("embed: --L " + l + " exceeds the model's maxLen " + model.config().maxLen());
             int c = model.config().width();
-            ProteinData d = new ProteinData();
-            ProteinData.readAll(List.of(FastaReader.open(data)), policy, d, null, 0, 0, err);
+            SequenceData d = new SequenceData();
+            SequenceData.readAll(List.of(FastaReader.open(data)), policy, d, null, 0, 0, err);
             float[] emb = new float[d.size() * c];
             int[] tok = new int[b * l];
             float[] mask = new float[b * l];

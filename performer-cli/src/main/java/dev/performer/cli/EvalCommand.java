@@ -1,7 +1,7 @@
 package dev.performer.cli;
 
 import dev.performer.attention.AttentionSpec;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.PerformerModel;
@@ -79,17 +79,17 @@ final class EvalCommand extends Options.Command {
             Checkpoint.Loaded ld = checkpoint.load("eval", kern);
             // defaults: the batches the model was trained on
             Batching trained = ld.training().map(TrainConfig::batching)
-                    .orElse(new Batching(8, Math.min(256, ld.model().config().maxLen()), ProteinData.Layout.PAD));
+                    .orElse(new Batching(8, Math.min(256, ld.model().config().maxLen()), SequenceData.Layout.PAD));
             int l = length != null ? length : trained.length();
             if (l > ld.model().config().maxLen())
                 throw new UsageException("eval: --L " + l + " exceeds the model's maxLen " + ld.model().config()
                         .maxLen());
             int b = batch != null ? batch : trained.size();
-            ProteinData.Layout layout = layoutName == null ? trained.layout()
-                    : layoutName.equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD;
+            SequenceData.Layout layout = layoutName == null ? trained.layout()
+                    : layoutName.equals("concat") ? SequenceData.Layout.CONCAT : SequenceData.Layout.PAD;
             Tokenizer.Unknown policy = unknown.policy();
-            ProteinData d = new ProteinData();
-            ProteinData.readFiles(List.of(data), policy, d, null, 0, 0, json ? null : err);
+            SequenceData d = new SequenceData();
+            SequenceData.readFiles(List.of(data), policy, d, null, 0, 0, json ? null : err);
             if (d.size() == 0) throw new UsageException("eval: no usable sequences in " + data);
             PerformerModel model = ld.model();
             if (attention != null) {   // the same weights under another attention (zero-shot)

@@ -66,7 +66,7 @@ final class GenerateCommand extends Options.Command {
     @Mixin Options.KernelOptions kernels;
 
     @Override public Integer call() throws IOException {
-        int bad = Tokenizer.firstUnknown(prompt);
+        int bad = Tokenizer.PROTEIN.firstUnknown(prompt);
         if (bad >= 0)
             throw new UsageException("generate: --prompt has '" + prompt.charAt(bad) + "' at " + (bad + 1)
                     + ", not an amino-acid letter");
@@ -82,7 +82,7 @@ final class GenerateCommand extends Options.Command {
             if (!model.config().causal())
                 throw new UsageException("generate: " + checkpoint
                         + " is a bidirectional (masked LM) model; generation needs a causal one");
-            int[] ptoks = Tokenizer.encode(prompt, Tokenizer.Unknown.MAP_TO_X);
+            int[] ptoks = Tokenizer.PROTEIN.encode(prompt, Tokenizer.Unknown.MAP_TO_X);
             int vocab = model.config().vocab(), maxLen = model.config().maxLen();
             if (model.config().positions() == Positions.LEARNED && 1 + ptoks.length + n > maxLen)
                 throw new UsageException("generate: <bos>, the prompt's " + ptoks.length + " residues and --tokens "
@@ -113,7 +113,7 @@ final class GenerateCommand extends Options.Command {
                     made[i]++;
                     in[i] = next;
                     if (next == Tokenizer.EOS && !ignoreEos) { sb[i].append("<eos>"); done[i] = true; active--; }
-                    else sb[i].append(next >= Tokenizer.FIRST_LETTER ? Tokenizer.decode(next) : "");
+                    else sb[i].append(next >= Tokenizer.FIRST_SYMBOL ? Tokenizer.PROTEIN.decode(next) : "");
                 }
                 if (active > 0) { p = dec.step(in); steps++; }
             }

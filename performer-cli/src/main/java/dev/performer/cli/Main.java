@@ -1,6 +1,6 @@
 package dev.performer.cli;
 
-import dev.performer.data.FastaReader;
+import dev.performer.data.DataFormatException;
 import dev.performer.io.Npy;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -75,7 +75,7 @@ public final class Main {
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             if (ex instanceof UsageException || ex instanceof Npy.FormatException
-                    || ex instanceof FastaReader.FormatException
+                    || ex instanceof DataFormatException
                     || ex instanceof IllegalArgumentException) {
                 // IllegalArgumentException: validation inside the library (shapes, values) of what the user passed
                 err.println("error: " + ex.getMessage());

@@ -3,7 +3,7 @@ package dev.performer.cli;
 import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Projection;
 import dev.performer.data.FastaReader;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.Direction;
@@ -242,7 +242,7 @@ final class TrainCommand extends Options.Command {
                     .optimizer(new AdamW.Config((float) lr, (float) beta1, (float) beta2, (float) eps,
                             (float) weightDecay))
                     .clip((float) clip).evalBatches(evalBatches).seed(seed)
-                    .layout(layout.equals("concat") ? ProteinData.Layout.CONCAT : ProteinData.Layout.PAD);
+                    .layout(layout.equals("concat") ? SequenceData.Layout.CONCAT : SequenceData.Layout.PAD);
             if (warmup != null) tb.warmup(warmup);
             if (evalEvery != null) tb.evalEvery(evalEvery);
             if (checkpointEvery != null) tb.checkpointEvery(checkpointEvery);
@@ -282,19 +282,19 @@ final class TrainCommand extends Options.Command {
             throw new UsageException("train --resume: no " + (folder.checkpoints().isEmpty() ? "" : "loadable ")
                     + "checkpoint in " + run);
         Tokenizer.Unknown policy = unknown.policy();
-        ProteinData train = new ProteinData(), valid = new ProteinData();
+        SequenceData train = new SequenceData(), valid = new SequenceData();
         String dataDesc;
         if (data != null) {
             List<Path> files = new ArrayList<>();
             for (String f : data.split(",")) if (!f.isBlank()) files.add(Path.of(f.trim()));
             boolean separate = validFile != null;
-            int[] rs = ProteinData.readFiles(files, policy, train, separate ? null : valid, seed, validFraction, err);
-            if (separate) ProteinData.readFiles(List.of(Path.of(validFile)), policy, valid, null, seed, 0, err);
+            int[] rs = SequenceData.readFiles(files, policy, train, separate ? null : valid, seed, validFraction, err);
+            if (separate) SequenceData.readFiles(List.of(Path.of(validFile)), policy, valid, null, seed, 0, err);
             dataDesc = files + " (" + rs[0] + " records read, " + rs[1] + " skipped)";
         } else {
-            ProteinData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0,
+            SequenceData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0,
                     err);
-            ProteinData.readAll(List.of(bundled("swissprot2014_sample_heldout.fasta")), policy, valid, null, seed, 0,
+            SequenceData.readAll(List.of(bundled("swissprot2014_sample_heldout.fasta")), policy, valid, null, seed, 0,
                     err);
             dataDesc = "bundled UniProtKB/Swiss-Prot sample (CC BY 4.0, see dev/performer/cli/data/README.md in the "
                     + "jar)";

@@ -3,7 +3,7 @@ package dev.performer.cli;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.data.FastaReader;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +19,8 @@ class BundledDataTest {
     void bundledSampleReadsAsWritten() throws IOException {
         try (var in = BundledDataTest.class.getResourceAsStream(DIR + "swissprot2014_sample_train.fasta")) {
             assertNotNull(in, "bundled sample in the jar resources");
-            ProteinData d = new ProteinData();
-            ProteinData.readAll(List.of(FastaReader.open("bundled", in)), Tokenizer.Unknown.MAP_TO_X, d, null, 0, 0,
+            SequenceData d = new SequenceData();
+            SequenceData.readAll(List.of(FastaReader.open("bundled", in)), Tokenizer.Unknown.MAP_TO_X, d, null, 0, 0,
                     null);
             assertEquals(3000, d.size(), "the sample's README: 3,000 sequences");
             assertEquals(1.03e6, d.residues(), 0.01e6, "the sample's README: 1.03 M residues");

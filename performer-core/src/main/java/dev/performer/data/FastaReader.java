@@ -29,7 +29,7 @@ public final class FastaReader implements Iterator<FastaReader.Record>, Closeabl
     public record Record(String id, String description, String sequence, int line) {}
 
     /** A malformed or unreadable input: the message names the file and the line. */
-    public static final class FormatException extends IOException {
+    public static final class FormatException extends DataFormatException {
         public FormatException(String msg) { super(msg); }
     }
 

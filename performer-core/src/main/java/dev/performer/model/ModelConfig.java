@@ -14,7 +14,10 @@ import java.util.Locale;
  *         .attention(AttentionSpec.favor(FeatureKind.RELU, 128)).direction(Direction.CAUSAL).build();
  * }</pre>
  *
- * @param vocab     V, vocabulary size
+ * @param tokenizer the kind of data and its vocabulary (protein letters, image pixels, bytes), saved with the
+ *                  model
+ * @param vocab     V, vocabulary size: the tokenizer's {@link Tokenizer#vocabSize()} to train on its data (smaller
+ *                  only for synthetic tokens in tests; {@link dev.performer.train.Trainer} checks)
  * @param maxLen    L, longest sequence (the size of the learned position table; the training L must fit)
  * @param layers    number of Transformer blocks
  * @param width     C, model width (a multiple of heads)
@@ -25,10 +28,11 @@ import java.util.Locale;
  * @param positions learned, sinusoidal or rotary (rotary needs an even head dimension D = C/H)
  * @param dropout   residual and attention-output dropout probability, in [0, 1)
  */
-public record ModelConfig(int vocab, int maxLen, int layers, int width, int heads, int ffn, AttentionSpec attention,
-                          Direction direction, Positions positions, float dropout) {
+public record ModelConfig(Tokenizer tokenizer, int vocab, int maxLen, int layers, int width, int heads, int ffn,
+                          AttentionSpec attention, Direction direction, Positions positions, float dropout) {
 
     public ModelConfig {
+        if (tokenizer == null) throw new IllegalArgumentException("tokenizer must be given");
         if (vocab < 2) throw new IllegalArgumentException("vocab must be >= 2, got " + vocab);
         if (maxLen < 1) throw new IllegalArgumentException("maxLen must be >= 1, got " + maxLen);
         if (layers < 1) throw new IllegalArgumentException("layers must be >= 1, got " + layers);
@@ -59,7 +63,7 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
      * redrawn every 100 steps, bidirectional, learned positions, dropout 0.1.
      */
     public static ModelConfig small() {
-        return new ModelConfig(Tokenizer.vocabSize(), 256, 2, 128, 4, 256,
+        return new ModelConfig(Tokenizer.PROTEIN, Tokenizer.PROTEIN.vocabSize(), 256, 2, 128, 4, 256,
                 new AttentionSpec.Favor(FeatureKind.SOFTMAX, 64, Projection.Type.ORTHOGONAL, Projection.Scaling.CHI,
                         100),
                 Direction.BIDIRECTIONAL, Positions.LEARNED, 0.1f);
@@ -91,13 +95,14 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
         String favor = attention instanceof AttentionSpec.Favor f
                 ? ", M=" + f.m() + " " + f.projection().name().toLowerCase(Locale.ROOT) : "";
         return String.format(Locale.ROOT,
-                "%s %s, %d layers, width %d, %d heads, ffn %d, vocab %d, L<=%d%s, %s positions, dropout %.2f",
-                attention.id(), causal() ? "causal" : "bidirectional", layers, width, heads, ffn, vocab, maxLen, favor,
-                positions.id(), dropout);
+                "%s %s, %d layers, width %d, %d heads, ffn %d, %s vocab %d, L<=%d%s, %s positions, dropout %.2f",
+                attention.id(), causal() ? "causal" : "bidirectional", layers, width, heads, ffn, tokenizer.id(),
+                vocab, maxLen, favor, positions.id(), dropout);
     }
 
     /** Changes one field at a time; {@link #build()} validates the whole. */
     public static final class Builder {
+        private Tokenizer tokenizer;
         private int vocab, maxLen, layers, width, heads, ffn;
         private AttentionSpec attention;
         private Direction direction;
@@ -105,10 +110,13 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
         private float dropout;
 
         private Builder(ModelConfig c) {
-            vocab = c.vocab; maxLen = c.maxLen; layers = c.layers; width = c.width; heads = c.heads; ffn = c.ffn;
+            tokenizer = c.tokenizer; vocab = c.vocab; maxLen = c.maxLen; layers = c.layers; width = c.width;
+            heads = c.heads; ffn = c.ffn;
             attention = c.attention; direction = c.direction; positions = c.positions; dropout = c.dropout;
         }
 
+        /** The kind of data, and V = its vocabulary size. */
+        public Builder tokenizer(Tokenizer t) { tokenizer = t; vocab = t.vocabSize(); return this; }
         public Builder vocab(int v) { vocab = v; return this; }
         public Builder maxLen(int l) { maxLen = l; return this; }
         public Builder layers(int n) { layers = n; return this; }
@@ -121,7 +129,8 @@ public record ModelConfig(int vocab, int maxLen, int layers, int width, int head
         public Builder dropout(float p) { dropout = p; return this; }
 
         public ModelConfig build() {
-            return new ModelConfig(vocab, maxLen, layers, width, heads, ffn, attention, direction, positions, dropout);
+            return new ModelConfig(tokenizer, vocab, maxLen, layers, width, heads, ffn, attention, direction,
+                    positions, dropout);
         }
     }
 }

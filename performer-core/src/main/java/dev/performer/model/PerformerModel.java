@@ -281,17 +281,24 @@ public final class PerformerModel {
     }
 
     /**
-     * Samples a continuation of a protein prompt (residue letters; BOS is added here) with the
-     * recurrent decoder: at most maxNew residues, stopping at EOS. Every new token costs the same
-     * however long the prompt for FAVOR+ (O(M·D) state per head). Returns the new residues.
+     * Samples a continuation of a text prompt (residue letters for protein models, text for byte
+     * models; BOS is added here) with the recurrent decoder: at most maxNew symbols, stopping at
+     * EOS. Every new token costs the same however long the prompt for FAVOR+ (O(M·D) state per
+     * head). Returns the new symbols as text.
      */
-    public String generate(String residues, int maxNew, Sampler sampler, SplittableRandom random) {
-        int bad = Tokenizer.firstUnknown(residues);
+    public String generate(String prompt, int maxNew, Sampler sampler, SplittableRandom random) {
+        int[] out = generate(encodePrompt(prompt), maxNew, sampler, random);
+        return cfg.tokenizer().decode(out, 0, out.length);
+    }
+
+    /** The prompt's symbol ids; an error names the first character the model's tokenizer cannot take. */
+    private int[] encodePrompt(String prompt) {
+        Tokenizer tk = cfg.tokenizer();
+        int bad = tk.firstUnknown(prompt);
         if (bad >= 0)
-            throw new IllegalArgumentException("prompt has '" + residues.charAt(bad) + "' at " + (bad + 1)
-                    + ", not an amino-acid letter");
-        int[] out = generate(Tokenizer.encode(residues, Tokenizer.Unknown.MAP_TO_X), maxNew, sampler, random);
-        return Tokenizer.decode(out, 0, out.length);
+            throw new IllegalArgumentException("prompt has '" + prompt.charAt(bad) + "' at " + (bad + 1) + ", not "
+                    + tk.expects());
+        return tk.takesText() ? tk.encode(prompt, Tokenizer.Unknown.MAP_TO_X) : new int[0];
     }
 
     /**
@@ -308,7 +315,7 @@ public final class PerformerModel {
         float[] row = new float[cfg.vocab()];
         int n = 0;
         while (n < maxNew) {
-            int next = sampler.sample(generable(p, 0, row), random);
+            int next = sampler.sample(generable(p, 0, row, cfg.tokenizer()), random);
             if (next == Tokenizer.EOS) break;
             out[n++] = next;
             if (n < maxNew) p = dec.step(next);
@@ -318,58 +325,68 @@ public final class PerformerModel {
 
     /**
      * The probabilities at p[from, from + V) with the tokens a sequence cannot continue with (padding,
-     * mask, BOS, separator) set to 0, into row: generation yields residues until EOS.
+     * mask, BOS, separator; EOS too for images, whose size is fixed) set to 0, into row: generation
+     * yields symbols until EOS (images: until maxNew).
      */
-    private static float[] generable(float[] p, int from, float[] row) {
+    private static float[] generable(float[] p, int from, float[] row, Tokenizer tk) {
         System.arraycopy(p, from, row, 0, row.length);
         row[Tokenizer.PAD] = 0; row[Tokenizer.MASK] = 0; row[Tokenizer.BOS] = 0; row[Tokenizer.SEP] = 0;
+        if (!tk.endMarker()) row[Tokenizer.EOS] = 0;
         return row;
     }
 
     /** With learned positions BOS, the prompt and the new tokens must fit in maxLen (the last one is not fed). */
     private void checkRoom(int prompt, int maxNew) {
         if (cfg.positions() == Positions.LEARNED && 1 + prompt + Math.max(0, maxNew - 1) > cfg.maxLen())
-            throw new IllegalArgumentException("a prompt of " + prompt + " residues and " + maxNew + " new tokens do "
+            throw new IllegalArgumentException("a prompt of " + prompt + " symbols and " + maxNew + " new tokens do "
                     + "not fit in the model's " + cfg.maxLen() + " learned positions (with <bos>): ask for at most "
                     + Math.max(0, cfg.maxLen() - prompt) + " new tokens");
     }
 
     /**
-     * Samples {@code samples} continuations of a protein prompt together with one
+     * Samples {@code samples} continuations of a prompt together with one
      * {@link BatchDecoder}: sample i draws from its own stream
      * {@code new SplittableRandom(Seeds.nth(base, i))}, base = {@code random.nextLong()}, so sample
      * i does not depend on how many samples are drawn, and equals
      * {@link #generate(String, int, Sampler, SplittableRandom)} with that stream (up to the float
-     * rounding of N-row against one-row products). Returns the new residues of each sample.
+     * rounding of N-row against one-row products). Returns the new symbols of each sample.
      */
-    public List<String> generate(String residues, int maxNew, int samples, Sampler sampler, SplittableRandom random) {
+    public List<String> generate(String prompt, int maxNew, int samples, Sampler sampler, SplittableRandom random) {
         if (samples < 1) throw new IllegalArgumentException("samples must be >= 1, got " + samples);
         long base = random.nextLong();
         SplittableRandom[] streams = new SplittableRandom[samples];
         for (int i = 0; i < samples; i++) streams[i] = new SplittableRandom(Seeds.nth(base, i));
-        return generate(residues, maxNew, sampler, streams);
+        return generate(prompt, maxNew, sampler, streams);
     }
 
     /**
-     * Samples one continuation per stream (sample i draws from streams[i]) of a protein prompt, all
-     * advanced together by one {@link BatchDecoder}: at most maxNew residues each, each stopping at
+     * Samples one continuation per stream (sample i draws from streams[i]) of a prompt, all
+     * advanced together by one {@link BatchDecoder}: at most maxNew symbols each, each stopping at
      * its EOS. A finished sequence stays in the batch (fed EOS, its rows still computed, its
      * stream not drawn from any more) so that all sequences stay at one position; decoding stops
-     * when every sequence has finished or has maxNew residues.
+     * when every sequence has finished or has maxNew symbols.
      */
-    public List<String> generate(String residues, int maxNew, Sampler sampler, SplittableRandom[] streams) {
-        int bad = Tokenizer.firstUnknown(residues);
-        if (bad >= 0)
-            throw new IllegalArgumentException("prompt has '" + residues.charAt(bad) + "' at " + (bad + 1)
-                    + ", not an amino-acid letter");
+    public List<String> generate(String prompt, int maxNew, Sampler sampler, SplittableRandom[] streams) {
+        int[][] out = generate(encodePrompt(prompt), maxNew, sampler, streams);
+        List<String> res = new ArrayList<>(out.length);
+        for (int[] o : out) res.add(cfg.tokenizer().decode(o, 0, o.length));
+        return res;
+    }
+
+    /**
+     * As {@link #generate(String, int, Sampler, SplittableRandom[])} on symbol ids (without BOS,
+     * which is added here): one continuation per stream, at most maxNew new symbols each, EOS not
+     * included (image models never stop early: they make exactly maxNew).
+     */
+    public int[][] generate(int[] prompt, int maxNew, Sampler sampler, SplittableRandom[] streams) {
         if (maxNew < 0) throw new IllegalArgumentException("maxNew must be >= 0, got " + maxNew);
-        checkRoom(residues.length(), maxNew);
+        checkRoom(prompt.length, maxNew);
         int ns = streams.length, vocab = cfg.vocab();
         BatchDecoder dec = decoder(ns);
         int[] in = new int[ns];
         Arrays.fill(in, Tokenizer.BOS);
         float[] p = dec.step(in);
-        for (int tok : Tokenizer.encode(residues, Tokenizer.Unknown.MAP_TO_X)) {
+        for (int tok : prompt) {
             Arrays.fill(in, tok);
             p = dec.step(in);
         }
@@ -381,27 +398,34 @@ public final class PerformerModel {
         for (int made = 0; made < maxNew && active > 0; made++) {
             for (int i = 0; i < ns; i++) {
                 if (done[i]) { in[i] = Tokenizer.EOS; continue; }
-                int next = sampler.sample(generable(p, i * vocab, row), streams[i]);
+                int next = sampler.sample(generable(p, i * vocab, row, cfg.tokenizer()), streams[i]);
                 if (next == Tokenizer.EOS) { done[i] = true; active--; }
                 else out[i][len[i]++] = next;
                 in[i] = next;
             }
             if (made + 1 < maxNew && active > 0) p = dec.step(in);
         }
-        List<String> res = new ArrayList<>(ns);
-        for (int i = 0; i < ns; i++) res.add(Tokenizer.decode(out[i], 0, len[i]));
+        int[][] res = new int[ns][];
+        for (int i = 0; i < ns; i++) res[i] = Arrays.copyOf(out[i], len[i]);
         return res;
     }
 
     /**
-     * The mean-pooled representation (C) of one protein: BOS, the residues and EOS, as
-     * {@code performer embed} feeds them (at most maxLen tokens with learned positions).
+     * The mean-pooled representation (C) of one text (protein residues, or text for byte models):
+     * BOS, the symbols and EOS, as {@code performer embed} feeds them (at most maxLen tokens with
+     * learned positions).
      */
-    public float[] embed(String residues) {
-        int[] seq = Tokenizer.encode(residues, Tokenizer.Unknown.MAP_TO_X), tok = new int[seq.length + 2];
+    public float[] embed(String text) {
+        return embed(encodePrompt(text));
+    }
+
+    /** As {@link #embed(String)} on symbol ids: BOS, the symbols, then EOS unless the kind has none (images). */
+    public float[] embed(int[] symbols) {
+        boolean end = cfg.tokenizer().endMarker();
+        int[] tok = new int[symbols.length + (end ? 2 : 1)];
         tok[0] = Tokenizer.BOS;
-        System.arraycopy(seq, 0, tok, 1, seq.length);
-        tok[seq.length + 1] = Tokenizer.EOS;
+        System.arraycopy(symbols, 0, tok, 1, symbols.length);
+        if (end) tok[symbols.length + 1] = Tokenizer.EOS;
         return embed(tok, null, 1, tok.length);
     }
 

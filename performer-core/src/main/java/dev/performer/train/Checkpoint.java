@@ -50,7 +50,10 @@ public final class Checkpoint {
     }
 
     /** The format tag in every checkpoint's metadata. */
-    public static final String FORMAT = "performer-jvm/2";
+    public static final String FORMAT = "performer-jvm/3";
+
+    /** The previous format: protein models only (no {@code model.tokenizer}); read as PROTEIN. */
+    static final String FORMAT_2 = "performer-jvm/2";
 
     /**
      * Writes a checkpoint (atomically): the model's parameters and FAVOR+ projections, the
@@ -65,7 +68,7 @@ public final class Checkpoint {
         ModelConfig c = model.config();
         RecordMetadata.write("model", c, meta);
         if (tc != null) RecordMetadata.write("train", tc, meta);
-        meta.put("tokenizer", Tokenizer.describe());
+        meta.put("tokenizer", c.tokenizer().describe());
         meta.put("step", String.valueOf(step));
         meta.put("optim.t", String.valueOf(opt == null ? 0 : opt.steps()));
         if (opt != null) RecordMetadata.write("optim.config", opt.config(), meta);
@@ -96,7 +99,11 @@ public final class Checkpoint {
         SafeTensors.Contents c = SafeTensors.read(file);
         Map<String, String> m = c.metadata();
         String src = file.toString();
-        if (!FORMAT.equals(m.get("format")))
+        if (FORMAT_2.equals(m.get("format")) && !m.containsKey("model.tokenizer")) {
+            m = new LinkedHashMap<>(m);
+            m.put("model.tokenizer", Tokenizer.PROTEIN.name());
+        }
+        if (!FORMAT.equals(m.get("format")) && !FORMAT_2.equals(m.get("format")))
             throw new IOException(file + ": not a " + FORMAT + " checkpoint (format " + m.get("format")
                     + (String.valueOf(m.get("format")).startsWith("performer-jvm/")
                             ? ", from another version of performer-jvm" : "") + ")");

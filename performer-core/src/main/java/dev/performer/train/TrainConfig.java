@@ -1,6 +1,6 @@
 package dev.performer.train;
 
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 
 /**
  * How to train. Validates itself; {@link Trainer} checks it against the model (L ≤ maxLen).
@@ -42,7 +42,7 @@ public record TrainConfig(int steps, Batching batching, AdamW.Config optimizer, 
     public static final class Builder {
         private int steps = 300, batch = 8, length = 256, evalBatches = 40;
         private Integer warmup, evalEvery, checkpointEvery;      // null: derived from steps
-        private ProteinData.Layout layout = ProteinData.Layout.PAD;
+        private SequenceData.Layout layout = SequenceData.Layout.PAD;
         private AdamW.Config optimizer = AdamW.Config.defaults();
         private float finalLrFraction = 0.1f, clip = 1f;
         private long seed;
@@ -52,7 +52,7 @@ public record TrainConfig(int steps, Batching batching, AdamW.Config optimizer, 
         public Builder steps(int n) { steps = n; return this; }
         public Builder batch(int b) { batch = b; return this; }
         public Builder length(int l) { length = l; return this; }
-        public Builder layout(ProteinData.Layout l) { layout = l; return this; }
+        public Builder layout(SequenceData.Layout l) { layout = l; return this; }
         public Builder optimizer(AdamW.Config c) { optimizer = c; return this; }
         /** The peak learning rate (the optimizer's lr). */
         public Builder lr(float lr) { optimizer = optimizer.withLr(lr); return this; }

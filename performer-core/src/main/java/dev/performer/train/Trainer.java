@@ -1,7 +1,8 @@
 package dev.performer.train;
 
 import dev.performer.attention.AttentionSpec;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
+import dev.performer.model.ModelConfig;
 import dev.performer.model.PerformerModel;
 import dev.performer.random.Seeds;
 import java.io.IOException;
@@ -31,7 +32,7 @@ public final class Trainer {
 
     private final PerformerModel model;
     private final TrainConfig tc;
-    private final ProteinData train, valid;
+    private final SequenceData train, valid;
     private final Path runDir;
     private AdamW opt;
     private Map<String, String> extraMeta = Map.of();
@@ -51,9 +52,11 @@ public final class Trainer {
      * writing its log and checkpoints to runDir. The optimizer starts fresh unless
      * {@link #optimizer(AdamW)} gives one (a resumed run's).
      */
-    public Trainer(PerformerModel model, TrainConfig tc, ProteinData train, ProteinData valid, Path runDir) {
+    public Trainer(PerformerModel model, TrainConfig tc, SequenceData train, SequenceData valid, Path runDir) {
         int l = tc.batching().length(), max = model.config().maxLen();
         if (l > max) throw new IllegalArgumentException("training L " + l + " exceeds the model's maxLen " + max);
+        checkKind(model, train);
+        if (valid != null) checkKind(model, valid);
         if (train.size() == 0) throw new IllegalArgumentException("no training sequences");
         this.model = model;
         this.tc = tc;
@@ -102,7 +105,7 @@ public final class Trainer {
         int b = tc.batching().size(), l = tc.batching().length();
         int redrawEvery = model.config().attention() instanceof AttentionSpec.Favor f ? f.redrawEvery() : 0;
         long t00 = System.nanoTime();
-        ProteinData.Batch bt = null;
+        SequenceData.Batch bt = null;
         if (evaluateFirst && startStep == 0 && valid != null) validate(0, log, t00, listener);
         for (int step = startStep; step < tc.steps(); step++) {
             if (redrawEvery > 0 && step > 0 && step % redrawEvery == 0)
@@ -161,7 +164,18 @@ public final class Trainer {
      * Loss, accuracy and perplexity of a model on data with the training objective of its direction
      * (masked positions drawn with {@link Seeds#EVALUATION}), on at most maxBatches batches (0 = all).
      */
-    public static Metrics evaluate(PerformerModel model, ProteinData data, Batching batching, int maxBatches) {
+    /** The data must be of the model's kind and its tokens within the model's vocabulary. */
+    static void checkKind(PerformerModel model, SequenceData data) {
+        ModelConfig c = model.config();
+        if (data.tokenizer() != c.tokenizer())
+            throw new IllegalArgumentException(data.tokenizer().id() + " data for a " + c.tokenizer().id() + " model");
+        if (c.vocab() < c.tokenizer().vocabSize())
+            throw new IllegalArgumentException("the model's vocab " + c.vocab() + " is smaller than the "
+                    + c.tokenizer().id() + " vocabulary of " + c.tokenizer().vocabSize());
+    }
+
+    public static Metrics evaluate(PerformerModel model, SequenceData data, Batching batching, int maxBatches) {
+        checkKind(model, data);
         if (batching.length() > model.config().maxLen())
             throw new IllegalArgumentException("L " + batching.length() + " exceeds the model's maxLen "
                     + model.config().maxLen());
@@ -169,7 +183,7 @@ public final class Trainer {
         double lossSum = 0;
         long correct = 0, count = 0;
         int n = 0;
-        for (ProteinData.Batch bt : data.evaluationBatches(batching.size(), batching.length(), batching.layout(),
+        for (SequenceData.Batch bt : data.evaluationBatches(batching.size(), batching.length(), batching.layout(),
                 masked, Seeds.EVALUATION)) {
             if (maxBatches > 0 && n++ >= maxBatches) break;
             float loss = model.forward(bt.tokens(), bt.targets(), bt.batch(), bt.length(), bt.keyMask(), false, 0);

@@ -62,14 +62,15 @@ class DataTest {
 
     @Test
     void tokenizerCoversThe25LettersAndAppliesTheUnknownPolicy() {
-        assertEquals(30, Tokenizer.vocabSize());
-        int[] ids = Tokenizer.encode("ACDEFGHIKLMNPQRSTVWYBZXUO", Tokenizer.Unknown.SKIP_RECORD);
-        for (int i = 0; i < ids.length; i++) assertEquals(Tokenizer.FIRST_LETTER + i, ids[i]);
-        assertArrayEquals(Tokenizer.encode("MKV", Tokenizer.Unknown.SKIP_RECORD),
-                Tokenizer.encode("mkv", Tokenizer.Unknown.SKIP_RECORD));
-        assertNull(Tokenizer.encode("AC*D", Tokenizer.Unknown.SKIP_RECORD));
-        assertEquals(Tokenizer.id('X'), Tokenizer.encode("AC*D", Tokenizer.Unknown.MAP_TO_X)[2]);
-        assertEquals("MKV<eos>", Tokenizer.decode(new int[]{Tokenizer.id('M'), Tokenizer.id('K'), Tokenizer.id('V'),
+        assertEquals(30, Tokenizer.PROTEIN.vocabSize());
+        int[] ids = Tokenizer.PROTEIN.encode("ACDEFGHIKLMNPQRSTVWYBZXUO", Tokenizer.Unknown.SKIP_RECORD);
+        for (int i = 0; i < ids.length; i++) assertEquals(Tokenizer.FIRST_SYMBOL + i, ids[i]);
+        assertArrayEquals(Tokenizer.PROTEIN.encode("MKV", Tokenizer.Unknown.SKIP_RECORD),
+                Tokenizer.PROTEIN.encode("mkv", Tokenizer.Unknown.SKIP_RECORD));
+        assertNull(Tokenizer.PROTEIN.encode("AC*D", Tokenizer.Unknown.SKIP_RECORD));
+        assertEquals(Tokenizer.letter('X'), Tokenizer.PROTEIN.encode("AC*D", Tokenizer.Unknown.MAP_TO_X)[2]);
+        assertEquals("MKV<eos>", Tokenizer.PROTEIN.decode(new int[]{Tokenizer.letter('M'), Tokenizer.letter('K'),
+                Tokenizer.letter('V'),
                 Tokenizer.EOS}, 0, 4));
     }
 
@@ -78,13 +79,13 @@ class DataTest {
         Path f = tmp.resolve("u.fasta");
         Files.writeString(f, FASTA);
         ByteArrayOutputStream warn = new ByteArrayOutputStream();
-        ProteinData keep = new ProteinData(), skip = new ProteinData();
-        int[] r1 = ProteinData.readFiles(List.of(f), Tokenizer.Unknown.MAP_TO_X, keep, null, 0, 0,
+        SequenceData keep = new SequenceData(), skip = new SequenceData();
+        int[] r1 = SequenceData.readFiles(List.of(f), Tokenizer.Unknown.MAP_TO_X, keep, null, 0, 0,
                 new java.io.PrintStream(warn, true, StandardCharsets.UTF_8));
         assertTrue(warn.toString(StandardCharsets.UTF_8).contains("record P3 has '*' at residue 5"),
                 warn.toString(StandardCharsets.UTF_8));
         assertEquals(3, keep.size());
-        int[] r2 = ProteinData.readFiles(List.of(f), Tokenizer.Unknown.SKIP_RECORD, skip, null, 0, 0, null);
+        int[] r2 = SequenceData.readFiles(List.of(f), Tokenizer.Unknown.SKIP_RECORD, skip, null, 0, 0, null);
         assertEquals(2, skip.size());
         assertArrayEquals(new int[]{3, 0}, r1);
         assertArrayEquals(new int[]{3, 1}, r2);
@@ -109,12 +110,12 @@ class DataTest {
                 "another seed gives another split");
     }
 
-    static ProteinData sample(int n, int len, long seed) {
-        ProteinData d = new ProteinData();
+    static SequenceData sample(int n, int len, long seed) {
+        SequenceData d = new SequenceData();
         java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
         for (int i = 0; i < n; i++) {
             int[] s = new int[len / 2 + r.nextInt(len)];
-            for (int j = 0; j < s.length; j++) s[j] = Tokenizer.FIRST_LETTER + r.nextInt(20);
+            for (int j = 0; j < s.length; j++) s[j] = Tokenizer.FIRST_SYMBOL + r.nextInt(20);
             d.add("S" + i, s);
         }
         return d;
@@ -122,20 +123,20 @@ class DataTest {
 
     @Test
     void maskedBatchesFollowThe15Percent80_10_10Rule() {
-        ProteinData d = sample(200, 300, 1);
+        SequenceData d = sample(200, 300, 1);
         long residues = 0, selected = 0, masked = 0, random = 0, kept = 0;
         for (int step = 0; step < 200; step++) {
-            ProteinData.Batch b = d.sample(8, 128, ProteinData.Layout.PAD, true, 3, step);
+            SequenceData.Batch b = d.sample(8, 128, SequenceData.Layout.PAD, true, 3, step);
             for (int i = 0; i < b.tokens().length; i++) {
                 int t = b.tokens()[i], y = b.targets()[i];
                 if (y < 0) {
                     assertNotEquals(Tokenizer.MASK, t, "unselected positions keep their token");
-                    if (t >= Tokenizer.FIRST_LETTER) residues++;
+                    if (t >= Tokenizer.FIRST_SYMBOL) residues++;
                     continue;
                 }
                 residues++;
                 selected++;
-                assertTrue(y >= Tokenizer.FIRST_LETTER, "targets are residues");
+                assertTrue(y >= Tokenizer.FIRST_SYMBOL, "targets are residues");
                 if (t == Tokenizer.MASK) masked++; else if (t == y) kept++; else random++;
             }
             assertEquals(0f, b.keyMask()[b.tokens().length - 1] == 0f
@@ -152,15 +153,15 @@ class DataTest {
 
     @Test
     void aReusedBatchHoldsExactlyWhatAFreshSampleHolds() {
-        ProteinData d = sample(50, 100, 4);
-        for (ProteinData.Layout layout : ProteinData.Layout.values())
+        SequenceData d = sample(50, 100, 4);
+        for (SequenceData.Layout layout : SequenceData.Layout.values())
             for (boolean masked : new boolean[]{true, false}) {
-                ProteinData.Batch reused = null;
+                SequenceData.Batch reused = null;
                 for (int step = 0; step < 6; step++) {
-                    ProteinData.Batch next = d.sample(3, 40, layout, masked, 11, step, reused);
+                    SequenceData.Batch next = d.sample(3, 40, layout, masked, 11, step, reused);
                     if (reused != null) assertSame(reused, next, "the buffer is reused");
                     reused = next;
-                    ProteinData.Batch fresh = d.sample(3, 40, layout, masked, 11, step);
+                    SequenceData.Batch fresh = d.sample(3, 40, layout, masked, 11, step);
                     assertArrayEquals(fresh.tokens(), reused.tokens(), layout + " masked=" + masked + " step " + step);
                     assertArrayEquals(fresh.targets(), reused.targets());
                     assertArrayEquals(fresh.keyMask(), reused.keyMask());
@@ -171,12 +172,13 @@ class DataTest {
 
     @Test
     void causalBatchesPredictTheNextTokenAndAreSeeded() {
-        ProteinData d = sample(50, 100, 2);
-        ProteinData.Batch a = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5),
-                b = d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 5);
+        SequenceData d = sample(50, 100, 2);
+        SequenceData.Batch a = d.sample(4, 64, SequenceData.Layout.PAD, false, 9, 5),
+                b = d.sample(4, 64, SequenceData.Layout.PAD, false, 9, 5);
         assertArrayEquals(a.tokens(), b.tokens());
         assertArrayEquals(a.targets(), b.targets());
-        assertFalse(java.util.Arrays.equals(a.tokens(), d.sample(4, 64, ProteinData.Layout.PAD, false, 9, 6).tokens()));
+        assertFalse(java.util.Arrays.equals(a.tokens(), d.sample(4, 64, SequenceData.Layout.PAD, false, 9,
+                6).tokens()));
         int targets = 0;
         for (int i = 0; i < 4; i++) {
             assertEquals(Tokenizer.BOS, a.tokens()[i * 64]);
@@ -187,7 +189,7 @@ class DataTest {
             }
         }
         assertTrue(targets > 4 * 32, "most positions have a target: " + targets); // records are >= 50 residues long
-        ProteinData.Batch c = d.sample(2, 64, ProteinData.Layout.CONCAT, false, 9, 1);
+        SequenceData.Batch c = d.sample(2, 64, SequenceData.Layout.CONCAT, false, 9, 1);
         boolean sep = false;
         for (int t : c.tokens()) sep |= t == Tokenizer.SEP;
         assertTrue(sep, "concatenated windows cross record boundaries at SEP");

@@ -1,5 +1,6 @@
 package dev.performer.model;
 
+import dev.performer.data.Tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,7 +31,7 @@ class BatchDecoderTest {
     static void close() { KERN.close(); }
 
     static PerformerModel model(String att, String pos, Direction dir, int maxLen) {
-        ModelConfig cfg = new ModelConfig(V, maxLen, 2, 32, 4, 64, AttentionSpec.of(att, 16), dir,
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, V, maxLen, 2, 32, 4, 64, AttentionSpec.of(att, 16), dir,
                 Positions.of(pos), 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
         SplittableRandom r = new SplittableRandom(1);

@@ -1,5 +1,6 @@
 package dev.performer.model;
 
+import dev.performer.data.Tokenizer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.attention.AttentionSpec;
@@ -20,7 +21,8 @@ class CopyWeightsTest {
     static void close() { KERN.close(); }
 
     static ModelConfig config(AttentionSpec att, int width) {
-        return new ModelConfig(30, 48, 2, width, 2, 64, att, Direction.BIDIRECTIONAL, Positions.LEARNED, 0f);
+        return new ModelConfig(Tokenizer.PROTEIN, 30, 48, 2, width, 2, 64, att, Direction.BIDIRECTIONAL,
+                Positions.LEARNED, 0f);
     }
 
     /** An exact model with weights moved off the init (so that attention matters), tokens and targets. */
@@ -98,7 +100,8 @@ class CopyWeightsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new PerformerModel(config(new AttentionSpec.Exact(), 64), KERN, 4).copyWeightsFrom(exact));
         assertTrue(e.getMessage().contains("wte is (30 x 32) in the source model, (30 x 64) here"), e.getMessage());
-        PerformerModel deeper = new PerformerModel(new ModelConfig(30, 48, 3, 32, 2, 64, new AttentionSpec.Exact(),
+        PerformerModel deeper = new PerformerModel(new ModelConfig(Tokenizer.PROTEIN, 30, 48, 3, 32, 2, 64,
+                new AttentionSpec.Exact(),
                 Direction.BIDIRECTIONAL, Positions.LEARNED, 0f), KERN, 4);
         e = assertThrows(IllegalArgumentException.class, () -> deeper.copyWeightsFrom(exact));
         assertTrue(e.getMessage().contains("has no h2.ln1.g"), e.getMessage());

@@ -1,5 +1,6 @@
 package dev.performer.model;
 
+import dev.performer.data.Tokenizer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.attention.AttentionSpec;
@@ -26,7 +27,8 @@ class DecoderTest {
             "identity,learned", "favor-softmax,rotary", "exact,rotary", "favor-softmax,sinusoidal"})
     void decoderMatchesParallelForward(String att, String pos) {
         int t = 40;
-        ModelConfig cfg = new ModelConfig(30, t, 2, 32, 4, 64, AttentionSpec.of(att, 16), Direction.CAUSAL,
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, 30, t, 2, 32, 4, 64, AttentionSpec.of(att, 16),
+                Direction.CAUSAL,
                 Positions.of(pos), 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
         java.util.SplittableRandom r = new java.util.SplittableRandom(1);

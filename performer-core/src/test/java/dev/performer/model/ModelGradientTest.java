@@ -1,5 +1,6 @@
 package dev.performer.model;
 
+import dev.performer.data.Tokenizer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.attention.AttentionSpec;
@@ -44,7 +45,7 @@ class ModelGradientTest {
     static ModelConfig tiny(String att, boolean causal, String pos) { return tiny(att, causal, pos, 0f); }
 
     static ModelConfig tiny(String att, boolean causal, String pos, float dropout) {
-        return new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.of(att, 6),
+        return new ModelConfig(Tokenizer.PROTEIN, 11, 8, 2, 8, 2, 12, AttentionSpec.of(att, 6),
                 (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.of(pos), dropout);
     }
 
@@ -113,7 +114,8 @@ class ModelGradientTest {
 
     @Test
     void dropoutIsSeededAndOffInEvaluation() {
-        ModelConfig cfg = new ModelConfig(11, 8, 2, 8, 2, 12, AttentionSpec.favor(FeatureKind.SOFTMAX, 6),
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, 11, 8, 2, 8, 2, 12,
+                AttentionSpec.favor(FeatureKind.SOFTMAX, 6),
                 Direction.CAUSAL, Positions.LEARNED, 0.3f);
         PerformerModel m = new PerformerModel(cfg, KERN, 1);
         int[] tok = {1, 2, 3, 4, 5, 6}, tgt = {2, 3, 4, 5, 6, 7};

@@ -1,5 +1,6 @@
 package dev.performer.model;
 
+import dev.performer.data.Tokenizer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.performer.attention.AttentionSpec;
@@ -65,7 +66,7 @@ class StepAllocationTest {
     @CsvSource({"favor-softmax,false,learned", "favor-softmax,true,rotary", "favor-relu,true,sinusoidal",
             "exact,false,rotary", "identity,true,learned"})
     void trainingStepAllocatesNoBuffers(String att, boolean causal, String pos) {
-        ModelConfig cfg = new ModelConfig(30, 512, 2, 64, 4, 128, AttentionSpec.of(att, 32),
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, 30, 512, 2, 64, 4, 128, AttentionSpec.of(att, 32),
                 causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL, Positions.of(pos), 0.1f);
         PerformerModel m = new PerformerModel(cfg, KERN, 3);
         AdamW opt = new AdamW(m.layout(), AdamW.Config.defaults().withBetas(0.9f, 0.999f));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.performer.attention.AttentionSpec;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
@@ -37,12 +37,13 @@ class BaselineModelTest {
     Path tmp;
 
     static ModelConfig config(AttentionSpec att, Direction dir) {
-        return new ModelConfig(Tokenizer.vocabSize(), 32, 2, 32, 2, 64, att, dir, Positions.LEARNED, 0.1f);
+        return new ModelConfig(Tokenizer.PROTEIN, Tokenizer.PROTEIN.vocabSize(), 32, 2, 32, 2, 64, att, dir,
+                Positions.LEARNED, 0.1f);
     }
 
     /** Trains 40 steps on the motif sequences; returns the first and the last training loss. */
     double[] trainMotifs(ModelConfig cfg, Path run) throws IOException {
-        ProteinData data = TrainTest.motifs();
+        SequenceData data = TrainTest.motifs();
         TrainConfig tc = TrainConfig.builder().steps(40).batch(4).length(32).lr(3e-3f).warmup(5).evalEvery(20)
                 .evalBatches(4).checkpointEvery(20).seed(11).build();
         new Trainer(new PerformerModel(cfg, KERN, 11), tc, data, data, run).run();
@@ -76,7 +77,7 @@ class BaselineModelTest {
         assertTrue(again.layout().has("h0.att.e") && again.layout().has("h0.att.f"));
         // the reloaded model computes what the saved parameters compute
         int[] tok = new int[32];
-        for (int i = 0; i < 32; i++) tok[i] = Tokenizer.FIRST_LETTER + i % 20;
+        for (int i = 0; i < 32; i++) tok[i] = Tokenizer.FIRST_SYMBOL + i % 20;
         PerformerModel copy = new PerformerModel(cfg, KERN, 5);
         System.arraycopy(again.params(), 0, copy.params(), 0, copy.params().length);
         assertEquals(again.forward(tok, tok, 1, 32, null, false, 0), copy.forward(tok, tok, 1, 32, null, false, 0), 0f);

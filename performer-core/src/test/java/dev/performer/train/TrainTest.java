@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.FeatureKind;
 import dev.performer.attention.Projection;
-import dev.performer.data.ProteinData;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.VectorKernels;
@@ -34,7 +34,8 @@ class TrainTest {
 
     @Test
     void adamWMatchesItsDefinitionInDouble() {
-        ModelConfig cfg = new ModelConfig(7, 4, 1, 4, 1, 4, AttentionSpec.identity(), Direction.CAUSAL,
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, 7, 4, 1, 4, 1, 4, AttentionSpec.identity(),
+                Direction.CAUSAL,
                 Positions.LEARNED, 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 1);
         AdamW opt = new AdamW(m.layout(), new AdamW.Config(0.01f, 0.9f, 0.98f, 1e-8f, 0.1f));
@@ -89,15 +90,15 @@ class TrainTest {
         return TrainConfig.builder().steps(steps).batch(4).length(32).lr(1e-3f).warmup(warmup).seed(11).build();
     }
 
-    static ProteinData motifs() {
+    static SequenceData motifs() {
         // sequences built from a few repeated motifs: learnable in a few dozen steps
-        ProteinData d = new ProteinData();
+        SequenceData d = new SequenceData();
         String[] motifs = {"MKVLAAG", "WYHHPQ", "CDEFGIK"};
         java.util.SplittableRandom r = new java.util.SplittableRandom(4);
         for (int i = 0; i < 64; i++) {
             StringBuilder sb = new StringBuilder();
             while (sb.length() < 40) sb.append(motifs[r.nextInt(3)]);
-            d.add("M" + i, Tokenizer.encode(sb, Tokenizer.Unknown.MAP_TO_X));
+            d.add("M" + i, Tokenizer.PROTEIN.encode(sb, Tokenizer.Unknown.MAP_TO_X));
         }
         return d;
     }
@@ -117,10 +118,10 @@ class TrainTest {
     void trainingLearnsIsDeterministicAndResumesExactly() throws IOException {
         // FAVOR+ projections redrawn every 15 steps: the resumed run (from step 20) must redraw at 30 as the
         // original did
-        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 32, 2, 32, 2, 64,
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, Tokenizer.PROTEIN.vocabSize(), 32, 2, 32, 2, 64,
                 AttentionSpec.favor(FeatureKind.SOFTMAX, 16).withRedrawEvery(15), Direction.CAUSAL,
                 Positions.LEARNED, 0.1f);
-        ProteinData data = motifs();
+        SequenceData data = motifs();
         TrainConfig tc = TrainConfig.builder().steps(40).batch(4).length(32).lr(3e-3f).warmup(5).evalEvery(20)
                 .evalBatches(4).checkpointEvery(20).seed(11).build();
         Path a = tmp.resolve("a"), b = tmp.resolve("b"), c = tmp.resolve("c");
@@ -150,30 +151,31 @@ class TrainTest {
     @Test
     void evaluationMetricsDoNotDependOnTheBatchSize() {
         // 9 records: batch 4 leaves 3 padding rows in the last batch, batch 1 none
-        ProteinData data = new ProteinData(), all = motifs();
+        SequenceData data = new SequenceData(), all = motifs();
         for (int i = 0; i < 9; i++) data.add(all.id(i), all.sequence(i));
         for (String att : new String[]{"exact", "favor-softmax"})
             for (boolean causal : new boolean[]{false, true}) {
-                ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 48, 1, 16, 2, 32, AttentionSpec.of(att, 8),
+                ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, Tokenizer.PROTEIN.vocabSize(), 48, 1, 16, 2, 32,
+                        AttentionSpec.of(att, 8),
                         (causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL), Positions.LEARNED, 0f);
                 PerformerModel m = new PerformerModel(cfg, KERN, 2);
                 Metrics[] ms = new Metrics[2];
                 int[] batches = {1, 4};
                 for (int i = 0; i < 2; i++)
-                    ms[i] = Trainer.evaluate(m, data, new Batching(batches[i], 48, ProteinData.Layout.PAD), 0);
+                    ms[i] = Trainer.evaluate(m, data, new Batching(batches[i], 48, SequenceData.Layout.PAD), 0);
                 assertEquals(ms[0].targets(), ms[1].targets(), "padding rows hold no targets");
                 // the same rows in other GEMM blockings: float rounding only (~1e-7 relative)
                 assertEquals(ms[0].loss(), ms[1].loss(), 1e-5 * ms[0].loss(), att + " causal=" + causal);
                 assertEquals(ms[0].accuracy(), ms[1].accuracy(), 1e-12, att + " causal=" + causal);
             }
-        List<ProteinData.Batch> batches = data.evaluationBatches(4, 48, ProteinData.Layout.PAD, true, 1);
+        List<SequenceData.Batch> batches = data.evaluationBatches(4, 48, SequenceData.Layout.PAD, true, 1);
         assertEquals(3, batches.size(), "9 records in batches of 4");
-        for (ProteinData.Batch bt : batches) assertEquals(4, bt.batch());
+        for (SequenceData.Batch bt : batches) assertEquals(4, bt.batch());
     }
 
     @Test
     void checkpointRoundTripsParametersProjectionsAndMetadata() throws IOException {
-        ModelConfig cfg = new ModelConfig(Tokenizer.vocabSize(), 16, 1, 16, 2, 32,
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, Tokenizer.PROTEIN.vocabSize(), 16, 1, 16, 2, 32,
                 AttentionSpec.favor(FeatureKind.RELU, 8).withProjection(Projection.Type.IID),
                 Direction.BIDIRECTIONAL, Positions.SINUSOIDAL, 0f);
         PerformerModel m = new PerformerModel(cfg, KERN, 5);

@@ -9,18 +9,22 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Tokenized protein sequences and the batches a language model trains on.
+ * Tokenized sequences of one {@link Tokenizer kind} (proteins, images, bytes) and the batches a
+ * language model trains on. Readers: {@link #readFiles} (every kind; FASTA for proteins),
+ * {@link Images} for images, {@link #readBytes} for bytes.
  *
- * <p>Two layouts: {@link Layout#PAD} (one record per row: BOS, residues, EOS, clipped to a random
- * window when longer than L, padded with PAD) and {@link Layout#CONCAT} (all records joined with
+ * <p>Two layouts: {@link Layout#PAD} (one record per row: BOS, symbols, EOS (not for images, whose
+ * size is fixed), clipped to a random window when longer than L, padded with PAD) and {@link Layout#CONCAT} (all
+ * records joined with
  * SEP into one stream, rows are windows of L; the paper's L = 8192 setting). Two objectives:
  * masked LM (15% of residues selected; of those 80% become MASK, 10% a random residue, 10% stay;
  * the targets are the original residues) and next-token LM (targets are the following token).
  */
-public final class ProteinData {
+public final class SequenceData {
 
     public enum Layout { PAD, CONCAT }
 
+    private final Tokenizer tokenizer;
     private final List<String> ids = new ArrayList<>();
     private final List<int[]> seqs = new ArrayList<>();
     private int[] stream; // CONCAT layout, built on demand
@@ -35,19 +39,51 @@ public final class ProteinData {
         }
     }
 
+    private int[] imageShape; // IMAGE: {height, width, channels} of every record, once known
+
+    /** An empty set of protein sequences. */
+    public SequenceData() { this(Tokenizer.PROTEIN); }
+
+    /** An empty set of sequences of the given kind. */
+    public SequenceData(Tokenizer tokenizer) {
+        if (tokenizer == null) throw new IllegalArgumentException("tokenizer must be given");
+        this.tokenizer = tokenizer;
+    }
+
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    /** Images: {height, width, channels} of every record, or null before the first image (or for other kinds). */
+    public int[] imageShape() { return imageShape == null ? null : imageShape.clone(); }
+
+    /**
+     * Images: sets the shape every record has (set by {@link Images#read}); a second, different shape
+     * is refused naming the source.
+     */
+    public void imageShape(int height, int width, int channels, String source) {
+        int[] s = {height, width, channels};
+        if (imageShape != null && !java.util.Arrays.equals(imageShape, s))
+            throw new IllegalArgumentException(source + ": images of " + Images.shape(s) + ", but earlier ones are "
+                    + Images.shape(imageShape) + "; one model takes one image size");
+        imageShape = s;
+    }
+
     public int size() { return seqs.size(); }
     public long residues() { long n = 0; for (int[] s : seqs) n += s.length; return n; }
     public String id(int i) { return ids.get(i); }
     public int[] sequence(int i) { return seqs.get(i); }
 
     public void add(String id, int[] seq) {
+        for (int t : seq)
+            if (t < Tokenizer.FIRST_SYMBOL || t >= tokenizer.vocabSize())
+                throw new IllegalArgumentException("record " + id + ": token " + t + " is not a " + tokenizer.id()
+                        + " symbol");
         ids.add(id);
         seqs.add(seq);
         stream = null;
     }
 
     /** FASTA files read into a training and a validation part, with the counts of records read and skipped. */
-    public record Corpus(ProteinData train, ProteinData valid, int read, int skipped) {}
+    public record Corpus(SequenceData train, SequenceData valid, int read, int skipped) {}
 
     /**
      * Reads FASTA files (plain or .gz), holding out the records whose id hashes (with the seed)
@@ -57,28 +93,77 @@ public final class ProteinData {
     public static Corpus load(List<Path> files, double validFraction, long seed) throws IOException {
         if (!(validFraction >= 0 && validFraction < 1))
             throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + validFraction);
-        ProteinData train = new ProteinData(), valid = new ProteinData();
+        SequenceData train = new SequenceData(), valid = new SequenceData();
         int[] rs = readFiles(files, Tokenizer.Unknown.MAP_TO_X, train, valid, seed, validFraction, null);
         return new Corpus(train, valid, rs[0], rs[1]);
     }
 
     /**
-     * Reads FASTA files into a training part and a validation part: records whose id hashes into
-     * the validation fraction (seeded) go to {@code valid}, unless {@code valid} is null (then all
-     * go to train). Characters outside the alphabet are reported with the record id on
-     * {@code warn} and mapped to X or skip the record, per the policy. Returns {read, skipped}.
+     * Reads files of the training part's kind into a training part and a validation part, which
+     * is left out when {@code valid} is null (then all go to train). Returns {read, skipped}.
+     * <ul>
+     *   <li>Proteins: FASTA (plain or .gz); records whose id hashes into the validation fraction
+     *       (seeded) go to {@code valid}. Characters outside the alphabet are reported with the
+     *       record id on {@code warn} and mapped to X or skip the record, per the policy.</li>
+     *   <li>Images: IDX files (plain or .gz) or folders of PNG files ({@link Images}); held out by the
+     *       hash of the image's id (file and index, or file name).</li>
+     *   <li>Bytes: every file is one record; the last validFraction of its bytes are held out (a
+     *       contiguous tail, as byte-level benchmarks split).</li>
+     * </ul>
      */
-    public static int[] readFiles(List<Path> files, Tokenizer.Unknown policy, ProteinData train, ProteinData valid,
+    public static int[] readFiles(List<Path> files, Tokenizer.Unknown policy, SequenceData train, SequenceData valid,
                                   long seed, double validFraction, PrintStream warn) throws IOException {
+        if (valid != null && valid.tokenizer != train.tokenizer)
+            throw new IllegalArgumentException("training and validation parts of different kinds");
+        switch (train.tokenizer) {
+            case IMAGE -> {
+                int read = 0;
+                for (Path f : files) read += Images.read(f, train, valid, seed, validFraction);
+                return new int[]{read, 0};
+            }
+            case BYTES -> {
+                int read = 0, skipped = 0;
+                for (Path f : files) {
+                    if (readBytes(f, train, valid, validFraction)) read++;
+                    else skipped++;
+                }
+                return new int[]{read, skipped};
+            }
+            default -> { }
+        }
         List<FastaReader> readers = new ArrayList<>();
         for (Path f : files) readers.add(FastaReader.open(f));
         return readAll(readers, policy, train, valid, seed, validFraction, warn);
     }
 
-    /** As {@link #readFiles} from open readers (closed here). */
-    public static int[] readAll(List<FastaReader> readers, Tokenizer.Unknown policy, ProteinData train,
-                                ProteinData valid, long seed, double validFraction, PrintStream warn)
+    /**
+     * Bytes: one file as one record (its path as id); with {@code valid}, the last validFraction of
+     * the bytes (at least one byte when the fraction is positive and the file has two) go to valid.
+     * Returns false for an empty file (nothing added).
+     */
+    public static boolean readBytes(Path file, SequenceData train, SequenceData valid, double validFraction)
             throws IOException {
+        if (train.tokenizer != Tokenizer.BYTES) throw new IllegalArgumentException("not a bytes data set");
+        if (java.nio.file.Files.isDirectory(file))
+            throw new IOException(file + ": a folder; bytes data are files (list them with commas)");
+        byte[] all = java.nio.file.Files.readAllBytes(file);
+        if (all.length == 0) return false;
+        int held = valid == null || validFraction == 0 ? 0
+                : (int) Math.min(all.length - 1, Math.max(1, Math.round(all.length * validFraction)));
+        int cut = all.length - held;
+        train.add(file.toString(), Tokenizer.BYTES.encode(java.util.Arrays.copyOf(all, cut)));
+        if (held > 0) valid.add(file + "@" + cut, Tokenizer.BYTES.encode(java.util.Arrays.copyOfRange(all, cut,
+                all.length)));
+        return true;
+    }
+
+    /** As {@link #readFiles} from open FASTA readers (closed here), for proteins. */
+    public static int[] readAll(List<FastaReader> readers, Tokenizer.Unknown policy, SequenceData train,
+                                SequenceData valid, long seed, double validFraction, PrintStream warn)
+            throws IOException {
+        if (train.tokenizer != Tokenizer.PROTEIN)
+            throw new IllegalArgumentException("FASTA records are proteins; this is a " + train.tokenizer.id()
+                    + " data set");
         int read = 0, skipped = 0, reported = 0;
         for (FastaReader fr : readers) {
             String f = fr.name();
@@ -86,12 +171,12 @@ public final class ProteinData {
                 while (r.hasNext()) {
                     FastaReader.Record rec = r.next();
                     read++;
-                    int bad = Tokenizer.firstUnknown(rec.sequence());
+                    int bad = Tokenizer.PROTEIN.firstUnknown(rec.sequence());
                     if (bad >= 0 && reported++ < 20 && warn != null)
                         warn.printf("%s:%d: record %s has '%c' at residue %d: %s%n", f, rec.line(), rec.id(),
                                 rec.sequence().charAt(bad), bad + 1,
                                 policy == Tokenizer.Unknown.SKIP_RECORD ? "record skipped" : "mapped to X");
-                    int[] toks = Tokenizer.encode(rec.sequence(), policy);
+                    int[] toks = Tokenizer.PROTEIN.encode(rec.sequence(), policy);
                     if (toks == null || toks.length == 0) { skipped++; continue; }
                     boolean toValid = valid != null && Split.isValidation(rec.id(), seed, validFraction);
                     (toValid ? valid : train).add(rec.id(), toks);
@@ -103,6 +188,33 @@ public final class ProteinData {
         if (reported > 20 && warn != null)
             warn.printf("(%d more records with unknown characters not listed)%n", reported - 20);
         return new int[]{read, skipped};
+    }
+
+    /**
+     * The kind of data in a file or folder: a folder of PNG files or an IDX file (plain or gzip) is
+     * images, a text whose first non-blank character is '>' is FASTA (proteins), anything else is bytes.
+     */
+    public static Tokenizer detect(Path path) throws IOException {
+        if (java.nio.file.Files.isDirectory(path)) return Tokenizer.IMAGE;
+        if (!java.nio.file.Files.exists(path)) throw new DataFormatException(path + ": no such file");
+        byte[] head = new byte[256];
+        int n;
+        try (java.io.InputStream raw = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(path))) {
+            raw.mark(2);
+            int m1 = raw.read(), m2 = raw.read();
+            raw.reset();
+            java.io.InputStream in = m1 == 0x1f && m2 == 0x8b ? new java.util.zip.GZIPInputStream(raw) : raw;
+            n = in.readNBytes(head, 0, head.length);
+        } catch (java.util.zip.ZipException e) {
+            return Tokenizer.BYTES;
+        }
+        if (n >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 && (head[3] == 3 || head[3] == 4))
+            return Tokenizer.IMAGE;
+        for (int i = 0; i < n; i++) {
+            if (Character.isWhitespace(head[i])) continue;
+            return head[i] == '>' ? Tokenizer.PROTEIN : Tokenizer.BYTES;
+        }
+        return Tokenizer.BYTES;
     }
 
     /** A random training batch for a step: the same (seed, step) always gives the same batch. */
@@ -164,17 +276,18 @@ public final class ProteinData {
     }
 
     /**
-     * BOS, residues, EOS into a row of width w (a random window when too long; the first when r is null), PAD
-     * after.
+     * BOS, symbols, EOS (none for images) into a row of width w (a random window when too long; the first when
+     * r is null), PAD after.
      */
-    private static void padRow(int[] seq, SplittableRandom r, int[] rows, int off, int w) {
+    private void padRow(int[] seq, SplittableRandom r, int[] rows, int off, int w) {
         java.util.Arrays.fill(rows, off, off + w, Tokenizer.PAD);
-        int room = w - 2;
+        boolean end = tokenizer.endMarker();
+        int room = w - (end ? 2 : 1);
         int start = seq.length > room && r != null ? r.nextInt(seq.length - room + 1) : 0;
         int n = Math.min(room, seq.length - start);
         rows[off] = Tokenizer.BOS;
         System.arraycopy(seq, start, rows, off + 1, n);
-        rows[off + 1 + n] = Tokenizer.EOS;
+        if (end) rows[off + 1 + n] = Tokenizer.EOS;
     }
 
     private int[] stream() {
@@ -203,13 +316,13 @@ public final class ProteinData {
     }
 
     /** Rows of width l+1 into a batch of width l: masked LM on the first l, or next-token targets. */
-    private static Batch objective(int[] rows, int b, int l, boolean masked, SplittableRandom r) {
+    private Batch objective(int[] rows, int b, int l, boolean masked, SplittableRandom r) {
         Batch out = new Batch(b, l, new int[b * l], new int[b * l], new float[b * l]);
         objective(rows, b, l, masked, r, out);
         return out;
     }
 
-    private static void objective(int[] rows, int b, int l, boolean masked, SplittableRandom r, Batch out) {
+    private void objective(int[] rows, int b, int l, boolean masked, SplittableRandom r, Batch out) {
         int[] tok = out.tokens(), tgt = out.targets();
         float[] mask = out.keyMask();
         for (int i = 0; i < b; i++) {
@@ -219,11 +332,11 @@ public final class ProteinData {
                 mask[n] = x == Tokenizer.PAD ? 0f : 1f;
                 if (masked) {
                     tgt[n] = -1;
-                    if (x >= Tokenizer.FIRST_LETTER && r.nextDouble() < 0.15) {
+                    if (x >= Tokenizer.FIRST_SYMBOL && r.nextDouble() < 0.15) {
                         tgt[n] = x;
                         double u = r.nextDouble();
                         if (u < 0.8) tok[n] = Tokenizer.MASK;
-                        else if (u < 0.9) tok[n] = Tokenizer.randomLetter(r);
+                        else if (u < 0.9) tok[n] = tokenizer.randomSymbol(r);
                     }
                 } else {
                     int y = rows[i * (l + 1) + t + 1];
