@@ -36,6 +36,16 @@ final class Cli {
      * An input file named by an option, checked before any work: missing, a folder or unreadable is a
      * usage error naming the option and the path.
      */
+    /** An input file, or with folders allowed (folders of PNG images) a file or a folder; as {@link #inputFile}. */
+    static Path inputPath(String command, String option, Path p, boolean folders) {
+        if (folders && Files.isDirectory(p)) {
+            if (!Files.isReadable(p)) throw new UsageException(command + ": " + option + " " + p
+                    + ": permission denied");
+            return p;
+        }
+        return inputFile(command, option, p);
+    }
+
     static Path inputFile(String command, String option, Path p) {
         if (!Files.exists(p)) throw new UsageException(command + ": " + option + " " + p + ": no such file");
         if (Files.isDirectory(p)) throw new UsageException(command + ": " + option + " " + p + " is a folder, not a "

@@ -1,6 +1,5 @@
 package dev.performer.cli;
 
-import dev.performer.data.FastaReader;
 import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.io.AtomicFiles;
@@ -22,9 +21,10 @@ import picocli.CommandLine.Option;
 /** {@code performer embed}: per-sequence mean-pooled embeddings as .npy, with the record ids. */
 @Command(name = "embed", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
-        header = "per-sequence mean-pooled embeddings of a FASTA file as .npy, with the record ids",
-        description = "Runs every record of a FASTA file through the model (BOS, residues, EOS; clipped to L, default "
-                + "the checkpoint's training L) and writes the mean over its tokens of the final LayerNorm output: a "
+        header = "per-sequence mean-pooled embeddings of a FASTA file (or images, or files) as .npy, with the ids",
+        description = "Runs every record of --data through the model (BOS, symbols, EOS; clipped to L, default "
+                + "the checkpoint's training L; records are FASTA records, images (no EOS) or whole files for byte "
+                + "models) and writes the mean over its tokens of the final LayerNorm output: a "
                 + "float32 array (records, width) to FILE.npy, and the record ids, one per line in the same order, to "
                 + "FILE.ids.txt. Padding never enters the mean. Written atomically.",
         footerHeading = "%nexample:%n",
@@ -34,8 +34,11 @@ final class EmbedCommand extends Options.Command {
     @Mixin
     Options.CheckpointOption checkpoint;
 
-    @Option(names = "--data", paramLabel = "FILE", required = true, description = "FASTA file (plain or .gz)")
+    @Option(names = "--data", paramLabel = "FILE", required = true,
+            description = "FASTA file (plain or .gz), IDX images or a folder of PNG files, or any file (byte models)")
     Path data;
+
+    @Mixin Options.DataKindOption kind;
 
     @Option(names = "--out", paramLabel = "FILE.npy", required = true,
             description = "the embeddings; ids to FILE.ids.txt")
@@ -57,7 +60,7 @@ final class EmbedCommand extends Options.Command {
         if (!outFile.getFileName().toString().endsWith(".npy"))
             throw new UsageException("embed: --out must name a .npy file, got " + outFile);
         Cli.outputFile("embed", "--out", outFile);
-        Cli.inputFile("embed", "--data", data);
+        Cli.inputPath("embed", "--data", data, true);
         Tokenizer.Unknown policy = unknown.policy();
         try (Kernels kern = kernels.kernels()) {
             Checkpoint.Loaded ld = checkpoint.load("embed", kern);
@@ -67,8 +70,10 @@ final class EmbedCommand extends Options.Command {
             if (l > model.config().maxLen())
                 throw new UsageException("embed: --L " + l + " exceeds the model's maxLen " + model.config().maxLen());
             int c = model.config().width();
-            SequenceData d = new SequenceData();
-            SequenceData.readAll(List.of(FastaReader.open(data)), policy, d, null, 0, 0, err);
+            Tokenizer tk = kind.resolve("embed", List.of(data), model.config().tokenizer(), null, err);
+            SequenceData d = new SequenceData(tk);
+            Options.read("embed", List.of(data), policy, d, null, 0, 0, err);
+            boolean end = tk.endMarker();
             float[] emb = new float[d.size() * c];
             int[] tok = new int[b * l];
             float[] mask = new float[b * l];
@@ -78,11 +83,11 @@ final class EmbedCommand extends Options.Command {
                 Arrays.fill(mask, 0f);
                 for (int i = 0; i < n; i++) {
                     int[] seq = d.sequence(s0 + i);
-                    int len = Math.min(seq.length, l - 2);
+                    int len = Math.min(seq.length, l - (end ? 2 : 1));
                     tok[i * l] = Tokenizer.BOS;
                     System.arraycopy(seq, 0, tok, i * l + 1, len);
-                    tok[i * l + 1 + len] = Tokenizer.EOS;
-                    Arrays.fill(mask, i * l, i * l + len + 2, 1f);
+                    if (end) tok[i * l + 1 + len] = Tokenizer.EOS;
+                    Arrays.fill(mask, i * l, i * l + len + (end ? 2 : 1), 1f);
                 }
                 float[] e = model.embed(tok, mask, b, l);
                 // always B rows (padding rows are all-PAD, mask 0): buffers kept

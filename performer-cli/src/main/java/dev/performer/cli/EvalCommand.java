@@ -18,16 +18,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code performer eval}: loss, accuracy and perplexity of a checkpoint on a FASTA file. */
+/** {@code performer eval}: loss, accuracy, perplexity (and bits per dimension or byte) of a checkpoint on data. */
 @Command(name = "eval", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
-        header = "loss, accuracy and perplexity of a checkpoint on a FASTA file",
+        header = "loss, accuracy and perplexity of a checkpoint on a FASTA file, images or bytes",
         description = "Evaluates a checkpoint (a .safetensors file, or a run folder: its latest checkpoint) on every "
-                + "record of a FASTA file with the model's own objective (masked LM for bidirectional models, 15%% "
+                + "record of --data (FASTA, images or bytes: the kind the model was trained on) with the model's "
+                + "own objective (masked LM for bidirectional models, 15%% "
                 + "masking with a fixed seed; next-token LM for causal ones). Prints loss (nats per target), accuracy "
-                + "and perplexity; with --json one JSON object with the keys loss, accuracy, perplexity, targets. L, "
-                + "batch and layout default to the checkpoint's training settings. With --attention the same weights "
-                + "are evaluated under another attention (a trained exact model under FAVOR+, zero-shot).",
+                + "and perplexity, and for image and byte models bits per dimension (per byte); with --json one "
+                + "JSON object with the keys loss, accuracy, perplexity, targets (and bits_per_dim or bits_per_byte). "
+                + "L, batch and layout default to the checkpoint's training settings. With --attention the same "
+                + "weights are evaluated under another attention (a trained exact model under FAVOR+, zero-shot).",
         footerHeading = "%nexamples:%n",
         footer = {"  performer eval --checkpoint runs/train-favor-softmax-bidir --data heldout.fasta --json",
             "  performer eval --checkpoint runs/train-exact-bidir --attention favor-softmax --features 256 "
@@ -37,8 +39,11 @@ final class EvalCommand extends Options.Command {
     @Mixin
     Options.CheckpointOption checkpoint;
 
-    @Option(names = "--data", paramLabel = "FILE", required = true, description = "FASTA file (plain or .gz)")
+    @Option(names = "--data", paramLabel = "FILE", required = true,
+            description = "FASTA file (plain or .gz), IDX images or a folder of PNG files, or any file (byte models)")
     Path data;
+
+    @Mixin Options.DataKindOption kind;
 
     @Option(names = "--json", description = "print one JSON object: loss, accuracy, perplexity, targets")
     boolean json;
@@ -75,6 +80,7 @@ final class EvalCommand extends Options.Command {
     @Mixin Options.KernelOptions kernels;
 
     @Override public Integer call() throws IOException {
+        Cli.inputPath("eval", "--data", data, true);
         try (Kernels kern = kernels.kernels()) {
             Checkpoint.Loaded ld = checkpoint.load("eval", kern);
             // defaults: the batches the model was trained on
@@ -88,8 +94,9 @@ final class EvalCommand extends Options.Command {
             SequenceData.Layout layout = layoutName == null ? trained.layout()
                     : layoutName.equals("concat") ? SequenceData.Layout.CONCAT : SequenceData.Layout.PAD;
             Tokenizer.Unknown policy = unknown.policy();
-            SequenceData d = new SequenceData();
-            SequenceData.readFiles(List.of(data), policy, d, null, 0, 0, json ? null : err);
+            Tokenizer tk = kind.resolve("eval", List.of(data), ld.model().config().tokenizer(), null, err);
+            SequenceData d = new SequenceData(tk);
+            Options.read("eval", List.of(data), policy, d, null, 0, 0, json ? null : err);
             if (d.size() == 0) throw new UsageException("eval: no usable sequences in " + data);
             PerformerModel model = ld.model();
             if (attention != null) {   // the same weights under another attention (zero-shot)
@@ -99,13 +106,15 @@ final class EvalCommand extends Options.Command {
             }
             Metrics m = Trainer.evaluate(model, d, new Batching(b, l, layout), 0);
             if (json)
-                out.printf(Locale.ROOT, "{\"loss\": %.6f, \"accuracy\": %.6f, \"perplexity\": %.6f, \"targets\": %d}%n",
-                        m.loss(), m.accuracy(), m.perplexity(), m.targets());
+                out.printf(Locale.ROOT,
+                        "{\"loss\": %.6f, \"accuracy\": %.6f, \"perplexity\": %.6f, \"targets\": %d%s}%n",
+                        m.loss(), m.accuracy(), m.perplexity(), m.targets(), tk == Tokenizer.PROTEIN ? ""
+                                : String.format(Locale.ROOT, ", \"bits_per_%s\": %.6f", tk.unit(), m.bits()));
             else
                 out.printf(Locale.ROOT,
-                        "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%n",
+                        "%s on %s (%d sequences, %d targets): loss %.4f, accuracy %.4f, perplexity %.3f%s%n",
                         checkpoint + (attention != null ? " under " + attention : ""), data, d.size(), m.targets(),
-                        m.loss(), m.accuracy(), m.perplexity());
+                        m.loss(), m.accuracy(), m.perplexity(), TrainCommand.bitsNote(tk, m));
         }
         return 0;
     }

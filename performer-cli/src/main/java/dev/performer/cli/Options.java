@@ -1,6 +1,7 @@
 package dev.performer.cli;
 
 import dev.performer.data.Tokenizer;
+import dev.performer.data.SequenceData;
 import dev.performer.kernel.Backend;
 import dev.performer.kernel.Kernels;
 import dev.performer.train.Checkpoint;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.nio.file.Path;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -94,7 +96,65 @@ final class Options {
         }
     }
 
+    /**
+     * --data-kind: the kind of the --data files (train, eval, embed): given, the model's, or detected
+     * from the first file; files of another kind than the model's are refused before any work.
+     */
+    static final class DataKindOption {
+        @Option(names = "--data-kind", paramLabel = "KIND", defaultValue = "auto", converter = DataKinds.class,
+                completionCandidates = DataKinds.class,
+                description = "${COMPLETION-CANDIDATES}: protein (FASTA), image (IDX files, or folders of PNG "
+                        + "files), bytes (any file); auto: the model's kind, or detected from the first file "
+                        + "(default ${DEFAULT-VALUE})")
+        String name;
+
+        boolean given() { return !name.equals("auto"); }
+
+        /**
+         * The kind to read files as: for a model of kind {@code model} (null when training a new one)
+         * the model's (a --data-kind or a detected kind that contradicts it is a usage error); else the
+         * given one, or the first file's detected one (and fallback when there is no file). What was
+         * chosen and why is printed on log.
+         */
+        Tokenizer resolve(String command, List<Path> files, Tokenizer model, Tokenizer fallback, PrintStream log)
+                throws IOException {
+            Tokenizer given = given() ? Tokenizer.of(name) : null;
+            if (model != null) {
+                if (given != null && given != model)
+                    throw new UsageException(command + ": --data-kind " + name + ", but the checkpoint is "
+                            + model.aModel());
+                if (given == null && !files.isEmpty() && model != Tokenizer.BYTES) {
+                    Tokenizer seen = SequenceData.detect(files.get(0));
+                    if (seen != model)
+                        throw new UsageException(command + ": " + files.get(0) + " looks like " + seen.id()
+                                + " data, but the checkpoint is " + model.aModel());
+                }
+                return model;
+            }
+            if (given != null) return given;
+            if (files.isEmpty()) return fallback;
+            Tokenizer seen = SequenceData.detect(files.get(0));
+            log.printf("data kind: %s (detected from %s; --data-kind sets it)%n", seen.id(), files.get(0));
+            return seen;
+        }
+    }
+
+    /**
+     * Reads --data files of a kind (see {@link SequenceData#readFiles}); contradictions between files
+     * (two image sizes) are usage errors naming the file, malformed files data errors (exit 2 both).
+     */
+    static int[] read(String command, List<Path> files, Tokenizer.Unknown policy, SequenceData train,
+                      SequenceData valid, long seed, double validFraction, PrintStream warn) throws IOException {
+        try {
+            return SequenceData.readFiles(files, policy, train, valid, seed, validFraction, warn);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(command + ": " + e.getMessage());
+        }
+    }
+
     // ------------------------------------------------------------------ choices
+
+    static final class DataKinds extends Choice { DataKinds() { super("auto", "protein", "image", "bytes"); } }
 
     /** One word of a fixed list; the list is also the option's completion candidates. */
     abstract static class Choice implements ITypeConverter<String>, Iterable<String> {

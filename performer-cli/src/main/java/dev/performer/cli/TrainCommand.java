@@ -3,6 +3,8 @@ package dev.performer.cli;
 import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Projection;
 import dev.performer.data.FastaReader;
+import dev.performer.data.Images;
+import dev.performer.data.Split;
 import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
@@ -32,12 +34,19 @@ import picocli.CommandLine.Option;
 /** {@code performer train}: a Performer language model on protein sequences. */
 @Command(name = "train", mixinStandardHelpOptions = true, version = Main.VERSION, sortOptions = false,
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
-        header = "train a Performer language model on protein sequences (bundled sample by default)",
+        header = "train a Performer language model on proteins, images or bytes (bundled sample by default)",
         description = {
             "Trains a Performer on FASTA files (plain or .gz). Without --data it trains on the bundled sample of 3,000 "
                 + "UniProtKB/Swiss-Prot sequences and validates on the bundled held-out 600. bidir = masked LM (15%% "
                 + "of residues, 80/10/10), metrics on the masked positions; causal = next-token LM, metrics on every "
                 + "position. Without --valid, a seeded hash of the record id holds out --valid-fraction of --data.",
+            "",
+            "Images (--data-kind image: IDX files such as MNIST's, or folders of PNG files) are sequences of their "
+                + "pixels in raster order (R, G, B interleaved for colour), 256 levels, <bos> first and no <eos>; "
+                + "causal by default, L = the pixels of one image; validation reports bits per dimension (the "
+                + "paper's image metric) and loss.png plots it. Bytes (--data-kind bytes: any files) are 256 symbols; "
+                + "the last --valid-fraction of each file is held out; concat layout and causal by default; bits per "
+                + "byte. The kind is detected from the first file when not given, and saved in the checkpoint.",
             "",
             "Validation every --eval-every steps on at most --eval-batches batches, and at the end.",
             "",
@@ -49,14 +58,21 @@ import picocli.CommandLine.Option;
             "  performer train",
             "  performer train --attention favor-softmax --direction causal --L 512 --steps 1000 --run runs/causal",
             "  performer train --data uniprot.fasta.gz --layout concat --L 8192 --batch 1 --run runs/long",
-            "  performer train --init-from runs/exact --attention favor-softmax --steps 100 --run runs/exact-to-favor"})
+            "  performer train --init-from runs/exact --attention favor-softmax --steps 100 --run runs/exact-to-favor",
+            "  performer train --data-kind image --steps 200 --run runs/fashion",
+            "  performer train --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz --run runs/fmnist",
+            "  performer train --data README.md --data-kind bytes --L 256 --run runs/bytes"})
 final class TrainCommand extends Options.Command {
 
     @Option(names = "--data", paramLabel = "FILE[,FILE...]",
-            description = "FASTA files (plain or .gz) to train on (default: the bundled sample)")
+            description = "files to train on: FASTA (plain or .gz), IDX images or folders of PNG, any file as bytes "
+                    + "(see --data-kind; default: the bundled protein sample, or with --data-kind image the bundled "
+                    + "300 Fashion-MNIST images)")
     String data;
 
-    @Option(names = "--valid", paramLabel = "FILE", description = "validation FASTA file (default: held out of --data)")
+    @Mixin Options.DataKindOption kind;
+
+    @Option(names = "--valid", paramLabel = "FILE", description = "validation file (default: held out of --data)")
     String validFile;
 
     @Option(names = "--run", paramLabel = "DIR",
@@ -76,14 +92,16 @@ final class TrainCommand extends Options.Command {
             description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     String attention;
 
-    @Option(names = "--direction", paramLabel = "DIR", defaultValue = "bidir", converter = Options.Directions.class,
+    @Option(names = "--direction", paramLabel = "DIR", converter = Options.Directions.class,
             completionCandidates = Options.Directions.class,
-            description = "${COMPLETION-CANDIDATES}: masked or next-token LM (default ${DEFAULT-VALUE})")
+            description = "${COMPLETION-CANDIDATES}: masked or next-token LM (default bidir for proteins, causal for "
+                    + "images and bytes)")
     String directionName;
 
-    @Option(names = "--L", paramLabel = "N", defaultValue = "256", converter = Options.AtLeast3.class,
-            description = "sequence length, and the model's maximum length (default ${DEFAULT-VALUE})")
-    int l;
+    @Option(names = "--L", paramLabel = "N", converter = Options.AtLeast3.class,
+            description = "sequence length, and the model's maximum length (default 256; for images the values of "
+                    + "one image, 784 for 28x28 grey)")
+    Integer l;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "8", converter = Options.AtLeast1.class,
             description = "sequences per batch (default ${DEFAULT-VALUE})")
@@ -182,10 +200,10 @@ final class TrainCommand extends Options.Command {
             description = "write a checkpoint every N steps (and at the end)")
     Integer checkpointEvery;
 
-    @Option(names = "--layout", paramLabel = "LAYOUT", defaultValue = "pad", converter = Options.Layouts.class,
+    @Option(names = "--layout", paramLabel = "LAYOUT", converter = Options.Layouts.class,
             completionCandidates = Options.Layouts.class,
             description = "${COMPLETION-CANDIDATES}: one sequence per row, or sequences concatenated "
-                    + "(default ${DEFAULT-VALUE})")
+                    + "(default pad; concat for bytes)")
     String layout;
 
     @Option(names = "--positional", paramLabel = "KIND", defaultValue = "learned",
@@ -220,6 +238,21 @@ final class TrainCommand extends Options.Command {
     private int train(Kernels kern) throws IOException {
         Checkpoint.Loaded init = initFrom == null ? null : Cli.loadCheckpoint(initFrom, "train --init-from", kern);
         if (init != null) inheritArchitecture(init.model().config());
+        List<Path> files = new ArrayList<>();
+        if (data != null) for (String f : data.split(",")) if (!f.isBlank()) files.add(Path.of(f.trim()));
+        for (Path f : files) Cli.inputPath("train", "--data", f, true);
+        if (validFile != null) Cli.inputPath("train", "--valid", Path.of(validFile), true);
+        Tokenizer tk = kind.resolve("train", files, init == null ? null : init.model().config().tokenizer(),
+                Tokenizer.PROTEIN, out);
+        if (files.isEmpty() && tk == Tokenizer.BYTES)
+            throw new UsageException("train: --data-kind bytes needs --data (any files)");
+        Data d = readData(tk, files);
+        if (directionName == null) directionName = tk == Tokenizer.PROTEIN ? "bidir" : "causal";
+        if (layout == null) layout = tk == Tokenizer.BYTES ? "concat" : "pad";
+        if (l == null) {
+            int[] shape = d.train().imageShape();
+            l = tk == Tokenizer.IMAGE && shape != null ? shape[0] * shape[1] * shape[2] : 256;
+        }
         Direction direction = Direction.of(directionName);
         ModelConfig cfg;
         TrainConfig tc;
@@ -235,7 +268,8 @@ final class TrainCommand extends Options.Command {
                 spec = f.withProjection(Projection.Type.valueOf(projection.toUpperCase(Locale.ROOT)))
                         .withRedrawEvery(redrawEvery);
             ModelConfig.Builder mb = init != null ? init.model().config().toBuilder()
-                    : ModelConfig.small().toBuilder().maxLen(l).layers(layers).width(width).heads(heads).ffn(ffn)
+                    : ModelConfig.small().toBuilder().tokenizer(tk).maxLen(l).layers(layers).width(width).heads(heads)
+                            .ffn(ffn)
                             .direction(direction).positions(Positions.of(positional));
             cfg = mb.attention(spec).dropout((float) dropout).build();
             TrainConfig.Builder tb = TrainConfig.builder().steps(steps).batch(batch).length(l)
@@ -251,10 +285,8 @@ final class TrainCommand extends Options.Command {
             throw new UsageException("train: " + e.getMessage());
         }
         boolean causal = direction.causal();
-        Path run = Path.of(runDir != null ? runDir : "runs/train-" + attention + "-" + (causal ? "causal" : "bidir"));
-        if (data != null) for (String f : data.split(",")) if (!f.isBlank()) Cli.inputFile("train", "--data",
-                Path.of(f.trim()));
-        if (validFile != null) Cli.inputFile("train", "--valid", Path.of(validFile));
+        Path run = Path.of(runDir != null ? runDir : "runs/train-" + (tk == Tokenizer.PROTEIN ? "" : tk.id() + "-")
+                + attention + "-" + (causal ? "causal" : "bidir"));
 
         RunFolder folder;
         try {
@@ -263,34 +295,33 @@ final class TrainCommand extends Options.Command {
             throw new UsageException("train: " + e.getMessage());
         }
         try (folder) {
-            return train(kern, cfg, tc, init, folder);
+            return train(kern, cfg, tc, init, folder, d);
         }
     }
 
-    private int train(Kernels kern, ModelConfig cfg, TrainConfig tc, Checkpoint.Loaded init, RunFolder folder)
-            throws IOException {
-        Path run = folder.path();
-        if (!resume && folder.holdsRun()) {
-            List<Path> cks = folder.checkpoints();
-            throw new UsageException("train: " + run + " already holds a run (" + (cks.isEmpty() ? "log.csv"
-                    : cks.size() + " checkpoints, the last " + cks.get(cks.size() - 1).getFileName())
-                    + "); continue it with --resume, or choose another --run");
-        }
-        Optional<RunFolder.Found> latest = resume ? folder.latestLoadable(kern, w -> err.println("warning: " + w))
-                : Optional.empty();
-        if (resume && latest.isEmpty())
-            throw new UsageException("train --resume: no " + (folder.checkpoints().isEmpty() ? "" : "loadable ")
-                    + "checkpoint in " + run);
+    /** The training and validation sequences, and what they are (for logs and the checkpoint). */
+    private record Data(SequenceData train, SequenceData valid, String description) {}
+
+    private Data readData(Tokenizer tk, List<Path> files) throws IOException {
         Tokenizer.Unknown policy = unknown.policy();
-        SequenceData train = new SequenceData(), valid = new SequenceData();
+        SequenceData train = new SequenceData(tk), valid = new SequenceData(tk);
         String dataDesc;
-        if (data != null) {
-            List<Path> files = new ArrayList<>();
-            for (String f : data.split(",")) if (!f.isBlank()) files.add(Path.of(f.trim()));
+        if (!files.isEmpty()) {
             boolean separate = validFile != null;
-            int[] rs = SequenceData.readFiles(files, policy, train, separate ? null : valid, seed, validFraction, err);
-            if (separate) SequenceData.readFiles(List.of(Path.of(validFile)), policy, valid, null, seed, 0, err);
+            int[] rs = Options.read("train", files, policy, train, separate ? null : valid, seed, validFraction, err);
+            if (separate) Options.read("train", List.of(Path.of(validFile)), policy, valid, null, seed, 0, err);
             dataDesc = files + " (" + rs[0] + " records read, " + rs[1] + " skipped)";
+        } else if (tk == Tokenizer.IMAGE) {
+            try (InputStream in = bundledStream(BUNDLED_IMAGES)) {
+                Images.Set s = Images.readIdx("bundled:" + BUNDLED_IMAGES, in);
+                train.imageShape(s.height(), s.width(), s.channels(), s.source());
+                valid.imageShape(s.height(), s.width(), s.channels(), s.source());
+                for (int i = 0; i < s.count(); i++)
+                    (Split.isValidation(s.ids().get(i), seed, validFraction) ? valid : train)
+                            .add(s.ids().get(i), Tokenizer.IMAGE.encode(s.pixels().get(i)));
+            }
+            dataDesc = "bundled Fashion-MNIST sample of 300 test images (MIT, see dev/performer/cli/data/README.md in "
+                    + "the jar)";
         } else {
             SequenceData.readAll(List.of(bundled("swissprot2014_sample_train.fasta")), policy, train, null, seed, 0,
                     err);
@@ -305,7 +336,25 @@ final class TrainCommand extends Options.Command {
         if (valid.size() == 0)
             err.printf("warning: no validation sequences (--valid-fraction %s of %d records held out none); "
                     + "training without validation%n", validFraction, train.size());
+        return new Data(train, valid, dataDesc);
+    }
 
+    private int train(Kernels kern, ModelConfig cfg, TrainConfig tc, Checkpoint.Loaded init, RunFolder folder, Data d)
+            throws IOException {
+        Path run = folder.path();
+        if (!resume && folder.holdsRun()) {
+            List<Path> cks = folder.checkpoints();
+            throw new UsageException("train: " + run + " already holds a run (" + (cks.isEmpty() ? "log.csv"
+                    : cks.size() + " checkpoints, the last " + cks.get(cks.size() - 1).getFileName())
+                    + "); continue it with --resume, or choose another --run");
+        }
+        Optional<RunFolder.Found> latest = resume ? folder.latestLoadable(kern, w -> err.println("warning: " + w))
+                : Optional.empty();
+        if (resume && latest.isEmpty())
+            throw new UsageException("train --resume: no " + (folder.checkpoints().isEmpty() ? "" : "loadable ")
+                    + "checkpoint in " + run);
+        SequenceData train = d.train(), valid = d.valid();
+        String dataDesc = d.description();
         PerformerModel model;
         AdamW opt;
         int start = 0;
@@ -355,21 +404,28 @@ final class TrainCommand extends Options.Command {
             }
         }
         out.printf(Locale.ROOT, "model: %s, %,d parameters%n", cfg.describe(), model.params().length);
-        out.printf(Locale.ROOT, "data: %s: %d training sequences (%,d residues), %d validation%n", dataDesc,
-                train.size(), train.residues(), valid.size());
+        Tokenizer tk = cfg.tokenizer();
+        int[] shape = train.imageShape();
+        out.printf(Locale.ROOT, "data: %s: %s, %d training sequences (%,d %ss), %d validation%s%n", dataDesc, tk.id(),
+                train.size(), train.residues(), tk.unit(), valid.size(),
+                shape == null ? "" : "; images of " + Images.shape(shape));
+        if (shape != null && tc.batching().length() < shape[0] * shape[1] * shape[2])
+            err.printf("warning: --L %d is shorter than an image (%d values): rows are random windows of images%n",
+                    tc.batching().length(), shape[0] * shape[1] * shape[2]);
         out.printf(Locale.ROOT, "training: %d steps of %d x %d tokens, lr %.4f, seed %d, %s; run folder %s%n",
                 tc.steps(),
                 tc.batching().size(), tc.batching().length(), tc.optimizer().lr(), seed, kern.describe(), run);
-        Map<String, String> meta = init == null ? Map.of("data", dataDesc)
-                : Map.of("data", dataDesc, "init-from", initFrom + " (step " + init.step() + ", "
-                        + init.model().config().describe() + ")");
+        Map<String, String> meta = new java.util.LinkedHashMap<>(Map.of("data", dataDesc));
+        if (init != null) meta.put("init-from", initFrom + " (step " + init.step() + ", "
+                + init.model().config().describe() + ")");
+        if (shape != null) meta.put(IMAGE_SHAPE, shape[0] + "x" + shape[1] + "x" + shape[2]);
         Progress prog = new Progress(err, "train", tc.steps() - start);
         double[] lastValid = {Double.NaN, Double.NaN, Double.NaN};
         Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta)
                 .evaluateFirst(init != null).folder(folder);
         try {
-            trainer.run(start, listener(prog, lastValid));
-            lossPlot(run, cfg.describe());
+            trainer.run(start, listener(prog, lastValid, tk));
+            lossPlot(run, cfg.describe(), tk);
         } catch (Trainer.Diverged e) {
             throw new UsageException("train: " + e.getMessage() + lastIntact(folder, kern)
                     + "; lower --lr or --clip, then --resume or start again");
@@ -382,9 +438,19 @@ final class TrainCommand extends Options.Command {
             out.printf("done: no validation (no validation sequences); log %s, plot %s%n", run.resolve("log.csv"),
                     run.resolve("loss.png"));
         else
-            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f; log %s, plot %s%n",
-                    lastValid[0], lastValid[1], lastValid[2], run.resolve("log.csv"), run.resolve("loss.png"));
+            out.printf(Locale.ROOT, "done: validation loss %.4f, accuracy %.4f, perplexity %.3f%s; log %s, plot %s%n",
+                    lastValid[0], lastValid[1], lastValid[2],
+                    bitsNote(tk, new Metrics(lastValid[0], lastValid[1], lastValid[2], 0)), run.resolve("log.csv"),
+                    run.resolve("loss.png"));
         return 0;
+    }
+
+    /** The metadata key of an image model's image shape, "HxWxC". */
+    static final String IMAGE_SHAPE = "image.shape";
+
+    /** ", 3.21 bits per dim" for image and byte models, nothing for proteins. */
+    static String bitsNote(Tokenizer tk, Metrics m) {
+        return tk == Tokenizer.PROTEIN ? "" : String.format(Locale.ROOT, ", %.4f bits per %s", m.bits(), tk.unit());
     }
 
     /** "; the last checkpoint, F (step N), is intact", or nothing when there is none. */
@@ -399,7 +465,7 @@ final class TrainCommand extends Options.Command {
     }
 
     /** Progress bar per step, a line per validation and checkpoint; the last validation into lastValid. */
-    private Trainer.Listener listener(Progress prog, double[] lastValid) {
+    private Trainer.Listener listener(Progress prog, double[] lastValid, Tokenizer tk) {
         return new Trainer.Listener() {
             @Override public void step(int step, float loss, double acc, float lr, double gn, double tps) {
                 prog.step(String.format(Locale.ROOT, "step %d loss %.4f acc %.3f %.0f tok/s", step, loss, acc,
@@ -408,9 +474,8 @@ final class TrainCommand extends Options.Command {
             @Override public void evaluated(int step, Metrics m) {
                 lastValid[0] = m.loss(); lastValid[1] = m.accuracy(); lastValid[2] = m.perplexity();
                 out.printf(Locale.ROOT,
-                        "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f (%d targets)%n", step,
-                                m.loss(), m.accuracy(),
-                        m.perplexity(), m.targets());
+                        "step %d validation: loss %.4f, accuracy %.4f, perplexity %.3f%s (%d targets)%n", step,
+                        m.loss(), m.accuracy(), m.perplexity(), bitsNote(tk, m), m.targets());
             }
             @Override public void saved(int step, Path f) { out.printf("step %d checkpoint: %s%n", step, f); }
         };
@@ -442,17 +507,27 @@ final class TrainCommand extends Options.Command {
                     + initFrom + " (" + option + " " + checkpoint + "); leave it out to take the model's");
     }
 
+    static final String BUNDLED_IMAGES = "fashion-mnist-t10k-sample-300-images-idx3-ubyte.gz";
+
     static FastaReader bundled(String name) throws IOException {
-        InputStream in = TrainCommand.class.getResourceAsStream("/dev/performer/cli/data/" + name);
-        if (in == null) throw new IOException("bundled data " + name + " missing from the jar");
-        return FastaReader.open("bundled:" + name, in);
+        return FastaReader.open("bundled:" + name, bundledStream(name));
     }
 
-    /** loss.png from log.csv: training loss (moving average of 10 steps) and validation loss against steps. */
-    static void lossPlot(Path run, String title) throws IOException {
+    static InputStream bundledStream(String name) throws IOException {
+        InputStream in = TrainCommand.class.getResourceAsStream("/dev/performer/cli/data/" + name);
+        if (in == null) throw new IOException("bundled data " + name + " missing from the jar");
+        return in;
+    }
+
+    /**
+     * loss.png from log.csv: training loss (moving average of 10 steps) and validation loss against
+     * steps; in nats per target for proteins, in bits per dimension (per byte) for image (byte) models.
+     */
+    static void lossPlot(Path run, String title, Tokenizer tk) throws IOException {
+        double unit = tk == Tokenizer.PROTEIN ? 1 : 1 / Math.log(2);
         List<double[]> tr = new ArrayList<>(), va = new ArrayList<>();
         for (TrainingLog.Row r : TrainingLog.read(TrainingLog.of(run))) (r.isTrain() ? tr : va)
-                .add(new double[]{r.step(), r.loss()});
+                .add(new double[]{r.step(), r.loss() * unit});
         double[] tx = new double[tr.size()], ty = new double[tr.size()];
         for (int i = 0; i < tr.size(); i++) {
             tx[i] = tr.get(i)[0];
@@ -465,8 +540,9 @@ final class TrainCommand extends Options.Command {
                 null)));
         if (!va.isEmpty()) series.add(new Plot.Series("validation loss", va.stream().mapToDouble(p -> p[0]).toArray(),
                 va.stream().mapToDouble(p -> p[1]).toArray(), null));
-        Plot.lineChart(run.resolve("loss.png"), "Training: " + title, "step", "cross-entropy (nats per target)", false,
-                false, false, series,
+        String axis = tk == Tokenizer.PROTEIN ? "cross-entropy (nats per target)"
+                : "bits per " + (tk == Tokenizer.IMAGE ? "dimension" : "byte");
+        Plot.lineChart(run.resolve("loss.png"), "Training: " + title, "step", axis, false, false, false, series,
                 "log: " + run.resolve("log.csv"));
     }
 }

@@ -146,7 +146,14 @@ public final class SequenceData {
         if (train.tokenizer != Tokenizer.BYTES) throw new IllegalArgumentException("not a bytes data set");
         if (java.nio.file.Files.isDirectory(file))
             throw new IOException(file + ": a folder; bytes data are files (list them with commas)");
-        byte[] all = java.nio.file.Files.readAllBytes(file);
+        byte[] all;
+        try {
+            all = java.nio.file.Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new DataFormatException(file + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new DataFormatException(file + ": permission denied");
+        }
         if (all.length == 0) return false;
         int held = valid == null || validFraction == 0 ? 0
                 : (int) Math.min(all.length - 1, Math.max(1, Math.round(all.length * validFraction)));

@@ -59,6 +59,15 @@ public enum Tokenizer {
         throw new IllegalArgumentException("unknown data kind '" + id + "' (protein, image, bytes)");
     }
 
+    /** "a protein model", "an image model", "a byte model": for messages. */
+    public String aModel() {
+        return switch (this) {
+            case PROTEIN -> "a protein model";
+            case IMAGE -> "an image model";
+            case BYTES -> "a byte model";
+        };
+    }
+
     /** Whether a record's row ends with EOS: not for images, whose size is fixed. */
     public boolean endMarker() { return this != IMAGE; }
 

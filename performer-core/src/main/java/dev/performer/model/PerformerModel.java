@@ -379,15 +379,31 @@ public final class PerformerModel {
      * included (image models never stop early: they make exactly maxNew).
      */
     public int[][] generate(int[] prompt, int maxNew, Sampler sampler, SplittableRandom[] streams) {
+        int[][] prompts = new int[streams.length][];
+        Arrays.fill(prompts, prompt);
+        return generate(prompts, maxNew, sampler, streams);
+    }
+
+    /**
+     * As {@link #generate(int[], int, Sampler, SplittableRandom[])} with a prompt per stream, all of
+     * one length (completions of the top halves of images, say): sequence i continues prompts[i].
+     */
+    public int[][] generate(int[][] prompts, int maxNew, Sampler sampler, SplittableRandom[] streams) {
         if (maxNew < 0) throw new IllegalArgumentException("maxNew must be >= 0, got " + maxNew);
-        checkRoom(prompt.length, maxNew);
+        if (prompts.length != streams.length)
+            throw new IllegalArgumentException(prompts.length + " prompts for " + streams.length + " streams");
+        int plen = prompts.length == 0 ? 0 : prompts[0].length;
+        for (int[] q : prompts)
+            if (q.length != plen) throw new IllegalArgumentException("prompts of different lengths " + plen + " and "
+                    + q.length + ": decoded together, they must have one length");
+        checkRoom(plen, maxNew);
         int ns = streams.length, vocab = cfg.vocab();
         BatchDecoder dec = decoder(ns);
         int[] in = new int[ns];
         Arrays.fill(in, Tokenizer.BOS);
         float[] p = dec.step(in);
-        for (int tok : prompt) {
-            Arrays.fill(in, tok);
+        for (int t = 0; t < plen; t++) {
+            for (int i = 0; i < ns; i++) in[i] = prompts[i][t];
             p = dec.step(in);
         }
         int[][] out = new int[ns][maxNew];

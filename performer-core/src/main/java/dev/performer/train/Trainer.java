@@ -168,7 +168,7 @@ public final class Trainer {
     static void checkKind(PerformerModel model, SequenceData data) {
         ModelConfig c = model.config();
         if (data.tokenizer() != c.tokenizer())
-            throw new IllegalArgumentException(data.tokenizer().id() + " data for a " + c.tokenizer().id() + " model");
+            throw new IllegalArgumentException(data.tokenizer().id() + " data for " + c.tokenizer().aModel());
         if (c.vocab() < c.tokenizer().vocabSize())
             throw new IllegalArgumentException("the model's vocab " + c.vocab() + " is smaller than the "
                     + c.tokenizer().id() + " vocabulary of " + c.tokenizer().vocabSize());
