@@ -1,6 +1,7 @@
 package dev.performer.cli;
 
 import dev.performer.data.Images;
+import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.model.PerformerModel;
@@ -31,8 +32,10 @@ import picocli.CommandLine.Option;
                 + "sampling; sample i draws from its own stream of --seed (the same whatever --samples). The "
                 + "--samples sequences are decoded together, one batched step per token. --ignore-eos keeps going "
                 + "past <eos> (for timing). FAVOR+ models decode with the recurrent form: O(M·D) state per head, so "
-                + "each new token costs the same however long the prefix. Prints each sample (protein models: "
-                + "prompt|residues; byte models: the prompt and the text), then the decoding speed over all samples "
+                + "each new token costs the same however long the prefix. Models trained with --layout concat start "
+                + "from <sep> (the record boundary they saw) instead of <bos>. Prints each sample (protein models: "
+                + "prompt|residues; byte models: a line '--- sample i ---' when there are several, then the prompt and "
+                + "the text), then the decoding speed over all samples "
                 + "and the attention state size.",
             "",
             "Image models write a PNG grid to --out: --samples images drawn from nothing, or with --complete FILE "
@@ -116,13 +119,19 @@ final class GenerateCommand extends Options.Command {
             if (outPng != null || complete != null)
                 throw new UsageException("generate: --out and --complete are for image models; " + checkpoint
                         + " is " + tk.aModel() + " (its samples are printed)");
-            text(model, sampler, r);
+            boolean concat = ld.training().map(t -> t.batching().layout() == SequenceData.Layout.CONCAT).orElse(false);
+            text(model, sampler, r, concat ? Tokenizer.SEP : Tokenizer.BOS);
         }
         return 0;
     }
 
-    /** Protein and byte models: samples printed as text. */
-    private void text(PerformerModel model, Sampler sampler, SplittableRandom[] r) {
+    /**
+     * Protein and byte models: samples printed as text, one line each for proteins, the text with a
+     * header line per sample for bytes (text has its own line breaks). The first token fed is
+     * start: BOS, or SEP for a model trained on concatenated records (its rows never began with BOS;
+     * a record began after SEP).
+     */
+    private void text(PerformerModel model, Sampler sampler, SplittableRandom[] r, int start) {
         Tokenizer tk = model.config().tokenizer();
         int bad = tk.firstUnknown(prompt);
         if (bad >= 0)
@@ -137,7 +146,7 @@ final class GenerateCommand extends Options.Command {
                     + "learned positions end at " + maxLen);
         PerformerModel.BatchDecoder dec = model.decoder(samples);
         int[] in = new int[samples];
-        Arrays.fill(in, Tokenizer.BOS);
+        Arrays.fill(in, start);
         float[] p = dec.step(in);
         for (int t : ptoks) {
             Arrays.fill(in, t);
@@ -170,6 +179,7 @@ final class GenerateCommand extends Options.Command {
                 for (int j = 0; j < len; j++) if (ids[j] >= Tokenizer.FIRST_SYMBOL) sb.append(tk.decode(ids[j]));
                 out.printf(Locale.ROOT, "%s|%s%s%n", prompt, sb, ended[i] ? "<eos>" : "");
             } else {
+                if (samples > 1) out.printf(Locale.ROOT, "--- sample %d ---%n", i + 1);
                 out.printf(Locale.ROOT, "%s%s%n", prompt, tk.decode(ids, 0, len));
             }
             total += count[i];
