@@ -45,6 +45,10 @@ final class EvalCommand extends Options.Command {
 
     @Mixin Options.DataKindOption kind;
 
+    @Option(names = "--limit", paramLabel = "N", converter = Options.AtLeast1.class,
+            description = "evaluate the first N records only (default: all)")
+    Integer limit;
+
     @Option(names = "--json", description = "print one JSON object: loss, accuracy, perplexity, targets")
     boolean json;
 
@@ -97,6 +101,7 @@ final class EvalCommand extends Options.Command {
             Tokenizer tk = kind.resolve("eval", List.of(data), ld.model().config().tokenizer(), null, err);
             SequenceData d = new SequenceData(tk);
             Options.read("eval", List.of(data), policy, d, null, 0, 0, json ? null : err);
+            if (limit != null) d = d.head(limit);
             if (d.size() == 0) throw new UsageException("eval: no usable sequences in " + data);
             PerformerModel model = ld.model();
             if (attention != null) {   // the same weights under another attention (zero-shot)

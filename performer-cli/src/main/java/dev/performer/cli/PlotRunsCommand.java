@@ -23,7 +23,7 @@ final class PlotRunsCommand extends Options.Command {
 
     static final class Splits extends Options.Choice { Splits() { super("valid", "train"); } }
 
-    static final class Metrics extends Options.Choice { Metrics() { super("loss", "accuracy", "perplexity"); } }
+    static final class Metrics extends Options.Choice { Metrics() { super("loss", "accuracy", "perplexity", "bits"); } }
 
     @Option(names = "--runs", paramLabel = "DIR[,DIR...]", required = true, description = "run folders (with log.csv)")
     String runs;
@@ -36,7 +36,9 @@ final class PlotRunsCommand extends Options.Command {
     String split;
 
     @Option(names = "--metric", paramLabel = "METRIC", defaultValue = "loss", converter = Metrics.class,
-            completionCandidates = Metrics.class, description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+            completionCandidates = Metrics.class,
+            description = "${COMPLETION-CANDIDATES} (bits: the loss in bits per target, bits per dimension for image "
+                    + "models) (default ${DEFAULT-VALUE})")
     String metric;
 
     static final class Axes extends Options.Choice { Axes() { super("step", "time"); } }
@@ -87,6 +89,7 @@ final class PlotRunsCommand extends Options.Command {
                 pts.add(new double[]{time ? seconds[i] : r.step(), switch (metric) {
                     case "loss" -> r.loss();
                     case "accuracy" -> r.accuracy();
+                    case "bits" -> r.loss() / Math.log(2);
                     default -> r.perplexity();
                 }});
             }
@@ -109,7 +112,8 @@ final class PlotRunsCommand extends Options.Command {
         }
         if (title == null) title = (split.equals("valid") ? "Validation " : "Training ") + metric;
         Plot.lineChart(outFile, title, time ? "training time (s, evaluations excluded)" : "step",
-                metric + (split.equals("train") ? " (mean of 10 steps)" : ""), false, false, false, series,
+                (metric.equals("bits") ? "bits per target (per dimension for images)" : metric)
+                        + (split.equals("train") ? " (mean of 10 steps)" : ""), false, false, false, series,
                 "from log.csv of each run (written atomically)");
         out.println("wrote " + outFile);
         return 0;

@@ -72,6 +72,15 @@ public final class SequenceData {
     public String id(int i) { return ids.get(i); }
     public int[] sequence(int i) { return seqs.get(i); }
 
+    /** The first n records (all when there are fewer), as a new set of the same kind and image shape. */
+    public SequenceData head(int n) {
+        if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
+        SequenceData out = new SequenceData(tokenizer);
+        out.imageShape = imageShape;
+        for (int i = 0; i < Math.min(n, size()); i++) out.add(ids.get(i), seqs.get(i));
+        return out;
+    }
+
     public void add(String id, int[] seq) {
         for (int t : seq)
             if (t < Tokenizer.FIRST_SYMBOL || t >= tokenizer.vocabSize())
