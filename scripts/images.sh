@@ -6,7 +6,7 @@
 #   favor-softmax-d2, favor-relu-d2, exact-d2   FAVOR+ softmax, FAVOR+ ReLU and exact attention at depth 2
 #   exact-d4, reformer-d4                       exact and Reformer (LSH) attention at depth 4: the paper's depth
 #                                               comparison, "Performer/6 layers matches Reformer/12 layers"
-# First each arm's step time is measured (a short run of its own, same sitting, steps 6-15 of 15), which sets its
+# First each arm's step time is measured (a short run of its own, same sitting, median of steps 11-30 of 30), which sets its
 # number of steps for the budget; then the runs (validation on 80 held-out training images, 15 times); then bits
 # per dimension on the first TEST_IMAGES test images, a grid of 16 samples and 8 completions of test images' top
 # halves per model (not for Reformer: LSH attention has no incremental decoder here).
@@ -37,9 +37,9 @@ trap 'rm -rf "$logs"' EXIT
 IFS=, read -r -a arms <<< "${ARMS:-favor-softmax-d2,favor-relu-d2,exact-d2,exact-d4,reformer-d4}"
 model=(--width 128 --heads 4 --ffn 256 --features 64 --dropout 0.1 --lr 1e-3 --clip 1.0 --batch 8 --L 784
        --direction causal --data-kind image --seed 0)
-calib_steps=15
+calib_steps=30
 [ "${SMOKE:-0}" = 1 ] && { model=(--width 16 --heads 2 --ffn 32 --features 8 --dropout 0 --batch 2 --L 784
-                                  --direction causal --data-kind image --seed 0); calib_steps=6; }
+                                  --direction causal --data-kind image --seed 0); calib_steps=9; }
 
 arm_options() {  # ARM: its attention and depth
   local att="${1%-d*}" depth="${1##*-d}"
@@ -66,8 +66,8 @@ for arm in "${arms[@]}"; do
 done
 if [ ! -f "$out/steps.txt" ]; then
   for arm in "${arms[@]}"; do
-    # seconds of each step from the elapsed_s column, steps 6.. (after the JIT's warm-up); median
-    awk -F, -v from=6 '$2 == "train" { if ($1 >= from && prev != "") print $9 - prev; prev = $9 }' \
+    # seconds of each step from the elapsed_s column, steps 11.. (after the JIT's warm-up); median
+    awk -F, -v from=$(( calib_steps / 3 + 1 )) '$2 == "train" { if ($1 >= from && prev != "") print $9 - prev; prev = $9 }' \
         "$out/calibration/$arm/log.csv" | sort -g | awk -v arm="$arm" -v budget=$(( minutes * 60 )) '
       { d[++n] = $1 }
       END { med = n % 2 ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
@@ -112,12 +112,15 @@ for arm in "${arms[@]}"; do
 done
 
 {
-  echo "arm,attention,layers,steps,step_ms,images_seen,test_bits_per_dim,test_accuracy,valid_bits_per_dim_last"
+  echo "arm,attention,layers,steps,step_ms,train_seconds,images_seen,test_bits_per_dim,test_accuracy,valid_bits_per_dim_last"
   for arm in "${arms[@]}"; do
     read -r _ steps ms <<< "$(awk -v a="$arm" '$1 == a' "$out/steps.txt")"
     d="$out/$arm"
     vb="$(awk -F, '$2 == "valid" { l = $3 } END { printf "%.4f", l / log(2) }' "$d/log.csv")"
-    echo "$arm,${arm%-d*},${arm##*-d},$steps,$ms,$(( steps * 8 )),$(field "$d/test.json" bits_per_dim),$(field "$d/test.json" accuracy),$vb"
+    # training seconds, evaluations excluded (as plot-runs --x time): the time since the previous row of train rows
+    ts="$(awk -F, 'NR > 1 { d = $9 - prev; if (d < 0) d = $9; if ($2 == "train") s += d; prev = $9 }
+                  END { printf "%.0f", s }' "$d/log.csv")"
+    echo "$arm,${arm%-d*},${arm##*-d},$steps,$ms,$ts,$(( steps * 8 )),$(field "$d/test.json" bits_per_dim),$(field "$d/test.json" accuracy),$vb"
   done
 } > "$out/table.csv.tmp" && mv "$out/table.csv.tmp" "$out/table.csv"
 tables "$out"

@@ -36,14 +36,25 @@ final class Cli {
      * An input file named by an option, checked before any work: missing, a folder or unreadable is a
      * usage error naming the option and the path.
      */
-    /** An input file, or with folders allowed (folders of PNG images) a file or a folder; as {@link #inputFile}. */
+    /**
+     * An input file, or with folders allowed a file or a folder of PNG images; as {@link #inputFile}
+     * (a folder without .png files is "a folder, not a file").
+     */
     static Path inputPath(String command, String option, Path p, boolean folders) {
-        if (folders && Files.isDirectory(p)) {
+        if (folders && Files.isDirectory(p) && hasPng(p)) {
             if (!Files.isReadable(p)) throw new UsageException(command + ": " + option + " " + p
                     + ": permission denied");
             return p;
         }
         return inputFile(command, option, p);
+    }
+
+    private static boolean hasPng(Path folder) {
+        try (java.util.stream.Stream<Path> s = Files.list(folder)) {
+            return s.anyMatch(f -> f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png"));
+        } catch (IOException e) {
+            return true;   // unreadable: let the reader name the fault
+        }
     }
 
     static Path inputFile(String command, String option, Path p) {

@@ -208,7 +208,8 @@ public final class SequenceData {
 
     /**
      * The kind of data in a file or folder: a folder of PNG files or an IDX file (plain or gzip) is
-     * images, a text whose first non-blank character is '>' is FASTA (proteins), anything else is bytes.
+     * images, a text whose first non-blank character is '>' (or a ';' comment) is FASTA (proteins),
+     * anything else is bytes.
      */
     public static Tokenizer detect(Path path) throws IOException {
         if (java.nio.file.Files.isDirectory(path)) return Tokenizer.IMAGE;
@@ -226,9 +227,10 @@ public final class SequenceData {
         }
         if (n >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 && (head[3] == 3 || head[3] == 4))
             return Tokenizer.IMAGE;
-        for (int i = 0; i < n; i++) {
+        int from = n >= 3 && (head[0] & 0xff) == 0xef && (head[1] & 0xff) == 0xbb && (head[2] & 0xff) == 0xbf ? 3 : 0;
+        for (int i = from; i < n; i++) {   // after a UTF-8 byte order mark, if any
             if (Character.isWhitespace(head[i])) continue;
-            return head[i] == '>' ? Tokenizer.PROTEIN : Tokenizer.BYTES;
+            return head[i] == '>' || head[i] == ';' ? Tokenizer.PROTEIN : Tokenizer.BYTES;
         }
         return Tokenizer.BYTES;
     }
