@@ -154,6 +154,10 @@ class DataKindsCliTest {
                 emb.toString());
         assertEquals(0, em.code(), em.err());
         assertArrayEquals(new int[]{1, 32}, Npy.read(emb).shape(), "one file, one embedding");
+        CliTest.Result resumed = run(train("--data", text.toString(), "--L", "64", "--batch", "8", "--steps", "62",
+                "--eval-every", "30", "--run", byteRun.toString(), "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("resuming from") && resumed.out().contains("bits per byte"), resumed.out());
     }
 
     private static void assertUsage(CliTest.Result r, String... parts) {
