@@ -7,7 +7,7 @@
 #
 # Usage: scripts/bytes.sh [STEPS]     (default 1500 steps of 8 x 256 bytes, a few minutes)
 # Resumable: run it again. Writes results/bytes/: run/ (log.csv, loss.png in bits per byte, output.txt),
-# valid.json (bits per byte on the held-out tail), samples.txt (three samples of 400 bytes continuing a prompt).
+# valid.json (bits per byte on the held-out tail), samples.txt (three samples of 240 bytes continuing a prompt: with L = 256 learned positions, prompt and sample must fit).
 # Env: TEXT (default /usr/share/common-licenses/GPL-3), OUT (default results/bytes), PROMPT.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,7 +42,7 @@ if [ ! -f "$out/valid.json" ]; then
   mv "$logs/valid.json" "$out/valid.json"
 fi
 if [ ! -f "$out/samples.txt" ]; then
-  "$here/performer" generate --checkpoint "$run" --prompt "$prompt" --tokens 400 --samples 3 --temperature 0.8 \
+  "$here/performer" generate --checkpoint "$run" --prompt "$prompt" --tokens 240 --samples 3 --temperature 0.8 \
       --seed 0 > "$logs/samples.txt" 2> "$logs/gen.err" || { tail -n 5 "$logs/gen.err" >&2; exit 1; }
   mv "$logs/samples.txt" "$out/samples.txt"
 fi
