@@ -181,16 +181,78 @@ public final class VectorKernels implements Kernels {
     static final int FEW_ROWS = 16;
 
     /**
-     * c (m×n) += alpha·a (m×k)·B (k×n) for a few rows: each row of B is read once from memory and
-     * added into every row of C while it is in L1. Row i sums over p in the same order as
-     * {@link #rowTimesMatrix} does for one row, so a batch of rows gives each row's one-row result
-     * bit for bit (batched decoding equals decoding one sequence at a time).
+     * c (m×n) += alpha·a (m×k)·B (k×n) for a few rows, without packing: blocks of 4 rows × 2
+     * vectors of C stay in registers while p runs over k, so each vector of B is loaded once per 4
+     * rows and C once per block. Row i sums over p in the same order, with the same operations
+     * (c = b·(alpha·a) + c, one rounding, on the vector columns; c += (alpha·a)·b on the tail columns),
+     * as {@link #rowTimesMatrix} does for one row, so a batch of rows gives each row's one-row
+     * result bit for bit (batched decoding equals decoding one sequence at a time).
      */
     private void fewRowsTimesMatrix(int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b,
                                     int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            int a0 = aOff + i * lda, c0 = cOff + i * ldc;
+            int j = 0;
+            for (; j + 2 * LANES <= bound; j += 2 * LANES) fourRowsTwoVectors(k, alpha, a, a0, lda, b, bOff + j, ldb, c,
+                    c0 + j, ldc);
+            for (; j < bound; j += LANES)
+                for (int r = 0; r < 4; r++) oneRowOneVector(k, alpha, a, a0 + r * lda, b, bOff + j, ldb, c,
+                        c0 + r * ldc + j);
+            for (int r = 0; r < 4; r++) tailColumns(k, alpha, a, a0 + r * lda, b, bOff, ldb, c, c0 + r * ldc, bound, n);
+        }
+        for (; i < m; i++) {
+            int a0 = aOff + i * lda, c0 = cOff + i * ldc;
+            for (int j = 0; j < bound; j += LANES) oneRowOneVector(k, alpha, a, a0, b, bOff + j, ldb, c, c0 + j);
+            tailColumns(k, alpha, a, a0, b, bOff, ldb, c, c0, bound, n);
+        }
+    }
+
+    /** c[4 rows, 2 vectors] += over p of B[p, 2 vectors]·(alpha·a[row, p]), in p order. */
+    private static void fourRowsTwoVectors(int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff,
+                                           int ldb, float[] c, int cOff, int ldc) {
+        int c1 = cOff + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector x00 = FloatVector.fromArray(S, c, cOff), x01 = FloatVector.fromArray(S, c, cOff + LANES);
+        FloatVector x10 = FloatVector.fromArray(S, c, c1), x11 = FloatVector.fromArray(S, c, c1 + LANES);
+        FloatVector x20 = FloatVector.fromArray(S, c, c2), x21 = FloatVector.fromArray(S, c, c2 + LANES);
+        FloatVector x30 = FloatVector.fromArray(S, c, c3), x31 = FloatVector.fromArray(S, c, c3 + LANES);
+        int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda;
         for (int p = 0; p < k; p++) {
-            int bRow = bOff + p * ldb;
-            for (int i = 0; i < m; i++) axpy(alpha * a[aOff + i * lda + p], b, bRow, c, cOff + i * ldc, n);
+            int bp = bOff + p * ldb;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + LANES);
+            FloatVector s0 = FloatVector.broadcast(S, alpha * a[aOff + p]);
+            x00 = b0.fma(s0, x00); x01 = b1.fma(s0, x01);
+            FloatVector s1 = FloatVector.broadcast(S, alpha * a[a1 + p]);
+            x10 = b0.fma(s1, x10); x11 = b1.fma(s1, x11);
+            FloatVector s2 = FloatVector.broadcast(S, alpha * a[a2 + p]);
+            x20 = b0.fma(s2, x20); x21 = b1.fma(s2, x21);
+            FloatVector s3 = FloatVector.broadcast(S, alpha * a[a3 + p]);
+            x30 = b0.fma(s3, x30); x31 = b1.fma(s3, x31);
+        }
+        x00.intoArray(c, cOff); x01.intoArray(c, cOff + LANES);
+        x10.intoArray(c, c1); x11.intoArray(c, c1 + LANES);
+        x20.intoArray(c, c2); x21.intoArray(c, c2 + LANES);
+        x30.intoArray(c, c3); x31.intoArray(c, c3 + LANES);
+    }
+
+    /** c[one vector] += over p of B[p, vector]·(alpha·a[p]), in p order. */
+    private static void oneRowOneVector(int k, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb,
+                                        float[] c, int cOff) {
+        FloatVector x = FloatVector.fromArray(S, c, cOff);
+        for (int p = 0; p < k; p++)
+            x = FloatVector.fromArray(S, b, bOff + p * ldb).fma(FloatVector.broadcast(S, alpha * a[aOff + p]), x);
+        x.intoArray(c, cOff);
+    }
+
+    /** Columns [from, n) of one row, as {@link #axpy}'s scalar tail: c += (alpha·a[p])·b[p, j], p in order. */
+    private static void tailColumns(int k, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
+                                    int cOff, int from, int n) {
+        if (from == n) return;
+        for (int p = 0; p < k; p++) {
+            float ap = alpha * a[aOff + p];
+            int bp = bOff + p * ldb;
+            for (int j = from; j < n; j++) c[cOff + j] += ap * b[bp + j];
         }
     }
 
@@ -300,13 +362,20 @@ public final class VectorKernels implements Kernels {
      */
     private static void micro(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
                               float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
-        int a0 = aBase, a1 = aBase + rs, a2 = aBase + 2 * rs, a3 = aBase + 3 * rs, a4 = aBase + 4 * rs, a5 = aBase + 5 * rs;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S),
+                c03 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S),
+                c13 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S),
+                c23 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S),
+                c33 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S),
+                c43 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S),
+                c53 = FloatVector.zero(S);
+        int a0 = aBase, a1 = aBase + rs, a2 = aBase + 2 * rs, a3 = aBase + 3 * rs, a4 = aBase + 4 * rs,
+                a5 = aBase + 5 * rs;
         for (int kk = 0, ao = 0, bo = bBase; kk < kc; kk++, ao += cs, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, pb, bo + 0 * LANES);
             FloatVector b1 = FloatVector.fromArray(S, pb, bo + 1 * LANES);
@@ -327,37 +396,67 @@ public final class VectorKernels implements Kernels {
         }
         if (mr == MR && nr == NR) {
             FloatVector al = FloatVector.broadcast(S, alpha);
-            c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c, cOff + 0 * ldc + 0 * LANES);
-            c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c, cOff + 0 * ldc + 1 * LANES);
-            c02.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * LANES)).intoArray(c, cOff + 0 * ldc + 2 * LANES);
-            c03.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 3 * LANES)).intoArray(c, cOff + 0 * ldc + 3 * LANES);
-            c10.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 0 * LANES)).intoArray(c, cOff + 1 * ldc + 0 * LANES);
-            c11.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 1 * LANES)).intoArray(c, cOff + 1 * ldc + 1 * LANES);
-            c12.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * LANES)).intoArray(c, cOff + 1 * ldc + 2 * LANES);
-            c13.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 3 * LANES)).intoArray(c, cOff + 1 * ldc + 3 * LANES);
-            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 0 * LANES)).intoArray(c, cOff + 2 * ldc + 0 * LANES);
-            c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 1 * LANES)).intoArray(c, cOff + 2 * ldc + 1 * LANES);
-            c22.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * LANES)).intoArray(c, cOff + 2 * ldc + 2 * LANES);
-            c23.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 3 * LANES)).intoArray(c, cOff + 2 * ldc + 3 * LANES);
-            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 0 * LANES)).intoArray(c, cOff + 3 * ldc + 0 * LANES);
-            c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 1 * LANES)).intoArray(c, cOff + 3 * ldc + 1 * LANES);
-            c32.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * LANES)).intoArray(c, cOff + 3 * ldc + 2 * LANES);
-            c33.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 3 * LANES)).intoArray(c, cOff + 3 * ldc + 3 * LANES);
-            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 0 * LANES)).intoArray(c, cOff + 4 * ldc + 0 * LANES);
-            c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 1 * LANES)).intoArray(c, cOff + 4 * ldc + 1 * LANES);
-            c42.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * LANES)).intoArray(c, cOff + 4 * ldc + 2 * LANES);
-            c43.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 3 * LANES)).intoArray(c, cOff + 4 * ldc + 3 * LANES);
-            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 0 * LANES)).intoArray(c, cOff + 5 * ldc + 0 * LANES);
-            c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 1 * LANES)).intoArray(c, cOff + 5 * ldc + 1 * LANES);
-            c52.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * LANES)).intoArray(c, cOff + 5 * ldc + 2 * LANES);
-            c53.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 3 * LANES)).intoArray(c, cOff + 5 * ldc + 3 * LANES);
+            c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c,
+                    cOff + 0 * ldc + 0 * LANES);
+            c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c,
+                    cOff + 0 * ldc + 1 * LANES);
+            c02.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * LANES)).intoArray(c,
+                    cOff + 0 * ldc + 2 * LANES);
+            c03.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 3 * LANES)).intoArray(c,
+                    cOff + 0 * ldc + 3 * LANES);
+            c10.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 0 * LANES)).intoArray(c,
+                    cOff + 1 * ldc + 0 * LANES);
+            c11.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 1 * LANES)).intoArray(c,
+                    cOff + 1 * ldc + 1 * LANES);
+            c12.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * LANES)).intoArray(c,
+                    cOff + 1 * ldc + 2 * LANES);
+            c13.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 3 * LANES)).intoArray(c,
+                    cOff + 1 * ldc + 3 * LANES);
+            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 0 * LANES)).intoArray(c,
+                    cOff + 2 * ldc + 0 * LANES);
+            c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 1 * LANES)).intoArray(c,
+                    cOff + 2 * ldc + 1 * LANES);
+            c22.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * LANES)).intoArray(c,
+                    cOff + 2 * ldc + 2 * LANES);
+            c23.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 3 * LANES)).intoArray(c,
+                    cOff + 2 * ldc + 3 * LANES);
+            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 0 * LANES)).intoArray(c,
+                    cOff + 3 * ldc + 0 * LANES);
+            c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 1 * LANES)).intoArray(c,
+                    cOff + 3 * ldc + 1 * LANES);
+            c32.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * LANES)).intoArray(c,
+                    cOff + 3 * ldc + 2 * LANES);
+            c33.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 3 * LANES)).intoArray(c,
+                    cOff + 3 * ldc + 3 * LANES);
+            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 0 * LANES)).intoArray(c,
+                    cOff + 4 * ldc + 0 * LANES);
+            c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 1 * LANES)).intoArray(c,
+                    cOff + 4 * ldc + 1 * LANES);
+            c42.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * LANES)).intoArray(c,
+                    cOff + 4 * ldc + 2 * LANES);
+            c43.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 3 * LANES)).intoArray(c,
+                    cOff + 4 * ldc + 3 * LANES);
+            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 0 * LANES)).intoArray(c,
+                    cOff + 5 * ldc + 0 * LANES);
+            c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 1 * LANES)).intoArray(c,
+                    cOff + 5 * ldc + 1 * LANES);
+            c52.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * LANES)).intoArray(c,
+                    cOff + 5 * ldc + 2 * LANES);
+            c53.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 3 * LANES)).intoArray(c,
+                    cOff + 5 * ldc + 3 * LANES);
         } else {
-            c00.intoArray(tile, 0 * NR + 0 * LANES); c01.intoArray(tile, 0 * NR + 1 * LANES); c02.intoArray(tile, 0 * NR + 2 * LANES); c03.intoArray(tile, 0 * NR + 3 * LANES);
-            c10.intoArray(tile, 1 * NR + 0 * LANES); c11.intoArray(tile, 1 * NR + 1 * LANES); c12.intoArray(tile, 1 * NR + 2 * LANES); c13.intoArray(tile, 1 * NR + 3 * LANES);
-            c20.intoArray(tile, 2 * NR + 0 * LANES); c21.intoArray(tile, 2 * NR + 1 * LANES); c22.intoArray(tile, 2 * NR + 2 * LANES); c23.intoArray(tile, 2 * NR + 3 * LANES);
-            c30.intoArray(tile, 3 * NR + 0 * LANES); c31.intoArray(tile, 3 * NR + 1 * LANES); c32.intoArray(tile, 3 * NR + 2 * LANES); c33.intoArray(tile, 3 * NR + 3 * LANES);
-            c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile, 4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
-            c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile, 5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
+            c00.intoArray(tile, 0 * NR + 0 * LANES); c01.intoArray(tile, 0 * NR + 1 * LANES); c02.intoArray(tile,
+                    0 * NR + 2 * LANES); c03.intoArray(tile, 0 * NR + 3 * LANES);
+            c10.intoArray(tile, 1 * NR + 0 * LANES); c11.intoArray(tile, 1 * NR + 1 * LANES); c12.intoArray(tile,
+                    1 * NR + 2 * LANES); c13.intoArray(tile, 1 * NR + 3 * LANES);
+            c20.intoArray(tile, 2 * NR + 0 * LANES); c21.intoArray(tile, 2 * NR + 1 * LANES); c22.intoArray(tile,
+                    2 * NR + 2 * LANES); c23.intoArray(tile, 2 * NR + 3 * LANES);
+            c30.intoArray(tile, 3 * NR + 0 * LANES); c31.intoArray(tile, 3 * NR + 1 * LANES); c32.intoArray(tile,
+                    3 * NR + 2 * LANES); c33.intoArray(tile, 3 * NR + 3 * LANES);
+            c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile,
+                    4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
+            c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile,
+                    5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
             for (int r = 0; r < mr; r++)
                 for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
         }
