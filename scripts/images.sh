@@ -60,7 +60,7 @@ for arm in "${arms[@]}"; do
   rm -rf "$c"
   # shellcheck disable=SC2046
   "$here/performer" train --data "$train" "${model[@]}" $(arm_options "$arm") --steps "$calib_steps" \
-      --valid-fraction 0 --eval-every 0 --checkpoint-every "$calib_steps" --run "$c" > "$logs/calib.out" \
+      --eval-every 0 --eval-batches 1 --checkpoint-every "$calib_steps" --run "$c" > "$logs/calib.out" \
       2> "$logs/calib.err" || { tail -n 5 "$logs/calib.err" >&2; exit 1; }
   rm -f "$c"/checkpoint-*.safetensors
 done
