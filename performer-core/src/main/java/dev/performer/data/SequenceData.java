@@ -14,9 +14,9 @@ import java.util.SplittableRandom;
  * {@link Images} for images, {@link #readBytes} for bytes.
  *
  * <p>Two layouts: {@link Layout#PAD} (one record per row: BOS, symbols, EOS (not for images, whose
- * size is fixed), clipped to a random window when longer than L, padded with PAD) and {@link Layout#CONCAT} (all
- * records joined with
- * SEP into one stream, rows are windows of L; the paper's L = 8192 setting). Two objectives:
+ * size is fixed), clipped to a random window when longer than L, padded with PAD) and
+ * {@link Layout#CONCAT} (all records joined with SEP into one stream, rows are windows of L; the
+ * paper's L = 8192 setting). Two objectives:
  * masked LM (15% of residues selected; of those 80% become MASK, 10% a random residue, 10% stay;
  * the targets are the original residues) and next-token LM (targets are the following token).
  */

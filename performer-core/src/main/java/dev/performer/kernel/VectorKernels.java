@@ -195,12 +195,13 @@ public final class VectorKernels implements Kernels {
         for (; i + 4 <= m; i += 4) {
             int a0 = aOff + i * lda, c0 = cOff + i * ldc;
             int j = 0;
-            for (; j + 2 * LANES <= bound; j += 2 * LANES) fourRowsTwoVectors(k, alpha, a, a0, lda, b, bOff + j, ldb, c,
-                    c0 + j, ldc);
+            for (; j + 2 * LANES <= bound; j += 2 * LANES)
+                fourRowsTwoVectors(k, alpha, a, a0, lda, b, bOff + j, ldb, c, c0 + j, ldc);
             for (; j < bound; j += LANES)
                 for (int r = 0; r < 4; r++) oneRowOneVector(k, alpha, a, a0 + r * lda, b, bOff + j, ldb, c,
                         c0 + r * ldc + j);
-            for (int r = 0; r < 4; r++) tailColumns(k, alpha, a, a0 + r * lda, b, bOff, ldb, c, c0 + r * ldc, bound, n);
+            for (int r = 0; r < 4; r++)
+                tailColumns(k, alpha, a, a0 + r * lda, b, bOff, ldb, c, c0 + r * ldc, bound, n);
         }
         for (; i < m; i++) {
             int a0 = aOff + i * lda, c0 = cOff + i * ldc;
@@ -362,20 +363,13 @@ public final class VectorKernels implements Kernels {
      */
     private static void micro(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
                               float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S),
-                c03 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S),
-                c13 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S),
-                c23 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S),
-                c33 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S),
-                c43 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S),
-                c53 = FloatVector.zero(S);
-        int a0 = aBase, a1 = aBase + rs, a2 = aBase + 2 * rs, a3 = aBase + 3 * rs, a4 = aBase + 4 * rs,
-                a5 = aBase + 5 * rs;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
+        int a0 = aBase, a1 = aBase + rs, a2 = aBase + 2 * rs, a3 = aBase + 3 * rs, a4 = aBase + 4 * rs, a5 = aBase + 5 * rs;
         for (int kk = 0, ao = 0, bo = bBase; kk < kc; kk++, ao += cs, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, pb, bo + 0 * LANES);
             FloatVector b1 = FloatVector.fromArray(S, pb, bo + 1 * LANES);
@@ -396,67 +390,37 @@ public final class VectorKernels implements Kernels {
         }
         if (mr == MR && nr == NR) {
             FloatVector al = FloatVector.broadcast(S, alpha);
-            c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c,
-                    cOff + 0 * ldc + 0 * LANES);
-            c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c,
-                    cOff + 0 * ldc + 1 * LANES);
-            c02.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * LANES)).intoArray(c,
-                    cOff + 0 * ldc + 2 * LANES);
-            c03.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 3 * LANES)).intoArray(c,
-                    cOff + 0 * ldc + 3 * LANES);
-            c10.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 0 * LANES)).intoArray(c,
-                    cOff + 1 * ldc + 0 * LANES);
-            c11.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 1 * LANES)).intoArray(c,
-                    cOff + 1 * ldc + 1 * LANES);
-            c12.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * LANES)).intoArray(c,
-                    cOff + 1 * ldc + 2 * LANES);
-            c13.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 3 * LANES)).intoArray(c,
-                    cOff + 1 * ldc + 3 * LANES);
-            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 0 * LANES)).intoArray(c,
-                    cOff + 2 * ldc + 0 * LANES);
-            c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 1 * LANES)).intoArray(c,
-                    cOff + 2 * ldc + 1 * LANES);
-            c22.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * LANES)).intoArray(c,
-                    cOff + 2 * ldc + 2 * LANES);
-            c23.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 3 * LANES)).intoArray(c,
-                    cOff + 2 * ldc + 3 * LANES);
-            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 0 * LANES)).intoArray(c,
-                    cOff + 3 * ldc + 0 * LANES);
-            c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 1 * LANES)).intoArray(c,
-                    cOff + 3 * ldc + 1 * LANES);
-            c32.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * LANES)).intoArray(c,
-                    cOff + 3 * ldc + 2 * LANES);
-            c33.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 3 * LANES)).intoArray(c,
-                    cOff + 3 * ldc + 3 * LANES);
-            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 0 * LANES)).intoArray(c,
-                    cOff + 4 * ldc + 0 * LANES);
-            c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 1 * LANES)).intoArray(c,
-                    cOff + 4 * ldc + 1 * LANES);
-            c42.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * LANES)).intoArray(c,
-                    cOff + 4 * ldc + 2 * LANES);
-            c43.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 3 * LANES)).intoArray(c,
-                    cOff + 4 * ldc + 3 * LANES);
-            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 0 * LANES)).intoArray(c,
-                    cOff + 5 * ldc + 0 * LANES);
-            c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 1 * LANES)).intoArray(c,
-                    cOff + 5 * ldc + 1 * LANES);
-            c52.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * LANES)).intoArray(c,
-                    cOff + 5 * ldc + 2 * LANES);
-            c53.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 3 * LANES)).intoArray(c,
-                    cOff + 5 * ldc + 3 * LANES);
+            c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c, cOff + 0 * ldc + 0 * LANES);
+            c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c, cOff + 0 * ldc + 1 * LANES);
+            c02.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * LANES)).intoArray(c, cOff + 0 * ldc + 2 * LANES);
+            c03.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 3 * LANES)).intoArray(c, cOff + 0 * ldc + 3 * LANES);
+            c10.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 0 * LANES)).intoArray(c, cOff + 1 * ldc + 0 * LANES);
+            c11.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 1 * LANES)).intoArray(c, cOff + 1 * ldc + 1 * LANES);
+            c12.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * LANES)).intoArray(c, cOff + 1 * ldc + 2 * LANES);
+            c13.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 3 * LANES)).intoArray(c, cOff + 1 * ldc + 3 * LANES);
+            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 0 * LANES)).intoArray(c, cOff + 2 * ldc + 0 * LANES);
+            c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 1 * LANES)).intoArray(c, cOff + 2 * ldc + 1 * LANES);
+            c22.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * LANES)).intoArray(c, cOff + 2 * ldc + 2 * LANES);
+            c23.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 3 * LANES)).intoArray(c, cOff + 2 * ldc + 3 * LANES);
+            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 0 * LANES)).intoArray(c, cOff + 3 * ldc + 0 * LANES);
+            c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 1 * LANES)).intoArray(c, cOff + 3 * ldc + 1 * LANES);
+            c32.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * LANES)).intoArray(c, cOff + 3 * ldc + 2 * LANES);
+            c33.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 3 * LANES)).intoArray(c, cOff + 3 * ldc + 3 * LANES);
+            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 0 * LANES)).intoArray(c, cOff + 4 * ldc + 0 * LANES);
+            c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 1 * LANES)).intoArray(c, cOff + 4 * ldc + 1 * LANES);
+            c42.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * LANES)).intoArray(c, cOff + 4 * ldc + 2 * LANES);
+            c43.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 3 * LANES)).intoArray(c, cOff + 4 * ldc + 3 * LANES);
+            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 0 * LANES)).intoArray(c, cOff + 5 * ldc + 0 * LANES);
+            c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 1 * LANES)).intoArray(c, cOff + 5 * ldc + 1 * LANES);
+            c52.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * LANES)).intoArray(c, cOff + 5 * ldc + 2 * LANES);
+            c53.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 3 * LANES)).intoArray(c, cOff + 5 * ldc + 3 * LANES);
         } else {
-            c00.intoArray(tile, 0 * NR + 0 * LANES); c01.intoArray(tile, 0 * NR + 1 * LANES); c02.intoArray(tile,
-                    0 * NR + 2 * LANES); c03.intoArray(tile, 0 * NR + 3 * LANES);
-            c10.intoArray(tile, 1 * NR + 0 * LANES); c11.intoArray(tile, 1 * NR + 1 * LANES); c12.intoArray(tile,
-                    1 * NR + 2 * LANES); c13.intoArray(tile, 1 * NR + 3 * LANES);
-            c20.intoArray(tile, 2 * NR + 0 * LANES); c21.intoArray(tile, 2 * NR + 1 * LANES); c22.intoArray(tile,
-                    2 * NR + 2 * LANES); c23.intoArray(tile, 2 * NR + 3 * LANES);
-            c30.intoArray(tile, 3 * NR + 0 * LANES); c31.intoArray(tile, 3 * NR + 1 * LANES); c32.intoArray(tile,
-                    3 * NR + 2 * LANES); c33.intoArray(tile, 3 * NR + 3 * LANES);
-            c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile,
-                    4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
-            c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile,
-                    5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
+            c00.intoArray(tile, 0 * NR + 0 * LANES); c01.intoArray(tile, 0 * NR + 1 * LANES); c02.intoArray(tile, 0 * NR + 2 * LANES); c03.intoArray(tile, 0 * NR + 3 * LANES);
+            c10.intoArray(tile, 1 * NR + 0 * LANES); c11.intoArray(tile, 1 * NR + 1 * LANES); c12.intoArray(tile, 1 * NR + 2 * LANES); c13.intoArray(tile, 1 * NR + 3 * LANES);
+            c20.intoArray(tile, 2 * NR + 0 * LANES); c21.intoArray(tile, 2 * NR + 1 * LANES); c22.intoArray(tile, 2 * NR + 2 * LANES); c23.intoArray(tile, 2 * NR + 3 * LANES);
+            c30.intoArray(tile, 3 * NR + 0 * LANES); c31.intoArray(tile, 3 * NR + 1 * LANES); c32.intoArray(tile, 3 * NR + 2 * LANES); c33.intoArray(tile, 3 * NR + 3 * LANES);
+            c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile, 4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
+            c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile, 5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
             for (int r = 0; r < mr; r++)
                 for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
         }
