@@ -4,7 +4,6 @@ import dev.performer.attention.AttentionSpec;
 import dev.performer.attention.Projection;
 import dev.performer.data.FastaReader;
 import dev.performer.data.Images;
-import dev.performer.data.Split;
 import dev.performer.data.SequenceData;
 import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
@@ -313,12 +312,7 @@ final class TrainCommand extends Options.Command {
             dataDesc = files + " (" + rs[0] + " records read, " + rs[1] + " skipped)";
         } else if (tk == Tokenizer.IMAGE) {
             try (InputStream in = bundledStream(BUNDLED_IMAGES)) {
-                Images.Set s = Images.readIdx("bundled:" + BUNDLED_IMAGES, in);
-                train.imageShape(s.height(), s.width(), s.channels(), s.source());
-                valid.imageShape(s.height(), s.width(), s.channels(), s.source());
-                for (int i = 0; i < s.count(); i++)
-                    (Split.isValidation(s.ids().get(i), seed, validFraction) ? valid : train)
-                            .add(s.ids().get(i), Tokenizer.IMAGE.encode(s.pixels().get(i)));
+                Images.add(Images.readIdx("bundled:" + BUNDLED_IMAGES, in), train, valid, seed, validFraction);
             }
             dataDesc = "bundled Fashion-MNIST sample of 300 test images (MIT, see dev/performer/cli/data/README.md in "
                     + "the jar)";

@@ -56,8 +56,15 @@ public final class Images {
      */
     public static int read(Path path, SequenceData train, SequenceData valid, long seed, double validFraction)
             throws IOException {
+        return add(read(path), train, valid, seed, validFraction);
+    }
+
+    /**
+     * Adds images to train, holding out into valid (when not null) those whose id hashes into
+     * validFraction with the seed; the sets take the images' shape. Returns the count added.
+     */
+    public static int add(Set s, SequenceData train, SequenceData valid, long seed, double validFraction) {
         if (train.tokenizer() != Tokenizer.IMAGE) throw new IllegalArgumentException("not an image data set");
-        Set s = read(path);
         train.imageShape(s.height(), s.width(), s.channels(), s.source());
         if (valid != null) valid.imageShape(s.height(), s.width(), s.channels(), s.source());
         for (int i = 0; i < s.count(); i++) {
