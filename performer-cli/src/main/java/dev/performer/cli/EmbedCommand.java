@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,26 +72,9 @@ final class EmbedCommand extends Options.Command {
             Tokenizer tk = kind.resolve("embed", List.of(data), model.config().tokenizer(), null, err);
             SequenceData d = new SequenceData(tk);
             Options.read("embed", List.of(data), policy, d, null, 0, 0, err);
-            boolean end = tk.endMarker();
-            float[] emb = new float[d.size() * c];
-            int[] tok = new int[b * l];
-            float[] mask = new float[b * l];
-            for (int s0 = 0; s0 < d.size(); s0 += b) {
-                int n = Math.min(b, d.size() - s0);
-                Arrays.fill(tok, Tokenizer.PAD);
-                Arrays.fill(mask, 0f);
-                for (int i = 0; i < n; i++) {
-                    int[] seq = d.sequence(s0 + i);
-                    int len = Math.min(seq.length, l - (end ? 2 : 1));
-                    tok[i * l] = Tokenizer.BOS;
-                    System.arraycopy(seq, 0, tok, i * l + 1, len);
-                    if (end) tok[i * l + 1 + len] = Tokenizer.EOS;
-                    Arrays.fill(mask, i * l, i * l + len + (end ? 2 : 1), 1f);
-                }
-                float[] e = model.embed(tok, mask, b, l);
-                // always B rows (padding rows are all-PAD, mask 0): buffers kept
-                System.arraycopy(e, 0, emb, s0 * c, n * c);
-            }
+            List<int[]> records = new ArrayList<>();
+            for (int i = 0; i < d.size(); i++) records.add(d.sequence(i));
+            float[] emb = model.embedRecords(records, b, l);
             Path ids = outFile.resolveSibling(outFile.getFileName().toString().replaceAll("\\.npy$", ".ids.txt"));
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < d.size(); i++) lines.add(d.id(i));

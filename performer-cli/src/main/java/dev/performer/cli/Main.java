@@ -27,7 +27,8 @@ public final class Main {
             header = "performer: Performers (FAVOR+ attention) on the JVM%n",
             commandListHeading = "%ncommands:%n", optionListHeading = "%noptions:%n",
             subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class,
-                EmbedCommand.class, PlotRunsCommand.class, AttentionCommand.class, BenchCommand.class,
+                EmbedCommand.class, ScoreCommand.class, PlotRunsCommand.class, AttentionCommand.class,
+                BenchCommand.class,
                 BenchCommand.Point.class, ApproxCommand.class, InfoCommand.class, HelpCommand.class},
             footerHeading = "%nexamples:%n",
             footer = {
@@ -105,7 +106,8 @@ public final class Main {
         return null;
     }
 
-    static int run(String[] argv, PrintStream out, PrintStream err) {
+    /** Runs one command line as {@code performer ARGS} would, printing to out and err; returns the exit code. */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
         try {
             return commandLine(out, err).execute(argv);
         } catch (OutOfMemoryError e) {

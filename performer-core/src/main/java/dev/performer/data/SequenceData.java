@@ -37,6 +37,15 @@ public final class SequenceData {
             for (int t : targets) if (t >= 0) n++;
             return n;
         }
+
+        /** Rows [from, to) as a batch of their own (copies): one shard of a data-parallel step. */
+        public Batch rows(int from, int to) {
+            if (from < 0 || to > batch || from >= to)
+                throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a batch of " + batch);
+            int a = from * length, z = to * length;
+            return new Batch(to - from, length, java.util.Arrays.copyOfRange(tokens, a, z),
+                    java.util.Arrays.copyOfRange(targets, a, z), java.util.Arrays.copyOfRange(keyMask, a, z));
+        }
     }
 
     private int[] imageShape; // IMAGE: {height, width, channels} of every record, once known

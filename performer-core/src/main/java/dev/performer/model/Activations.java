@@ -38,6 +38,11 @@ final class Activations {
     final float[] probs;
     /** Targets counted in the last forward's loss. */
     int counted;
+    /** Row of a larger batch that row 0 of this one is (0 unless a shard): dropout masks follow it. */
+    int firstRow;
+
+    /** Index of element 0 of an (N, width) buffer in the whole batch's dropout mask. */
+    long dropFirst(int width) { return (long) firstRow * t * width; }
 
     Activations(ModelConfig cfg, int b, int t) {
         int n = b * t, c = cfg.width(), f = cfg.ffn(), nl = cfg.layers();

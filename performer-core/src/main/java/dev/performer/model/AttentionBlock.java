@@ -61,7 +61,7 @@ final class AttentionBlock {
         a.saved[l] = attention.forward(a.dims, a.q[l], a.k[l], a.v[l], keyMask, a.att[l], a.saved[l]);
         mergeHeads(a.att[l], a.attMerged[l], b, t, h, d);
         proj.forward(a.attMerged[l], out, n);
-        if (dropOn) drop.forward(out, n * c, dropSeed);
+        if (dropOn) drop.forward(out, n * c, dropSeed, a.dropFirst(c));
         kern.axpy(1f, x, 0, out, 0, n * c);                                 // res2 = x + drop(proj)
     }
 
@@ -69,7 +69,7 @@ final class AttentionBlock {
     void backward(Activations a, GradScratch g, boolean dropOn, long dropSeed) {
         int l = layer, n = a.n, b = a.b, t = a.t;
         System.arraycopy(g.dx, 0, g.dtmp, 0, n * c);
-        if (dropOn) drop.backward(g.dtmp, n * c, dropSeed);
+        if (dropOn) drop.backward(g.dtmp, n * c, dropSeed, a.dropFirst(c));
         Arrays.fill(g.datt, 0f);
         proj.backward(a.attMerged[l], g.dtmp, g.datt, n);
         splitMerged(g.datt, g.dtmp, b, t, h, d);                             // (N, C) -> (B, H, T, D)

@@ -31,19 +31,23 @@ final class Dropout {
         this.site = site;
     }
 
-    /** x (n) ·= keep/(1 − p) in place, with the mask of seed. */
-    void forward(float[] x, int n, long seed) { apply(x, n, seed); }
+    /**
+     * x (n) ·= keep/(1 − p) in place, with the mask of seed; x[0] is element {@code first} of the
+     * whole batch's mask (0 unless these rows are a shard of a larger batch: the shard then gets
+     * the larger batch's mask of its rows).
+     */
+    void forward(float[] x, int n, long seed, long first) { apply(x, n, seed, first); }
 
     /** dx (n) ·= keep/(1 − p) in place: the forward's mask, recomputed from the same seed. */
-    void backward(float[] dx, int n, long seed) { apply(dx, n, seed); }
+    void backward(float[] dx, int n, long seed, long first) { apply(dx, n, seed, first); }
 
-    private void apply(float[] x, int n, long seed) {
+    private void apply(float[] x, int n, long seed, long first) {
         long base = dropoutBase(seed, layer, site), below = keepBelow;
         float s = scale;
         int tasks = (n + CHUNK - 1) / CHUNK;
         kern.parallelFor(tasks, task -> {
             int from = task * CHUNK, to = Math.min(n, from + CHUNK);
-            for (int i = from; i < to; i++) x[i] = keeps(base, i, below) ? x[i] * s : 0f;
+            for (int i = from; i < to; i++) x[i] = keeps(base, first + i, below) ? x[i] * s : 0f;
         });
     }
 
@@ -57,7 +61,7 @@ final class Dropout {
 
     private static long dropoutBase(long seed, int layer, int site) { return Seeds.dropoutSite(seed, layer, site); }
 
-    private static boolean keeps(long base, int i, long keepBelow) {
+    private static boolean keeps(long base, long i, long keepBelow) {
         return (Seeds.mix(base + 0x9E3779B97F4A7C15L * i) >>> 40) < keepBelow;
     }
 }

@@ -46,7 +46,7 @@ final class FeedForward {
         fc.forward(a.ln2[l], a.fcPre[l], n);
         map(ElementwiseOp.GELU, a.fcPre[l], a.fcAct[l], n * f);
         fcproj.forward(a.fcAct[l], next, n);
-        if (dropOn) drop.forward(next, n * c, dropSeed);
+        if (dropOn) drop.forward(next, n * c, dropSeed, a.dropFirst(c));
         kern.axpy(1f, x, 0, next, 0, n * c);                                // x' = res2 + drop(fcproj)
     }
 
@@ -54,7 +54,7 @@ final class FeedForward {
     void backward(Activations a, GradScratch g, boolean dropOn, long dropSeed) {
         int l = layer, n = a.n;
         System.arraycopy(g.dx, 0, g.dtmp, 0, n * c);
-        if (dropOn) drop.backward(g.dtmp, n * c, dropSeed);
+        if (dropOn) drop.backward(g.dtmp, n * c, dropSeed, a.dropFirst(c));
         Arrays.fill(g.dfc, 0f);
         fcproj.backward(a.fcAct[l], g.dtmp, g.dfc, n);
         float[] gd = a.fcAct[l];                                            // fcAct is not needed any more: gelu'

@@ -201,6 +201,18 @@ public final class PerformerModel {
      * the counted targets (0 if none).
      */
     public float forward(int[] tokens, int[] targets, int b, int t, float[] keyMask, boolean train, long dropoutSeed) {
+        return forward(tokens, targets, b, t, keyMask, train, dropoutSeed, 0);
+    }
+
+    /**
+     * As {@link #forward(int[], int[], int, int, float[], boolean, long)} for rows that are rows
+     * [firstRow, firstRow + B) of a larger batch (a data-parallel shard): the dropout masks are
+     * those the larger batch has on these rows, so shards computed apart give the gradients of the
+     * whole batch.
+     */
+    public float forward(int[] tokens, int[] targets, int b, int t, float[] keyMask, boolean train, long dropoutSeed,
+                         int firstRow) {
+        if (firstRow < 0) throw new IllegalArgumentException("firstRow must be >= 0, got " + firstRow);
         if (t > cfg.maxLen())
             throw new IllegalArgumentException("sequence length " + t + " exceeds the model's maxLen " + cfg.maxLen());
         if (tokens.length != b * t || (targets != null && targets.length != b * t))
@@ -209,6 +221,7 @@ public final class PerformerModel {
         this.tokens = tokens;
         this.targets = targets;
         Activations a = acts;
+        a.firstRow = firstRow;
         embedding.forward(tokens, a.resIn[0], a.n, t);
         dropOn = train && cfg.dropout() > 0;
         dropSeed = dropoutSeed;
@@ -433,6 +446,117 @@ public final class PerformerModel {
      */
     public float[] embed(String text) {
         return embed(encodePrompt(text));
+    }
+
+    /**
+     * Mean-pooled embeddings (n, C) of n records (symbol ids), as {@code performer embed} computes
+     * them: each record as one row of L tokens, BOS, its first L − 2 symbols (L − 1 for kinds
+     * without an end marker) and EOS, padding masked out of the mean (and out of the attention of
+     * bidirectional models); B rows per forward, the last batch completed with padding rows.
+     */
+    public float[] embedRecords(List<int[]> records, int b, int l) {
+        if (b < 1 || l < 3) throw new IllegalArgumentException("B must be >= 1 and L >= 3, got " + b + ", " + l);
+        int c = cfg.width(), n = records.size();
+        boolean end = cfg.tokenizer().endMarker();
+        float[] out = new float[n * c];
+        int[] tok = new int[b * l];
+        float[] mask = new float[b * l];
+        for (int s0 = 0; s0 < n; s0 += b) {
+            int rows = Math.min(b, n - s0);
+            Arrays.fill(tok, Tokenizer.PAD);
+            Arrays.fill(mask, 0f);
+            for (int i = 0; i < rows; i++) {
+                int len = row(records.get(s0 + i), tok, i * l, l - (end ? 2 : 1), end);
+                Arrays.fill(mask, i * l, i * l + len, 1f);
+            }
+            float[] e = embed(tok, mask, b, l);   // always B rows: the buffers of shape (B, L) are kept
+            System.arraycopy(e, 0, out, s0 * c, rows * c);
+        }
+        return out;
+    }
+
+    /** BOS, at most room symbols, EOS when end, into tok from off; returns the tokens written. */
+    private static int row(int[] seq, int[] tok, int off, int room, boolean end) {
+        int len = Math.min(seq.length, room);
+        tok[off] = Tokenizer.BOS;
+        System.arraycopy(seq, 0, tok, off + 1, len);
+        if (end) tok[off + 1 + len] = Tokenizer.EOS;
+        return len + (end ? 2 : 1);
+    }
+
+    /**
+     * The {@link Score} of each record (symbol ids), B rows per forward. Causal models: one row of
+     * L + 1 tokens per record as training lays it out (BOS, its first L − 1 symbols, EOS), scoring
+     * the symbols and EOS. Bidirectional models: BOS, the first L − 2 symbols, EOS, one copy per
+     * symbol with that symbol replaced by MASK (padding is key-masked). Log-probabilities come
+     * from the float32 softmax, floored at the smallest positive float (−103.3 nats).
+     */
+    public Score[] score(List<int[]> records, int b, int l) {
+        if (b < 1 || l < 3) throw new IllegalArgumentException("B must be >= 1 and L >= 3, got " + b + ", " + l);
+        Score[] out = new Score[records.size()];
+        if (cfg.causal()) scoreCausal(records, b, l, out);
+        else scoreMasked(records, b, l, out);
+        return out;
+    }
+
+    private void scoreCausal(List<int[]> records, int b, int l, Score[] out) {
+        boolean end = cfg.tokenizer().endMarker();
+        int[] row = new int[l + 1], tok = new int[b * l], tgt = new int[b * l];
+        for (int s0 = 0; s0 < records.size(); s0 += b) {
+            int rows = Math.min(b, records.size() - s0);
+            Arrays.fill(tok, Tokenizer.PAD);
+            Arrays.fill(tgt, -1);
+            for (int i = 0; i < rows; i++) {
+                Arrays.fill(row, Tokenizer.PAD);
+                int len = row(records.get(s0 + i), row, 0, l + 1 - (end ? 2 : 1), end);
+                System.arraycopy(row, 0, tok, i * l, l);
+                for (int j = 0; j + 1 < len; j++) tgt[i * l + j] = row[j + 1];
+            }
+            forward(tok, tgt, b, l, null, false, 0);
+            for (int i = 0; i < rows; i++) out[s0 + i] = sum(tgt, i * l, l, false);
+        }
+    }
+
+    private void scoreMasked(List<int[]> records, int b, int l, Score[] out) {
+        boolean end = cfg.tokenizer().endMarker();
+        int room = l - (end ? 2 : 1);
+        int[] base = new int[l], tok = new int[b * l], tgt = new int[b * l];
+        float[] mask = new float[b * l];
+        for (int r = 0; r < records.size(); r++) {
+            int[] seq = records.get(r);
+            Arrays.fill(base, Tokenizer.PAD);
+            int len = row(seq, base, 0, room, end), symbols = Math.min(seq.length, room);
+            double ll = 0;
+            for (int p0 = 0; p0 < symbols; p0 += b) {   // copies p0.. mask symbols p0..: B forwards' worth per batch
+                int rows = Math.min(b, symbols - p0);
+                Arrays.fill(tok, Tokenizer.PAD);
+                Arrays.fill(tgt, -1);
+                Arrays.fill(mask, 0f);
+                for (int i = 0; i < rows; i++) {
+                    int at = i * l + 1 + p0 + i;   // the symbol's position: after BOS
+                    System.arraycopy(base, 0, tok, i * l, l);
+                    Arrays.fill(mask, i * l, i * l + len, 1f);
+                    tgt[at] = tok[at];
+                    tok[at] = Tokenizer.MASK;
+                }
+                forward(tok, tgt, b, l, mask, false, 0);
+                for (int i = 0; i < rows; i++) ll += sum(tgt, i * l, l, true).logLikelihood();
+            }
+            out[r] = new Score(ll, symbols, true);
+        }
+    }
+
+    /** Σ log p(target) over the targets of one row of the last forward. */
+    private Score sum(int[] tgt, int off, int l, boolean pseudo) {
+        float[] probs = acts.probs;
+        int vocab = cfg.vocab(), count = 0;
+        double ll = 0;
+        for (int j = off; j < off + l; j++) {
+            if (tgt[j] < 0) continue;
+            ll += Math.log(Math.max(probs[j * vocab + tgt[j]], Float.MIN_VALUE));
+            count++;
+        }
+        return new Score(ll, count, pseudo);
     }
 
     /** As {@link #embed(String)} on symbol ids: BOS, the symbols, then EOS unless the kind has none (images). */

@@ -101,28 +101,21 @@ public final class Trainer {
 
     private void steps(int startStep, Listener listener) throws IOException {
         TrainingLog log = TrainingLog.open(runDir, startStep);
-        boolean masked = !model.config().causal();
         int b = tc.batching().size(), l = tc.batching().length();
-        int redrawEvery = model.config().attention() instanceof AttentionSpec.Favor f ? f.redrawEvery() : 0;
         long t00 = System.nanoTime();
         SequenceData.Batch bt = null;
         if (evaluateFirst && startStep == 0 && valid != null) validate(0, log, t00, listener);
         for (int step = startStep; step < tc.steps(); step++) {
-            if (redrawEvery > 0 && step > 0 && step % redrawEvery == 0)
-                model.redrawFeatures(Seeds.redraw(tc.seed(), step));
-            bt = train.sample(b, l, tc.batching().layout(), masked, tc.seed(), step, bt);
+            redrawIfDue(model, tc, step);
+            bt = batch(model, tc, train, step, bt);
             long t0 = System.nanoTime();
             model.zeroGrad();
             float loss = model.forward(bt.tokens(), bt.targets(), b, l, bt.keyMask(), true,
                     Seeds.dropout(tc.seed(), step));
             double acc = model.counted() == 0 ? 0 : (double) model.correct() / model.counted();
             model.backward();
-            double norm = clip(model.grads(), tc.clip());
-            if (!Float.isFinite(loss) || !Double.isFinite(norm))   // checked before the update: no NaN reaches weights
-                throw new Diverged(step + 1, "training diverged at step " + (step + 1) + ": loss " + loss
-                        + ", gradient norm " + norm + "; the step was not applied");
+            double norm = update(model, opt, tc, step, loss);
             float lr = tc.learningRate(step);
-            opt.step(model.params(), model.grads(), lr);
             double sec = (System.nanoTime() - t0) / 1e9, tps = b * l / sec;
             log.append(new TrainingLog.Row(step + 1, "train", loss, acc, Math.exp(loss), lr, norm, tps, elapsed(t00)));
             listener.step(step + 1, loss, acc, lr, norm, tps);
@@ -136,6 +129,38 @@ public final class Trainer {
                 listener.saved(step + 1, f);
             }
         }
+    }
+
+    /**
+     * The update of a step (0-based) from the gradients in {@code model.grads()}: clipping by global
+     * norm, the divergence check (before anything is applied: no NaN reaches the weights), AdamW
+     * with the scheduled learning rate. Returns the gradient norm before clipping. Every trainer
+     * (this one, a data-parallel one that summed its gradients elsewhere) updates through here.
+     */
+    public static double update(PerformerModel model, AdamW opt, TrainConfig tc, int step, float loss) {
+        double norm = clip(model.grads(), tc.clip());
+        if (!Float.isFinite(loss) || !Double.isFinite(norm))
+            throw new Diverged(step + 1, "training diverged at step " + (step + 1) + ": loss " + loss
+                    + ", gradient norm " + norm + "; the step was not applied");
+        opt.step(model.params(), model.grads(), tc.learningRate(step));
+        return norm;
+    }
+
+    /** The FAVOR+ redraw before a step (0-based), when the model's attention asks for one then. */
+    public static void redrawIfDue(PerformerModel model, TrainConfig tc, int step) {
+        int every = model.config().attention() instanceof AttentionSpec.Favor f ? f.redrawEvery() : 0;
+        if (every > 0 && step > 0 && step % every == 0) model.redrawFeatures(Seeds.redraw(tc.seed(), step));
+    }
+
+    /**
+     * The training batch of a step (0-based), as the trainer draws it: from (seed, step), masked for
+     * bidirectional models. A data-parallel trainer cuts it into shards with
+     * {@link SequenceData.Batch#rows}.
+     */
+    public static SequenceData.Batch batch(PerformerModel model, TrainConfig tc, SequenceData train, int step,
+                                           SequenceData.Batch into) {
+        return train.sample(tc.batching().size(), tc.batching().length(), tc.batching().layout(),
+                !model.config().causal(), tc.seed(), step, into);
     }
 
     /** Validation after `step` steps: logged and reported. */
@@ -160,12 +185,8 @@ public final class Trainer {
         return norm;
     }
 
-    /**
-     * Loss, accuracy and perplexity of a model on data with the training objective of its direction
-     * (masked positions drawn with {@link Seeds#EVALUATION}), on at most maxBatches batches (0 = all).
-     */
     /** The data must be of the model's kind and its tokens within the model's vocabulary. */
-    static void checkKind(PerformerModel model, SequenceData data) {
+    public static void checkKind(PerformerModel model, SequenceData data) {
         ModelConfig c = model.config();
         if (data.tokenizer() != c.tokenizer())
             throw new IllegalArgumentException(data.tokenizer().id() + " data for " + c.tokenizer().aModel());
@@ -174,6 +195,10 @@ public final class Trainer {
                     + c.tokenizer().id() + " vocabulary of " + c.tokenizer().vocabSize());
     }
 
+    /**
+     * Loss, accuracy and perplexity of a model on data with the training objective of its direction
+     * (masked positions drawn with {@link Seeds#EVALUATION}), on at most maxBatches batches (0 = all).
+     */
     public static Metrics evaluate(PerformerModel model, SequenceData data, Batching batching, int maxBatches) {
         checkKind(model, data);
         if (batching.length() > model.config().maxLen())
