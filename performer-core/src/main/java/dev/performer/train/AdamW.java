@@ -79,6 +79,12 @@ public final class AdamW {
     }
 
     public long steps() { return t; }
+
+    /** Sets the update count (bias correction) of a state assembled elsewhere (averaged moments of local SGD). */
+    public void steps(long updates) {
+        if (updates < 0) throw new IllegalArgumentException("updates must be >= 0, got " + updates);
+        t = updates;
+    }
     public float[] firstMoment() { return m; }
     public float[] secondMoment() { return v; }
 }

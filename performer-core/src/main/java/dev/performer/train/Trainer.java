@@ -7,6 +7,7 @@ import dev.performer.model.PerformerModel;
 import dev.performer.random.Seeds;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,6 +38,7 @@ public final class Trainer {
     private AdamW opt;
     private Map<String, String> extraMeta = Map.of();
     private boolean evaluateFirst;
+    private Engine engine = local();
     private RunFolder held;   // a folder the caller already holds, or null: run() opens and locks runDir itself
 
     /** Training stopped because the loss or the gradient norm of a step was not finite; nothing of it was applied. */
@@ -99,34 +101,87 @@ public final class Trainer {
         }
     }
 
-    private void steps(int startStep, Listener listener) throws IOException {
-        TrainingLog log = TrainingLog.open(runDir, startStep);
-        int b = tc.batching().size(), l = tc.batching().length();
-        long t00 = System.nanoTime();
-        SequenceData.Batch bt = null;
-        if (evaluateFirst && startStep == 0 && valid != null) validate(0, log, t00, listener);
-        for (int step = startStep; step < tc.steps(); step++) {
+    /** What one training step did, as logged. */
+    public record StepResult(float loss, double accuracy, float lr, double gradNorm, double tokensPerSecond) {}
+
+    /**
+     * How steps are computed: this JVM's forward and backward ({@link #local()}), or an engine that
+     * spreads a step over machines (the performer-spark module's). An engine advances the model
+     * (and the optimizer) by one or more steps from {@code step} (0-based), never more than
+     * {@code max}, and returns what each step did; the trainer logs, validates and checkpoints
+     * between calls, so evaluation and checkpoint periods are honoured whatever the engine.
+     */
+    public interface Engine {
+        List<StepResult> advance(PerformerModel model, AdamW opt, TrainConfig tc, SequenceData train, int step,
+                                 int max);
+
+        /** Run-specific metadata for the checkpoints (the engine's settings); none by default. */
+        default Map<String, String> metadata() { return Map.of(); }
+    }
+
+    /**
+     * One step at a time, in this JVM: redraw when due, the batch of (seed, step), forward,
+     * backward, update. A new engine per trainer (it reuses its batch buffer from step to step).
+     */
+    public static Engine local() { return new Local(); }
+
+    private static final class Local implements Engine {
+        private SequenceData.Batch bt;
+
+        @Override
+        public List<StepResult> advance(PerformerModel model, AdamW opt, TrainConfig tc, SequenceData train,
+                                        int step, int max) {
+            int b = tc.batching().size(), l = tc.batching().length();
             redrawIfDue(model, tc, step);
-            bt = batch(model, tc, train, step, bt);
+            SequenceData.Batch x = batch(model, tc, train, step, bt);
+            bt = x;
             long t0 = System.nanoTime();
             model.zeroGrad();
-            float loss = model.forward(bt.tokens(), bt.targets(), b, l, bt.keyMask(), true,
+            float loss = model.forward(x.tokens(), x.targets(), b, l, x.keyMask(), true,
                     Seeds.dropout(tc.seed(), step));
             double acc = model.counted() == 0 ? 0 : (double) model.correct() / model.counted();
             model.backward();
             double norm = update(model, opt, tc, step, loss);
-            float lr = tc.learningRate(step);
-            double sec = (System.nanoTime() - t0) / 1e9, tps = b * l / sec;
-            log.append(new TrainingLog.Row(step + 1, "train", loss, acc, Math.exp(loss), lr, norm, tps, elapsed(t00)));
-            listener.step(step + 1, loss, acc, lr, norm, tps);
-            boolean last = step + 1 == tc.steps();
-            int evalEvery = tc.evaluation().every();
-            if (valid != null && (last || (evalEvery > 0 && (step + 1) % evalEvery == 0)))
-                validate(step + 1, log, t00, listener);
-            if (last || (tc.checkpointEvery() > 0 && (step + 1) % tc.checkpointEvery() == 0)) {
-                Path f = Checkpoint.file(runDir, step + 1);
-                Checkpoint.save(f, model, opt, step + 1, tc, extraMeta);
-                listener.saved(step + 1, f);
+            double sec = (System.nanoTime() - t0) / 1e9;
+            return List.of(new StepResult(loss, acc, tc.learningRate(step), norm, b * l / sec));
+        }
+    }
+
+    /** Computes the steps with this engine instead of {@link #local()}. */
+    public Trainer engine(Engine e) {
+        if (e == null) throw new IllegalArgumentException("engine must be given");
+        this.engine = e;
+        return this;
+    }
+
+    private void steps(int startStep, Listener listener) throws IOException {
+        TrainingLog log = TrainingLog.open(runDir, startStep);
+        long t00 = System.nanoTime();
+        Map<String, String> meta = new java.util.LinkedHashMap<>(engine.metadata());
+        meta.putAll(extraMeta);
+        if (evaluateFirst && startStep == 0 && valid != null) validate(0, log, t00, listener);
+        int evalEvery = tc.evaluation().every(), ckEvery = tc.checkpointEvery();
+        for (int step = startStep; step < tc.steps(); ) {
+            int next = tc.steps();   // the engine stops at the next evaluation or checkpoint
+            if (valid != null && evalEvery > 0) next = Math.min(next, (step / evalEvery + 1) * evalEvery);
+            if (ckEvery > 0) next = Math.min(next, (step / ckEvery + 1) * ckEvery);
+            List<StepResult> done = engine.advance(model, opt, tc, train, step, next - step);
+            if (done.isEmpty() || done.size() > next - step)
+                throw new IllegalStateException("engine advanced " + done.size() + " steps, expected 1.."
+                        + (next - step));
+            for (StepResult r : done) {
+                step++;
+                log.append(new TrainingLog.Row(step, "train", r.loss(), r.accuracy(), Math.exp(r.loss()), r.lr(),
+                        r.gradNorm(), r.tokensPerSecond(), elapsed(t00)));
+                listener.step(step, r.loss(), r.accuracy(), r.lr(), r.gradNorm(), r.tokensPerSecond());
+            }
+            boolean last = step == tc.steps();
+            if (valid != null && (last || (evalEvery > 0 && step % evalEvery == 0)))
+                validate(step, log, t00, listener);
+            if (last || (ckEvery > 0 && step % ckEvery == 0)) {
+                Path f = Checkpoint.file(runDir, step);
+                Checkpoint.save(f, model, opt, step, tc, meta);
+                listener.saved(step, f);
             }
         }
     }
