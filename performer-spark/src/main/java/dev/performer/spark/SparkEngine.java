@@ -85,6 +85,11 @@ public final class SparkEngine implements Trainer.Engine {
         return this;
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong INJECTED = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Failures injected by {@link #failFirstAttempt} in this JVM so far (tests on a local master read it). */
+    public static long injectedFailures() { return INJECTED.get(); }
+
     /** Wall seconds of the last call to advance, on the driver (broadcast, tasks, reduction, update). */
     public double lastWallSeconds() { return lastWall; }
 
@@ -242,9 +247,11 @@ public final class SparkEngine implements Trainer.Engine {
         @Override public Part call(Integer shard) throws IOException {
             TaskContext ctx = TaskContext.get();
             if (fault != null && fault[1] == shard && fault[0] >= step && fault[0] < step + k && ctx != null
-                    && ctx.attemptNumber() == 0)
+                    && ctx.attemptNumber() == 0) {
+                INJECTED.incrementAndGet();
                 throw new IllegalStateException("injected failure: step " + (fault[0] + 1) + ", shard " + shard
                         + ", attempt " + ctx.attemptNumber());
+            }
             long t0 = System.nanoTime();
             TrainConfig tc = RecordMetadata.read("train", TrainConfig.class, train, "the driver's training config");
             SequenceData data = Corpus.on(corpus);
