@@ -64,7 +64,15 @@ public final class Main {
     static CommandLine commandLine(PrintStream out, PrintStream err) {
         Performer top = new Performer();
         top.err = err;
-        CommandLine cl = new CommandLine(top);
+        return configure(new CommandLine(top), out, err);
+    }
+
+    /**
+     * The CLI's conventions on a command line: output streams (also for each {@link Options.Command}
+     * subcommand), help width, one-line errors with exit code 2 for usage and input errors, 1 with
+     * the stack trace for internal ones.
+     */
+    static CommandLine configure(CommandLine cl, PrintStream out, PrintStream err) {
         for (CommandLine sub : cl.getSubcommands().values())
             if (sub.getCommand() instanceof Options.Command c) { c.out = out; c.err = err; }
         cl.setOut(new PrintWriter(out, true, charset(out)));
@@ -75,16 +83,9 @@ public final class Main {
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-            if (ex instanceof UsageException || ex instanceof Npy.FormatException
-                    || ex instanceof DataFormatException
-                    || ex instanceof IllegalArgumentException) {
-                // IllegalArgumentException: validation inside the library (shapes, values) of what the user passed
-                err.println("error: " + ex.getMessage());
-                return 2;
-            }
-            String env = environmentFault(ex);
-            if (env != null) {      // the machine, not the program: a full disk, a read-only or vanished file system
-                err.println("error: " + env);
+            String user = userError(ex);
+            if (user != null) {
+                err.println("error: " + user);
                 return 2;
             }
             err.println("internal error: " + ex);
@@ -92,6 +93,18 @@ public final class Main {
             return 1;
         });
         return cl;
+    }
+
+    /**
+     * The one-line message of a user's mistake or of the environment's fault, or null for a bug:
+     * bad options or input (IllegalArgumentException: validation inside the library of what the
+     * user passed), a full disk, a read-only or vanished file system.
+     */
+    static String userError(Throwable ex) {
+        if (ex instanceof UsageException || ex instanceof Npy.FormatException || ex instanceof DataFormatException
+                || ex instanceof IllegalArgumentException)
+            return ex.getMessage();
+        return environmentFault(ex);
     }
 
     /** A one-line description of an I/O failure the environment caused, or null for anything else. */

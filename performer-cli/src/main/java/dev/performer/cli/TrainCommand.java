@@ -63,6 +63,9 @@ import picocli.CommandLine.Option;
             "  performer train --data README.md --data-kind bytes --L 256 --run runs/bytes"})
 final class TrainCommand extends Options.Command {
 
+    /** Where the steps are computed (null: this JVM); another module's command line sets it ({@link Commands}). */
+    java.util.function.Supplier<Trainer.Engine> engine;
+
     @Option(names = "--data", paramLabel = "FILE[,FILE...]",
             description = "files to train on: FASTA (plain or .gz), IDX images or folders of PNG, any file as bytes "
                     + "(see --data-kind; default: the bundled protein sample, or with --data-kind image the bundled "
@@ -417,6 +420,7 @@ final class TrainCommand extends Options.Command {
         double[] lastValid = {Double.NaN, Double.NaN, Double.NaN};
         Trainer trainer = new Trainer(model, tc, train, valid, run).optimizer(opt).metadata(meta)
                 .evaluateFirst(init != null).folder(folder);
+        if (engine != null) trainer.engine(engine.get());
         try {
             trainer.run(start, listener(prog, lastValid, tk));
             lossPlot(run, cfg.describe(), tk);
