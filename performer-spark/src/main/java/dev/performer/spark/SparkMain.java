@@ -69,6 +69,19 @@ public final class SparkMain implements Callable<Integer> {
         train.addMixin("spark", so);
         top.addSubcommand("train", train);
         Commands.configure(top, out, err);
+        // a job's failure arrives wrapped in Spark's exceptions: the user's mistake inside is still one line
+        var internal = top.getExecutionExceptionHandler();
+        top.setExecutionExceptionHandler((ex, cl, parsed) -> {
+            for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                String user = t.getClass().getName().endsWith(".InvalidInputException")   // Hadoop's: no such path
+                        ? "--data: " + t.getMessage() : Commands.userError(t);
+                if (user != null) {
+                    err.println("error: " + user);
+                    return 2;
+                }
+            }
+            return internal.handleExecutionException(ex, cl, parsed);
+        });
         try {
             return top.execute(argv);
         } catch (OutOfMemoryError e) {
@@ -146,6 +159,13 @@ public final class SparkMain implements Callable<Integer> {
             if (length != null && length < 3) throw new IllegalArgumentException("--L must be >= 3, got " + length);
             if (partitions != null && partitions < 1)
                 throw new IllegalArgumentException("--partitions must be >= 1, got " + partitions);
+            for (String part : data.split(",")) {   // local paths are checked before Spark starts work
+                boolean remote = part.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") && !part.startsWith("file:");
+                if (remote || part.matches(".*[*?\\[{].*")) continue;
+                Path p = Path.of(part.startsWith("file:") ? java.net.URI.create(part).getPath() : part);
+                if (!Files.exists(p))
+                    throw new IllegalArgumentException("--data: " + part + ": no such file or folder");
+            }
             Dataset<Row> d = r.read(data).withColumn("_order", functions.monotonically_increasing_id());
             int n = partitions != null ? partitions : s.sparkContext().defaultParallelism();
             return d.repartition(n);
