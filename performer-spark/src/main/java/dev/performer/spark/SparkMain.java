@@ -64,6 +64,7 @@ public final class SparkMain implements Callable<Integer> {
         CommandLine top = new CommandLine(new SparkMain());
         top.addSubcommand("embed", new EmbedCommand());
         top.addSubcommand("score", new ScoreCommand());
+        top.addSubcommand("bench", new SparkBench());
         SparkOptions so = new SparkOptions();
         CommandLine train = Commands.train(() -> so.engine());
         train.addMixin("spark", so);
