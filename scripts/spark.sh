@@ -8,12 +8,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-$here/results/spark}"
-mkdir -p "$out"
+work="${WORK:-${TMPDIR:-/tmp}/performer-spark-bench}"   # the data copy and the model: not results
+mkdir -p "$out" "$work"
 p="$here/performer"
 corpus=/work/shared/data/proteins/corpus/swissprot2014_u50_test_id.fasta.gz
 data="${DATA:-}"
 if [ -z "$data" ]; then
-  data="$out/test_id.fasta"   # plain text: binaryFiles reads it as one file either way
+  data="$work/test_id.fasta"   # plain text: binaryFiles reads it as one file either way
   [ -f "$data" ] || zcat "$corpus" > "$data"
 fi
 widths="${WIDTHS:-128,256,512}" repeat="${REPEAT:-3}" steps=12 warmup=4
@@ -21,19 +22,19 @@ if [ -n "${SMOKE:-}" ]; then widths=64; repeat=1; steps=3; warmup=1; fi
 "$p" spark --version >/dev/null   # build first, outside the timings
 "$p" info --peak > "$out/machine.txt"
 cat "$out/machine.txt"
-rm -f "$out/embed.tsv" "$out/train.tsv"
-[ -d "$out/model" ] || "$p" train --steps 20 --run "$out/model" > "$out/model.log"
+rm -f "$out/embed.tsv" "$out/train.tsv" "$out/cli-times.txt"
+[ -d "$work/model" ] || "$p" train --steps 20 --run "$work/model" > "$work/model.log"
 
 # the CLI command as a user runs it (JVM start included), REPEAT times
 for i in $(seq 1 "$repeat"); do
   t0=$(date +%s.%N)
-  "$p" embed --checkpoint "$out/model" --data "$data" --out "$out/cli.npy" > /dev/null
+  "$p" embed --checkpoint "$work/model" --data "$data" --out "$work/cli.npy" > /dev/null
   t1=$(date +%s.%N)
   echo "performer embed run $i: $(echo "$t1 - $t0" | bc) s" | tee -a "$out/cli-times.txt"
 done
-"$p" spark bench --what embed --data "$data" --checkpoint "$out/model" --master 'local[1]' --repeat "$repeat" \
+"$p" spark bench --what embed --data "$data" --checkpoint "$work/model" --master 'local[1]' --repeat "$repeat" \
   --out "$out/embed.tsv"
-"$p" spark bench --what embed --data "$data" --checkpoint "$out/model" --master 'local[2]' --repeat "$repeat" \
+"$p" spark bench --what embed --data "$data" --checkpoint "$work/model" --master 'local[2]' --repeat "$repeat" \
   --no-single --out "$out/embed.tsv"
 "$p" spark bench --what train --widths "$widths" --steps "$steps" --warmup "$warmup" --master 'local[2]' \
   --out "$out/train.tsv"
@@ -41,10 +42,9 @@ done
 master=$("$here/scripts/spark-cluster.sh" start)
 trap '"$here/scripts/spark-cluster.sh" stop' EXIT
 export PERFORMER_JAVA_OPTS="-Dspark.jars=$here/performer-spark/target/performer-spark.jar"
-"$p" spark bench --what embed --data "$data" --checkpoint "$out/model" --master "$master" --label cluster-2x1 \
+"$p" spark bench --what embed --data "$data" --checkpoint "$work/model" --master "$master" --label cluster-2x1 \
   --repeat "$repeat" --no-single --out "$out/embed.tsv"
 "$p" spark bench --what train --widths "$widths" --steps "$steps" --warmup "$warmup" --master "$master" \
   --label cluster-2x1 --no-single --out "$out/train.tsv"
-rm -f "$out/cli.npy" "$out/cli.ids.txt"
 column -t -s $'\t' "$out/embed.tsv"
 column -t -s $'\t' "$out/train.tsv"

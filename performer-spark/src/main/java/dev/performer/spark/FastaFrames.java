@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.input.PortableDataStream;
@@ -101,29 +99,64 @@ public final class FastaFrames {
         public long skipped() { return skipped.value(); }
     }
 
-    /** The parsing of one file, on an executor. */
+    /** The parsing of one file, on an executor: records streamed, the file closed at its end or the task's. */
     private record Parse(Unknown unknown, LongAccumulator skipped) implements Serializable {
         java.util.Iterator<Row> records(String uri, PortableDataStream data) throws IOException {
             String name = displayName(uri);
-            List<Row> out = new ArrayList<>();
-            try (InputStream in = data.open(); FastaReader r = FastaReader.open(name, in)) {
-                while (r.hasNext()) {
-                    FastaReader.Record rec = r.next();
-                    String seq = rec.sequence();
-                    int bad = Tokenizer.PROTEIN.firstUnknown(seq);
-                    if (bad >= 0 && unknown == Unknown.FAIL)
-                        throw new DataFormatException(name + ":" + rec.line() + ": record " + rec.id() + " has '"
-                                + seq.charAt(bad) + "' at residue " + (bad + 1) + ", not an amino-acid letter");
-                    if (seq.isEmpty() || bad >= 0 && unknown == Unknown.SKIP) {
-                        skipped.add(1);
-                        continue;
-                    }
-                    out.add(RowFactory.create(rec.id(), seq));
-                }
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
+            InputStream in = data.open();
+            FastaReader r;
+            try {
+                r = FastaReader.open(name, in);
+            } catch (IOException | RuntimeException e) {
+                in.close();
+                throw e;
             }
-            return out.iterator();
+            org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+            if (tc != null) tc.addTaskCompletionListener((org.apache.spark.TaskContext c) -> close(r));
+            return new java.util.Iterator<>() {
+                private Row next = advance();
+
+                private Row advance() {
+                    try {
+                        while (r.hasNext()) {
+                            FastaReader.Record rec = r.next();
+                            String seq = rec.sequence();
+                            int bad = Tokenizer.PROTEIN.firstUnknown(seq);
+                            if (bad >= 0 && unknown == Unknown.FAIL)
+                                throw new DataFormatException(name + ":" + rec.line() + ": record " + rec.id()
+                                        + " has '" + seq.charAt(bad) + "' at residue " + (bad + 1)
+                                        + ", not an amino-acid letter");
+                            if (seq.isEmpty() || bad >= 0 && unknown == Unknown.SKIP) {
+                                skipped.add(1);
+                                continue;
+                            }
+                            return RowFactory.create(rec.id(), seq);
+                        }
+                        close(r);
+                        return null;
+                    } catch (DataFormatException e) {
+                        close(r);
+                        throw new UncheckedIOException(e);
+                    }
+                }
+
+                @Override public boolean hasNext() { return next != null; }
+
+                @Override public Row next() {
+                    if (next == null) throw new java.util.NoSuchElementException();
+                    Row out = next;
+                    next = advance();
+                    return out;
+                }
+            };
+        }
+
+        private static void close(FastaReader r) {
+            try {
+                r.close();
+            } catch (IOException ignored) {
+                // reading is over either way; a failing close loses nothing
+            }
         }
     }
 

@@ -59,8 +59,8 @@ final class SparkBench implements Callable<Integer> {
     @Option(names = "--data", description = "embed: FASTA file") String data;
     @Option(names = "--checkpoint", description = "embed: checkpoint") String checkpoint;
     @Option(names = "--repeat", defaultValue = "3", description = "embed: runs per setting") int repeat;
-    @Option(names = "--single", defaultValue = "true", negatable = true,
-            description = "also measure the single JVM (default ${DEFAULT-VALUE})") boolean single;
+    @Option(names = "--no-single", description = "do not measure the single JVM (measured by default)")
+    boolean noSingle;
     @Option(names = "--widths", defaultValue = "128,256,512", split = ",", description = "train: model widths C")
     int[] widths;
     @Option(names = "--modes", defaultValue = "s1,s2,s2a2,s2k4", split = ",", description = "train: Spark modes")
@@ -115,7 +115,7 @@ final class SparkBench implements Callable<Integer> {
         SequenceData d = new SequenceData(Tokenizer.PROTEIN);
         SequenceData.readFiles(List.of(Path.of(data)), Tokenizer.Unknown.MAP_TO_X, d, null, 0, 0, null);
         long residues = d.residues();
-        if (single) {
+        if (!noSingle) {
             double[] sec = new double[repeat];
             try (Kernels k = Kernels.create(Backend.VECTOR, cores)) {
                 PerformerEmbedder e = new PerformerEmbedder().setCheckpoint(checkpoint);
@@ -167,7 +167,7 @@ final class SparkBench implements Callable<Integer> {
         for (int w : widths) {
             ModelConfig cfg = ModelConfig.builder().maxLen(length).layers(2).width(w).heads(4).ffn(2 * w)
                     .direction(Direction.BIDIRECTIONAL).attention(ModelConfig.small().attention()).build();
-            if (single) {
+            if (!noSingle) {
                 try (Kernels k = Kernels.create(Backend.VECTOR, cores)) {
                     rows.add(trainRow("single JVM, " + cores + " threads", cfg, k, Trainer.local(), null, batch, d));
                 }
