@@ -31,8 +31,9 @@ ours() {  # scope method direction pass L [extra...] -> "median_ms rss_mb"
   rm -rf "$work/o"
   "$p" bench --scope "$scope" --methods "$method" --direction "$dir" --pass "$pass" --L "$l" --reps "$reps" \
     --out "$work/o" "$@" > "$work/o.log" 2>&1 || true
-  awk -F, 'NR > 1 && $22 == "ok" { print $14, $17; found = 1 } END { if (!found) print "nan nan" }' \
-    "$work/o/bench.csv" 2>/dev/null || echo "nan nan"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    $col["status"] == "ok" { print $col["median_ms"], $col["peak_rss_mb"]; found = 1 }
+    END { if (!found) print "nan nan" }' "$work/o/bench.csv" 2>/dev/null || echo "nan nan"
 }
 
 djl() {  # what args... -> "median_ms rss_mb status"
