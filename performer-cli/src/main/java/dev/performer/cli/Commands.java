@@ -2,7 +2,10 @@ package dev.performer.cli;
 
 import dev.performer.model.Score;
 import dev.performer.train.Trainer;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 
@@ -39,4 +42,12 @@ public final class Commands {
 
     /** One line of {@code performer score}'s TSV. */
     public static String scoreLine(String id, Score s) { return ScoreCommand.line(id, s); }
+
+    /**
+     * Writes embeddings as {@code performer embed} does: (ids.size(), width) float32 to npy, the ids
+     * to FILE.ids.txt beside it, never leaving new embeddings beside old ids; returns the ids file.
+     */
+    public static Path writeEmbeddings(Path npy, List<String> ids, int width, float[] emb) throws IOException {
+        return EmbedCommand.write(npy, ids, width, emb);
+    }
 }

@@ -75,24 +75,33 @@ final class EmbedCommand extends Options.Command {
             List<int[]> records = new ArrayList<>();
             for (int i = 0; i < d.size(); i++) records.add(d.sequence(i));
             float[] emb = model.embedRecords(records, b, l);
-            Path ids = outFile.resolveSibling(outFile.getFileName().toString().replaceAll("\\.npy$", ".ids.txt"));
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < d.size(); i++) lines.add(d.id(i));
-            // both written whole first; the old ids go before the new embeddings arrive, so that an interruption
-            // leaves the old pair, embeddings without ids, or the new pair: never embeddings beside other ids
-            Path tmpNpy = AtomicFiles.temporaryFor(outFile), tmpIds = AtomicFiles.temporaryFor(ids);
-            try {
-                Npy.writeFloat32(tmpNpy, new int[]{d.size(), c}, emb);
-                Files.write(tmpIds, lines, StandardCharsets.UTF_8);
-                Files.deleteIfExists(ids);
-                AtomicFiles.publish(tmpNpy, outFile);
-                AtomicFiles.publish(tmpIds, ids);
-            } finally {
-                Files.deleteIfExists(tmpNpy);
-                Files.deleteIfExists(tmpIds);
-            }
+            Path ids = write(outFile, lines, c, emb);
             out.printf("%d embeddings of width %d -> %s, ids -> %s%n", d.size(), c, outFile, ids);
         }
         return 0;
+    }
+
+    /**
+     * Embeddings (ids.size(), width) to npy and the ids, one per line, to FILE.ids.txt beside it;
+     * returns the ids file. Both are written whole first; the old ids go before the new embeddings
+     * arrive, so that an interruption leaves the old pair, embeddings without ids, or the new pair:
+     * never embeddings beside other ids.
+     */
+    static Path write(Path npy, List<String> ids, int width, float[] emb) throws IOException {
+        Path idFile = npy.resolveSibling(npy.getFileName().toString().replaceAll("\\.npy$", ".ids.txt"));
+        Path tmpNpy = AtomicFiles.temporaryFor(npy), tmpIds = AtomicFiles.temporaryFor(idFile);
+        try {
+            Npy.writeFloat32(tmpNpy, new int[]{ids.size(), width}, emb);
+            Files.write(tmpIds, ids, StandardCharsets.UTF_8);
+            Files.deleteIfExists(idFile);
+            AtomicFiles.publish(tmpNpy, npy);
+            AtomicFiles.publish(tmpIds, idFile);
+        } finally {
+            Files.deleteIfExists(tmpNpy);
+            Files.deleteIfExists(tmpIds);
+        }
+        return idFile;
     }
 }

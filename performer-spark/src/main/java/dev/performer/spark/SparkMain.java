@@ -2,7 +2,6 @@ package dev.performer.spark;
 
 import dev.performer.cli.Commands;
 import dev.performer.io.AtomicFiles;
-import dev.performer.io.Npy;
 import dev.performer.model.Score;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -219,18 +218,7 @@ public final class SparkMain implements Callable<Integer> {
                 List<Float> v = rows.get(i).getList(1);
                 for (int j = 0; j < c; j++) all[i * c + j] = v.get(j);
             }
-            Path idFile = outPath.resolveSibling(outPath.getFileName().toString().replaceAll("\\.npy$", ".ids.txt"));
-            Path tmpNpy = AtomicFiles.temporaryFor(outPath), tmpIds = AtomicFiles.temporaryFor(idFile);
-            try {   // as performer embed: never new embeddings beside old ids
-                Npy.writeFloat32(tmpNpy, new int[]{rows.size(), c}, all);
-                Files.write(tmpIds, ids, StandardCharsets.UTF_8);
-                Files.deleteIfExists(idFile);
-                AtomicFiles.publish(tmpNpy, outPath);
-                AtomicFiles.publish(tmpIds, idFile);
-            } finally {
-                Files.deleteIfExists(tmpNpy);
-                Files.deleteIfExists(tmpIds);
-            }
+            Path idFile = Commands.writeEmbeddings(outPath, ids, c, all);
             o.printf("%d embeddings of width %d -> %s, ids -> %s%s%n", rows.size(), c, outPath, idFile,
                     skipped(reader));
             return 0;
