@@ -76,6 +76,14 @@ abstract class CheckpointTransformer extends Transformer implements DefaultParam
     public int getBatchSize() { return (Integer) getOrDefault(batchSize); }
     public int getLength() { return (Integer) getOrDefault(length); }
 
+    /** The settings the Spark commands take from their flags (length 0: the checkpoint's L). */
+    void configure(String path, int b, String policy, int l) {
+        set(checkpoint, path);
+        set(batchSize, b);
+        set(unknown, policy);
+        set(length, l);
+    }
+
     /** The columns this transformer appends. */
     abstract List<StructField> outputFields();
 

@@ -153,6 +153,12 @@ public final class SparkMain implements Callable<Integer> {
 
         PrintStream out() { return new PrintStream(new WriterStream(spec.commandLine().getOut()), true); }
 
+        /** The transformer with the flags' checkpoint, batch, policy and L. */
+        <T extends CheckpointTransformer> T configured(T t) {
+            t.configure(checkpoint, batch, unknown.equals("fail") ? "fail" : "x", length == null ? 0 : length);
+            return t;
+        }
+
         /** The records, numbered in input order, spread over the partitions; the reader for its skip count. */
         Dataset<Row> records(SparkSession s, FastaFrames.Reader r) {
             if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
@@ -199,9 +205,7 @@ public final class SparkMain implements Callable<Integer> {
             checkOut("--out", outPath, ".npy", ".parquet");
             SparkSession s = spark.session();
             FastaFrames.Reader reader = FastaFrames.reader(s).unknown(FastaFrames.Unknown.of(unknown));
-            PerformerEmbedder e = new PerformerEmbedder().setCheckpoint(checkpoint).setBatchSize(batch)
-                    .setUnknown(unknown.equals("fail") ? "fail" : "x").setLength(length == null ? 0 : length);
-            Dataset<Row> emb = e.transform(records(s, reader));
+            Dataset<Row> emb = configured(new PerformerEmbedder()).transform(records(s, reader));
             PrintStream o = out();
             if (outPath.toString().endsWith(".parquet")) {
                 emb.select("id", "embedding").write().mode(SaveMode.ErrorIfExists).parquet(outPath.toString());
@@ -244,8 +248,7 @@ public final class SparkMain implements Callable<Integer> {
             checkOut("--out", outPath, ".tsv", ".parquet");
             SparkSession s = spark.session();
             FastaFrames.Reader reader = FastaFrames.reader(s).unknown(FastaFrames.Unknown.of(unknown));
-            PerformerScorer sc = new PerformerScorer().setCheckpoint(checkpoint).setBatchSize(batch)
-                    .setUnknown(unknown.equals("fail") ? "fail" : "x").setLength(length == null ? 0 : length);
+            PerformerScorer sc = configured(new PerformerScorer());
             Dataset<Row> scored = sc.transform(records(s, reader));
             PrintStream o = out();
             if (outPath.toString().endsWith(".parquet")) {
@@ -256,7 +259,7 @@ public final class SparkMain implements Callable<Integer> {
             }
             List<Row> rows = scored.orderBy("_order").select("id", "log_likelihood", "tokens").collectAsList();
             StringBuilder sb = new StringBuilder(Commands.scoreHeader()).append('\n');
-            boolean pseudo = !new PerformerScorer().setCheckpoint(checkpoint).load().model().config().causal();
+            boolean pseudo = !sc.load().model().config().causal();
             for (Row r : rows)
                 sb.append(Commands.scoreLine(r.getString(0), new Score(r.getDouble(1), r.getInt(2), pseudo)))
                         .append('\n');
