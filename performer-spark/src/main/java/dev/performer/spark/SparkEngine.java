@@ -144,11 +144,12 @@ public final class SparkEngine implements Trainer.Engine {
         }
         lastCompute = sum.seconds;
         float[] g = model.grads();
-        for (int i = 0; i < g.length; i++) g[i] = sum.count == 0 ? 0f : (float) (sum.values[i] / sum.count);
-        float loss = sum.count == 0 ? 0f : (float) (sum.loss[0] / sum.count);
+        double count = sum.counts[0];
+        for (int i = 0; i < g.length; i++) g[i] = count == 0 ? 0f : (float) (sum.values[i] / count);
+        float loss = count == 0 ? 0f : (float) (sum.loss[0] / count);
         double norm = Trainer.update(model, opt, tc, step, loss);
         double sec = (System.nanoTime() - t0) / 1e9;
-        return new Trainer.StepResult(loss, sum.count == 0 ? 0 : sum.correct[0] / sum.count, tc.learningRate(step),
+        return new Trainer.StepResult(loss, count == 0 ? 0 : sum.correct[0] / count, tc.learningRate(step),
                 norm, tc.batching().size() * tc.batching().length() / sec);
     }
 
@@ -215,7 +216,7 @@ public final class SparkEngine implements Trainer.Engine {
         private static final long serialVersionUID = 1L;
         final double[] values, loss, correct, norm;
         final double[] counts;
-        double count, seconds;
+        double seconds;
 
         Part(double[] values, int steps) {
             this.values = values;
@@ -233,7 +234,6 @@ public final class SparkEngine implements Trainer.Engine {
                 a.norm[j] += b.norm[j];
                 a.counts[j] += b.counts[j];
             }
-            a.count += b.count;
             a.seconds = Math.max(a.seconds, b.seconds);
             return a;
         }
@@ -262,7 +262,6 @@ public final class SparkEngine implements Trainer.Engine {
                 if (moments == null) {
                     part = new Part(new double[p], 1);
                     gradients(model, tc, data, step, shard, part, 0);
-                    part.count = part.counts[0];
                 } else {
                     lease.dirty();
                     AdamW opt = moments.value().restore(model);
