@@ -2,6 +2,7 @@ package dev.performer.cli;
 
 import dev.performer.attention.Attention;
 import dev.performer.attention.Dims;
+import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.OpenBlas;
 import dev.performer.attention.AttentionSpec;
@@ -65,6 +66,12 @@ import picocli.CommandLine.Option;
                 + "rows also report tokens per second (B·L over the median) and the speed-up over exact attention at "
                         + "the same point.",
             "",
+            "decode: batched token-by-token decoding (PerformerModel.decoder(N)) of a causal rotary model, --model "
+                + "table2 by default (2 layers, width 128, 4 heads, ffn 256, the protein vocabulary), favor-softmax "
+                + "by default: tokens per second for each N of --samples (--tokens steps from position 0 per timed "
+                + "run, median of --reps after 3 s of warm-up per N, sampling not included) and the ratio to the "
+                + "first N, in one JVM.",
+            "",
             "gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a transposed A, output "
                 + "L×M·M×D) and on squares, by this project's vector kernels and, when installed, OpenBLAS sgemm on "
                 + "the same threads, in the same run.",
@@ -78,7 +85,8 @@ import picocli.CommandLine.Option;
             "  performer bench --scope layer --methods exact,favor-softmax,favor-relu,identity \\",
             "      --direction both --pass both --L 2^9,2^10,2^11,2^12,2^13,2^14,2^15,2^16 --out results/layer",
             "  performer bench --scope layer --methods favor-softmax --direction causal --pass fwd --L 4096 --reps 3",
-            "  performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384"})
+            "  performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384",
+            "  performer bench --scope decode --samples 1,8 --out results/decode"})
 final class BenchCommand extends Options.Command {
 
     static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch",
@@ -88,11 +96,16 @@ final class BenchCommand extends Options.Command {
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-softmax-opt", "favor-relu",
             "identity", "linformer", "reformer");
+    static final List<String> DECODE_COLUMNS = List.of("scope", "model", "method", "samples", "tokens", "threads",
+            "backend", "reps", "median_ms", "min_ms", "max_ms", "ms_per_step", "tokens_per_s", "ratio_to_first");
+    /** Attention kinds with a token-by-token decoder. */
+    static final Set<String> DECODE_METHODS = Set.of("exact", "favor-softmax", "favor-softmax-opt", "favor-relu",
+            "identity");
     static final List<String> GEMM_COLUMNS = List.of("shape", "m", "n", "k", "transA", "transB", "threads",
             "vector_gflops", "openblas_gflops", "ratio_vs_openblas", "vector_pct_fma_peak", "vector_median_ms",
             "openblas_median_ms");
 
-    static final class Scopes extends Options.Choice { Scopes() { super("gemm", "layer", "model"); } }
+    static final class Scopes extends Options.Choice { Scopes() { super("gemm", "layer", "model", "decode"); } }
 
     static final class Passes extends Options.Choice { Passes() { super("fwd", "fwdbwd", "step", "both"); } }
 
@@ -159,10 +172,18 @@ final class BenchCommand extends Options.Command {
             description = "layer, model: heap of each point's JVM (default 75%% of RAM)")
     Double maxHeapGb;
 
-    @Option(names = "--model", paramLabel = "MODEL", defaultValue = "paper", converter = Models.class,
-            completionCandidates = Models.class,
-            description = "model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
-    String modelName;
+    @Option(names = "--model", paramLabel = "MODEL", converter = Models.class, completionCandidates = Models.class,
+            description = "model, decode: ${COMPLETION-CANDIDATES} (default: model paper, decode table2)")
+    String modelOpt;
+
+    @Option(names = "--samples", paramLabel = "N,N,...", defaultValue = "1,2,4,8,16",
+            converter = Options.Ints.Parse.class,
+            description = "decode: sequences decoded together (default ${DEFAULT-VALUE})")
+    Options.Ints samplesOpt;
+
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "2000", converter = Options.AtLeast1.class,
+            description = "decode: steps per timed run (default ${DEFAULT-VALUE})")
+    int tokens;
 
     @Option(names = "--square", paramLabel = "N,N,...", defaultValue = "1024,2048,4096",
             converter = Options.Ints.Parse.class,
@@ -177,7 +198,9 @@ final class BenchCommand extends Options.Command {
         Path dir = outDir != null ? outDir
                 : Path.of("runs/bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         // every option is checked before the (slow) FMA peak measurement
-        if (!scope.equals("gemm")) {
+        if (scope.equals("decode")) {
+            decodeMethods();
+        } else if (!scope.equals("gemm")) {
             methodList.check("--methods", scope.equals("model") ? MODEL_METHODS : Methods.METHODS);
             if (scope.equals("layer") && passOpt.equals("step"))
                 throw new UsageException("--pass step needs --scope model (layer: fwd|fwdbwd|both)");
@@ -192,6 +215,7 @@ final class BenchCommand extends Options.Command {
             meta.put("command", "performer bench " + argv());
             meta.forEach((k, v) -> out.printf("# %-16s %s%n", k, v));
             if (scope.equals("gemm")) return gemm(kern, peak, meta, dir, out, err);
+            if (scope.equals("decode")) return decode(kern, meta, dir, out, err);
             return layer(kern, peak, meta, dir, out, err, scope.equals("model"));
         }
     }
@@ -275,6 +299,77 @@ final class BenchCommand extends Options.Command {
         return x;
     }
 
+    // ------------------------------------------------------------------ decode
+
+    /** decode: favor-softmax unless --methods names others (the layer default list has no decoder for some). */
+    private List<String> decodeMethods() {
+        if (!given("--methods")) return List.of("favor-softmax");
+        return methodList.check("--methods", DECODE_METHODS);
+    }
+
+    /**
+     * Batched decoding: for each N of --samples, fresh decoders of N sequences run --tokens steps of a causal
+     * model with rotary positions (random weights, one token per sequence per step, sampling not included),
+     * after at least --warmup runs and 3 s of warm-up at that N; the median over --reps runs, tokens per
+     * second N·tokens/median and their ratio to the first N of the list, in one JVM and one sitting.
+     */
+    private int decode(Kernels kern, Map<String, String> meta, Path dir, PrintStream out, PrintStream err)
+            throws IOException {
+        List<String> methods = decodeMethods();
+        List<Integer> ns = samplesOpt.values();
+        ModelSize ms = ModelSize.of(modelOpt != null ? modelOpt : "table2");
+        int reps = repsOpt != null ? repsOpt : 5;
+        meta.put("model", String.format(Locale.ROOT, "%s: %d layers, width %d, %d heads, ffn %d, vocab %d, M %d, "
+                + "causal, rotary", ms.name(), ms.layers(), ms.width(), ms.heads(), ms.ffn(), ms.vocab(), m));
+        Table t = new Table(DECODE_COLUMNS);
+        Progress prog = new Progress(err, "decode", methods.size() * ns.size());
+        out.printf(Locale.ROOT, "%-16s %7s %10s %10s %10s %12s %8s%n", "method", "samples", "median_ms", "min_ms",
+                "max_ms", "tokens/s", "ratio");
+        for (String method : methods) {
+            ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).layers(ms.layers()).width(ms.width())
+                    .heads(ms.heads()).ffn(ms.ffn()).attention(AttentionSpec.of(method, m))
+                    .direction(Direction.CAUSAL).positions(Positions.ROTARY).maxLen(tokens).build();
+            PerformerModel model = new PerformerModel(cfg, kern, seed);
+            double first = Double.NaN;
+            for (int n : ns) {
+                Runnable run = () -> {
+                    PerformerModel.BatchDecoder dec = model.decoder(n);
+                    int[] tok = new int[n];
+                    for (int step = 0; step < tokens; step++) {
+                        for (int i = 0; i < n; i++) tok[i] = Tokenizer.FIRST_SYMBOL + (31 * step + 7 * i) % 20;
+                        dec.step(tok);
+                    }
+                };
+                long until = System.nanoTime() + 3_000_000_000L;
+                for (int i = 0; i < warmup || System.nanoTime() < until; i++) run.run();
+                double[] ms2 = new double[reps];
+                for (int i = 0; i < reps; i++) {
+                    long s0 = System.nanoTime();
+                    run.run();
+                    ms2[i] = (System.nanoTime() - s0) / 1e6;
+                }
+                double med = Cli.median(ms2), tps = (double) n * tokens / (med / 1e3);
+                if (Double.isNaN(first)) first = tps;
+                var row = t.add();
+                row.put("scope", "decode"); row.put("model", ms.name()); row.put("method", method);
+                row.put("samples", n); row.put("tokens", tokens); row.put("threads", kern.threads());
+                row.put("backend", kern.name()); row.put("reps", reps); row.put("median_ms", med);
+                row.put("min_ms", Arrays.stream(ms2).min().orElseThrow());
+                row.put("max_ms", Arrays.stream(ms2).max().orElseThrow());
+                row.put("ms_per_step", med / tokens); row.put("tokens_per_s", tps);
+                row.put("ratio_to_first", tps / first);
+                out.printf(Locale.ROOT, "%-16s %7d %10.1f %10.1f %10.1f %12.0f %8.2f%n", method, n, med,
+                        Arrays.stream(ms2).min().orElseThrow(), Arrays.stream(ms2).max().orElseThrow(), tps,
+                        tps / first);
+                prog.step(method + " N=" + n);
+            }
+        }
+        t.writeCsv(dir.resolve("bench.csv"));
+        t.writeJson(dir.resolve("bench.json"), meta);
+        out.println("wrote " + dir.resolve("bench.csv") + " and bench.json");
+        return 0;
+    }
+
     // ------------------------------------------------------------------ layer
 
     /**
@@ -302,7 +397,7 @@ final class BenchCommand extends Options.Command {
         List<String> passes = passOpt.equals("both") ? List.of("fwd", "fwdbwd") : List.of(passOpt);
         List<Integer> ls = lengths != null ? lengths.values()
                 : List.of(512, 1024, 2048, 4096, 8192, 16384, 32768, 65536);
-        ModelSize ms = ModelSize.of(modelName);
+        ModelSize ms = ModelSize.of(modelOpt != null ? modelOpt : "paper");
         int defHeads = modelScope ? ms.heads() : 8, defDim = modelScope ? ms.width() / ms.heads() : 64;
         int heads = headsOpt != null ? headsOpt : defHeads, dim = dimOpt != null ? dimOpt : defDim;
         String modelLabel = modelScope ? ms.name()

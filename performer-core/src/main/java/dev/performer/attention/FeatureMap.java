@@ -261,6 +261,36 @@ public final class FeatureMap {
         }
     }
 
+    /** W (M×D) transposed to (D×M), the layout {@link #projectTransposed} reads. */
+    public static float[] transposed(float[] w, int m, int d) {
+        float[] t = new float[d * m];
+        for (int j = 0; j < m; j++)
+            for (int c = 0; c < d; c++) t[c * m + j] = w[j * d + c];
+        return t;
+    }
+
+    /**
+     * {@link #project} with the projection also given transposed: wT = {@link #transposed}(w) (D×M);
+     * w still supplies OPRF's biases. A few rows times a non-transposed matrix need no packing, which
+     * is what token-by-token decoding computes (the H heads of one token).
+     */
+    public void projectTransposed(Kernels kern, float[] x, int xOff, int rows, int d, float[] w, float[] wT, int m,
+                                  float[] phi, int phiOff) {
+        if (!projected) {
+            project(kern, x, xOff, rows, d, w, m, phi, phiOff);
+            return;
+        }
+        int mf = features(m, d);
+        kern.gemm(false, false, rows, m, d, (float) Math.pow(d, -0.25), x, xOff, d, wT, 0, m, 0f, phi, phiOff, mf);
+        addBias(kern, w, m, d, phi, phiOff, rows, mf);
+        if (kind == Kind.SOFTMAX_HYP) {
+            for (int i = 0; i < rows; i++) {
+                int r = phiOff + i * mf;
+                for (int j = 0; j < m; j++) phi[r + m + j] = -phi[r + j];
+            }
+        }
+    }
+
     /** The key stabilizer of a block of pre-activations: their max (over ±u for SMhyp+). */
     public float maxPre(Kernels kern, float[] u, int uOff, int rows, int d, int m) {
         int mf = features(m, d);

@@ -30,7 +30,8 @@ public final class RecurrentFavor {
     private final float[] cmax;   // (H)         running key stabilizer
     private long count;           // tokens seen
     // scratch
-    private final float[] phiQ, e;
+    private final float[] wT;     // (D, M) the projection transposed
+    private final float[] phiQ, phiK; // (H, Mf) per step
 
     public RecurrentFavor(Kernels kern, FeatureMap map, float[] w, int m, int heads, int d) {
         this.kern = kern;
@@ -46,8 +47,9 @@ public final class RecurrentFavor {
         this.z = new float[heads * mf];
         this.vsum = new float[heads * d];
         this.cmax = new float[heads];
-        this.phiQ = new float[mf];
-        this.e = new float[mf];
+        this.wT = w == null ? null : FeatureMap.transposed(this.w, m, d);
+        this.phiQ = new float[heads * mf];
+        this.phiK = new float[heads * mf];
         reset();
     }
 
@@ -72,39 +74,41 @@ public final class RecurrentFavor {
 
     /**
      * Consumes one token: q, k, v are (H, D) at the given offsets; writes out (H, D). The new key
-     * is visible to its own query, as in the parallel causal form.
+     * is visible to its own query, as in the parallel causal form. The projections of the H heads'
+     * queries and keys are two H-row products with the transposed projection; each head's state is
+     * then updated and read in one pass ({@link Kernels#rankOneUpdateThenRead}).
      */
     public void step(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff) {
         count++;
+        map.projectTransposed(kern, k, kOff, heads, d, w, wT, m, phiK, 0);   // (H, Mf) key pre-activations
+        map.projectTransposed(kern, q, qOff, heads, d, w, wT, m, phiQ, 0);   // (H, Mf) query pre-activations
+        map.activateQueries(kern, q, qOff, heads, d, m, phiQ, 0);
+        if (!map.stabilized()) map.activateKeys(kern, k, kOff, heads, d, m, phiK, 0, 0f, true);
+        float ratio = map.stabilized() ? map.ratio(m) : 0f, sc = (float) Math.pow(d, -0.25);
         for (int h = 0; h < heads; h++) {
-            int so = h * mf * d, zo = h * mf, xo = h * d;
+            int so = h * mf * d, zo = h * mf, xo = h * d, fo = h * mf;
             if (map.stabilized()) {
-                float ratio = map.ratio(m);
-                float n = map.exponents(kern, k, kOff + xo, d, w, m, e, 0);
-                float cNew = Math.max(cmax[h], kern.max(e, 0, mf) + n); // running max of u, as the convention's key max
+                // e = u − n with n = |k~|²/2; the running max of u is the key stabilizer
+                float n = 0.5f * sc * sc * kern.dot(k, kOff + xo, k, kOff + xo, d);
+                for (int j = 0; j < mf; j++) phiK[fo + j] -= n;
+                float cNew = Math.max(cmax[h], kern.max(phiK, fo, mf) + n);
                 if (cNew > cmax[h] && cmax[h] != Float.NEGATIVE_INFINITY) {
                     float rescale = (float) Math.exp(cmax[h] - cNew);
                     kern.scale(s, so, mf * d, rescale);
                     kern.scale(z, zo, mf, rescale);
                 }
                 cmax[h] = cNew;
-                kern.expAffine(e, 0, mf, -cNew, ratio, 0f);                  // exponential part of φ(k)
-                for (int j = 0; j < mf; j++) kern.axpy(e[j], v, vOff + xo, s, so + j * d, d);
-                kern.axpy(1f, e, 0, z, zo, mf);
+                kern.expAffine(phiK, fo, mf, -cNew, ratio, 0f);                 // exponential part of φ(k)
+                kern.rankOneUpdateThenRead(s, so, mf, d, phiK, fo, v, vOff + xo, phiQ, fo, out, outOff + xo);
+                kern.axpy(1f, phiK, fo, z, zo, mf);
                 kern.axpy(1f, v, vOff + xo, vsum, xo, d);
-                map.forward(kern, q, qOff + xo, 1, d, w, m, true, phiQ, 0);
-                float epsPart = ratio * map.eps() * kern.sum(phiQ, 0, mf);    // (φq·1)·ratio·eps
-                kern.gemm(false, false, 1, d, mf, 1f, phiQ, 0, mf, s, so, d, 0f, out, outOff + xo, d);
+                float epsPart = ratio * map.eps() * kern.sum(phiQ, fo, mf);     // (φq·1)·ratio·eps
                 kern.axpy(epsPart, vsum, xo, out, outOff + xo, d);
-                float den = kern.dot(phiQ, 0, z, zo, mf) + epsPart * count;
-                finish(out, outOff + xo, den);
+                finish(out, outOff + xo, kern.dot(phiQ, fo, z, zo, mf) + epsPart * count);
             } else {
-                map.forward(kern, k, kOff + xo, 1, d, w, m, false, e, 0);
-                for (int j = 0; j < mf; j++) kern.axpy(e[j], v, vOff + xo, s, so + j * d, d);
-                kern.axpy(1f, e, 0, z, zo, mf);
-                map.forward(kern, q, qOff + xo, 1, d, w, m, true, phiQ, 0);
-                kern.gemm(false, false, 1, d, mf, 1f, phiQ, 0, mf, s, so, d, 0f, out, outOff + xo, d);
-                finish(out, outOff + xo, kern.dot(phiQ, 0, z, zo, mf));
+                kern.rankOneUpdateThenRead(s, so, mf, d, phiK, fo, v, vOff + xo, phiQ, fo, out, outOff + xo);
+                kern.axpy(1f, phiK, fo, z, zo, mf);
+                finish(out, outOff + xo, kern.dot(phiQ, fo, z, zo, mf));
             }
         }
     }

@@ -37,6 +37,21 @@ public interface Kernels extends AutoCloseable {
     /** y += alpha·x over n elements. */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
+    /**
+     * A rank-one update followed by a read of the updated rows, the recurrent FAVOR+ step of one head
+     * fused so that its state is traversed once: S_j += a_j·x for the m rows S_j (n floats each, row
+     * stride n, at sOff), then y = Σ_j b_j·S_j (n floats; overwritten). This default is the axpy
+     * composition; backends may fuse it, summing y over j in the same order.
+     */
+    default void rankOneUpdateThenRead(float[] s, int sOff, int m, int n, float[] a, int aOff, float[] x, int xOff,
+                                       float[] b, int bOff, float[] y, int yOff) {
+        java.util.Arrays.fill(y, yOff, yOff + n, 0f);
+        for (int j = 0; j < m; j++) {
+            axpy(a[aOff + j], x, xOff, s, sOff + j * n, n);
+            axpy(b[bOff + j], s, sOff + j * n, y, yOff, n);
+        }
+    }
+
     /** x *= alpha over n elements. */
     void scale(float[] x, int off, int n, float alpha);
 

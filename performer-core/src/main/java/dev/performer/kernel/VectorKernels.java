@@ -464,6 +464,48 @@ public final class VectorKernels implements Kernels {
         for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
     }
 
+    /** Four vectors of columns at a time (x and y held in registers across the m rows), then one, then scalars. */
+    @Override
+    public void rankOneUpdateThenRead(float[] s, int sOff, int m, int n, float[] a, int aOff, float[] x, int xOff,
+                                      float[] b, int bOff, float[] y, int yOff) {
+        int c = 0, bound = S.loopBound(n);
+        for (; c + 4 * LANES <= bound; c += 4 * LANES) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xOff + c), x1 = FloatVector.fromArray(S, x, xOff + c + LANES);
+            FloatVector x2 = FloatVector.fromArray(S, x, xOff + c + 2 * LANES);
+            FloatVector x3 = FloatVector.fromArray(S, x, xOff + c + 3 * LANES);
+            FloatVector y0 = FloatVector.zero(S), y1 = y0, y2 = y0, y3 = y0;
+            for (int j = 0, r = sOff + c; j < m; j++, r += n) {
+                FloatVector aj = FloatVector.broadcast(S, a[aOff + j]), bj = FloatVector.broadcast(S, b[bOff + j]);
+                FloatVector s0 = x0.fma(aj, FloatVector.fromArray(S, s, r));
+                FloatVector s1 = x1.fma(aj, FloatVector.fromArray(S, s, r + LANES));
+                FloatVector s2 = x2.fma(aj, FloatVector.fromArray(S, s, r + 2 * LANES));
+                FloatVector s3 = x3.fma(aj, FloatVector.fromArray(S, s, r + 3 * LANES));
+                s0.intoArray(s, r); s1.intoArray(s, r + LANES);
+                s2.intoArray(s, r + 2 * LANES); s3.intoArray(s, r + 3 * LANES);
+                y0 = s0.fma(bj, y0); y1 = s1.fma(bj, y1); y2 = s2.fma(bj, y2); y3 = s3.fma(bj, y3);
+            }
+            y0.intoArray(y, yOff + c); y1.intoArray(y, yOff + c + LANES);
+            y2.intoArray(y, yOff + c + 2 * LANES); y3.intoArray(y, yOff + c + 3 * LANES);
+        }
+        for (; c < bound; c += LANES) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xOff + c), y0 = FloatVector.zero(S);
+            for (int j = 0, r = sOff + c; j < m; j++, r += n) {
+                FloatVector s0 = x0.fma(FloatVector.broadcast(S, a[aOff + j]), FloatVector.fromArray(S, s, r));
+                s0.intoArray(s, r);
+                y0 = s0.fma(FloatVector.broadcast(S, b[bOff + j]), y0);
+            }
+            y0.intoArray(y, yOff + c);
+        }
+        for (; c < n; c++) {
+            float acc = 0f;
+            for (int j = 0, r = sOff + c; j < m; j++, r += n) {
+                s[r] += a[aOff + j] * x[xOff + c];
+                acc += b[bOff + j] * s[r];
+            }
+            y[yOff + c] = acc;
+        }
+    }
+
     @Override
     public void scale(float[] x, int off, int n, float alpha) {
         int i = 0, bound = S.loopBound(n);

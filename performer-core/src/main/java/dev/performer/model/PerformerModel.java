@@ -611,26 +611,42 @@ public final class PerformerModel {
      * token per sequence. The N rows go through each layer's LayerNorm, linear maps (one gemm of N
      * rows each, instead of N one-row products), GELU and output layer as (N, C) matrices; the
      * attention state is one per sequence ({@link RecurrentFavor} for FAVOR+, a key/value cache for
-     * exact attention, nothing for identity), and the sequences' attention runs on the backend's
-     * threads. Row i equals a {@link Decoder} fed sequence i's tokens up to float rounding (an N-row
-     * product may sum in another order than a one-row one); with N = 1 it is that decoder.
+     * exact attention, nothing for identity). With T backend threads the rows are split into
+     * min(T, N) groups of consecutive rows, each taken through the whole step on its own thread
+     * (one fork and join per step: the products of a decoding step are too small to split
+     * op by op, and a worker's wake-up costs more than half of one). Row i equals a {@link Decoder}
+     * fed sequence i's tokens up to float rounding (a few-row product sums as a one-row one, bit for bit,
+     * but the output layer's packed product does not); with N = 1 it is that decoder.
      * Embedding: {@link Embedding#forwardRow}, then per layer {@link AttentionBlock#decodeRows} and
      * {@link FeedForward#forwardRows}, then {@link OutputLoss#forwardRows}.
      */
     public final class BatchDecoder {
         private final int n;
-        private final AttentionBlock.State[][] state;   // [layer][sequence]
-        private final RowBuffers row;
+        private final int[] from;                        // group g holds rows [from[g], from[g + 1])
+        private final RowBuffers[] rows;                 // [group]
+        private final AttentionBlock.State[][][] state;  // [group][layer][row in the group]
+        private final float[] logits;                    // (N, V)
         private int pos;
 
         private BatchDecoder(int n) {
             if (!cfg.causal())
                 throw new IllegalStateException("only causal models generate text; this one is bidirectional");
-            this.row = new RowBuffers(cfg, n);
+            if (n < 1) throw new IllegalArgumentException("a decoding batch needs at least 1 sequence, got " + n);
             this.n = n;
-            this.state = new AttentionBlock.State[cfg.layers()][n];
-            for (int l = 0; l < cfg.layers(); l++)
-                for (int i = 0; i < n; i++) state[l][i] = attn[l].newState();
+            int groups = Math.min(n, Math.max(1, kern.threads()));
+            this.from = new int[groups + 1];
+            this.rows = new RowBuffers[groups];
+            this.state = new AttentionBlock.State[groups][cfg.layers()][];
+            for (int g = 0; g < groups; g++) {
+                from[g + 1] = (int) ((long) n * (g + 1) / groups);
+                int size = from[g + 1] - from[g];
+                rows[g] = new RowBuffers(cfg, size);
+                for (int l = 0; l < cfg.layers(); l++) {
+                    state[g][l] = new AttentionBlock.State[size];
+                    for (int i = 0; i < size; i++) state[g][l][i] = attn[l].newState();
+                }
+            }
+            this.logits = groups == 1 ? rows[0].logits : new float[n * cfg.vocab()];
         }
 
         /** N, the sequences decoded together. */
@@ -642,8 +658,9 @@ public final class PerformerModel {
         /** Floats of attention state kept now, over all layers and sequences. */
         public long stateFloats() {
             long f = 0;
-            for (int l = 0; l < cfg.layers(); l++)
-                for (int i = 0; i < n; i++) f += state[l][i].floats(pos, cfg.width());
+            for (AttentionBlock.State[][] group : state)
+                for (AttentionBlock.State[] layer : group)
+                    for (AttentionBlock.State s : layer) f += s.floats(pos, cfg.width());
             return f;
         }
 
@@ -658,16 +675,29 @@ public final class PerformerModel {
             if (cfg.positions() == Positions.LEARNED && pos >= cfg.maxLen())
                 throw new IllegalArgumentException("position " + pos + " is past the model's " + cfg.maxLen()
                         + " learned positions");
+            if (rows.length == 1) {
+                stepGroup(0, tokens);
+            } else {
+                kern.parallelFor(rows.length, g -> stepGroup(g, tokens));
+                int v = cfg.vocab();
+                for (int g = 0; g < rows.length; g++)
+                    System.arraycopy(rows[g].logits, 0, logits, from[g] * v, rows[g].n * v);
+            }
+            pos++;
+            return logits;
+        }
+
+        /** Rows [from[g], from[g + 1]) through the whole model (on one thread: nested kernels run serially). */
+        private void stepGroup(int g, int[] tokens) {
+            RowBuffers row = rows[g];
             int c = cfg.width();
-            for (int i = 0; i < n; i++) embedding.forwardRow(tokens[i], pos, row.x, i * c);
+            for (int i = 0; i < row.n; i++) embedding.forwardRow(tokens[from[g] + i], pos, row.x, i * c);
             if (rotary != null) rotary.angles(pos, row.cos, row.sin); // any position, not only < maxLen
             for (int l = 0; l < cfg.layers(); l++) {
-                attn[l].decodeRows(row, state[l], pos);
+                attn[l].decodeRows(row, state[g][l], pos);
                 ffn[l].forwardRows(row);
             }
             output.forwardRows(row);
-            pos++;
-            return row.logits;
         }
     }
 }

@@ -217,6 +217,50 @@ class KernelsDifferentialTest {
         }
     }
 
+    static Stream<Arguments> rankOneShapes() {
+        return Stream.of(1, 7, 64).flatMap(m -> Stream.of(1, 7, 8, 31, 32, 33, 64, 100).map(n -> Arguments.of(m, n)));
+    }
+
+    @ParameterizedTest(name = "rank-one update then read m={0} n={1}")
+    @MethodSource("rankOneShapes")
+    void rankOneUpdateThenReadMatchesTheDefinition(int m, int n) {
+        SplittableRandom r = new SplittableRandom(31L * m + n);
+        int so = 5, ao = 2, xo = 3, bo = 1, yo = 4;
+        float[] s0 = rand(r, so + m * n + 3), a = rand(r, ao + m), x = rand(r, xo + n), b = rand(r, bo + m);
+        for (Kernels f : java.util.stream.Stream.concat(java.util.stream.Stream.of(REF), java.util.Arrays.stream(FAST))
+                .toList()) {
+            float[] s = s0.clone(), y = new float[yo + n + 2];
+            java.util.Arrays.fill(y, 9f);
+            f.rankOneUpdateThenRead(s, so, m, n, a, ao, x, xo, b, bo, y, yo);
+            double[] yRef = new double[n], yAbs = new double[n];
+            for (int j = 0; j < m; j++)
+                for (int c = 0; c < n; c++) {
+                    int at = so + j * n + c;
+                    double want = s0[at] + (double) a[ao + j] * x[xo + c];
+                    // one update: mul+add or fma, at most two roundings of terms bounded by |S| + |a·x|
+                    assertEquals(want, s[at], 2 * U * (Math.abs(s0[at]) + Math.abs((double) a[ao + j] * x[xo + c])),
+                            f.name() + " S[" + j + "][" + c + "]");
+                    yRef[c] += b[bo + j] * want;
+                    yAbs[c] += Math.abs(b[bo + j]) * (Math.abs(s0[at]) + Math.abs((double) a[ao + j] * x[xo + c]));
+                }
+            // m products of S rounded as above, summed: (m + 3)·u·Σ|b|·(|S| + |a·x|) (cancellation-safe)
+            for (int c = 0; c < n; c++)
+                assertEquals(yRef[c], y[yo + c], (m + 3) * U * yAbs[c] + 1e-30, f.name() + " y[" + c + "]");
+            assertEquals(9f, y[yo - 1], f.name() + " y before its range untouched");
+            assertEquals(9f, y[yo + n], f.name() + " y after its range untouched");
+            assertEquals(s0[so - 1], s[so - 1], "S before its rows untouched");
+            assertEquals(s0[so + m * n], s[so + m * n], "S after its rows untouched");
+            // fused or not, the same operations in the same order as the axpy composition
+            float[] s2 = s0.clone(), y2 = new float[n];
+            for (int j = 0; j < m; j++) {
+                f.axpy(a[ao + j], x, xo, s2, so + j * n, n);
+                f.axpy(b[bo + j], s2, so + j * n, y2, 0, n);
+            }
+            assertArrayEquals(s2, s, f.name() + " S equals the axpy composition");
+            assertArrayEquals(y2, java.util.Arrays.copyOfRange(y, yo, yo + n), f.name() + " y equals the axpys");
+        }
+    }
+
     /**
      * Error bound of a SIMD map against the double-evaluated definition. Polynomial exp: a few ulp
      * (measured ≤ 2, allow 8) relative, plus the affine roundings. GELU forms: exp(−2u) also
