@@ -19,8 +19,9 @@ import java.util.Arrays;
  *   P = exp(S − lse),  Δ = rowsum(dO ⊙ O),  dv_J += Pᵀ dO_I,  dP = dO_I v_Jᵀ,  dS = P ⊙ (dP − Δ),
  *   dq_I += dS k_J/√D,  dk_J += dSᵀ q_I/√D
  * </pre>
- * Forward runs in parallel over (batch·head, query block), so one head uses every core;
- * backward in parallel over batch·head. All products are {@link Kernels#gemm} calls on tiles.
+ * Forward runs in parallel over (batch·head, query block), backward over (batch·head, part of the
+ * key blocks) with {@link #keyParts} choosing the split, so one head uses every core both ways.
+ * All products are {@link Kernels#gemm} calls on tiles.
  */
 public final class ExactAttention implements Attention {
 
@@ -46,6 +47,8 @@ public final class ExactAttention implements Attention {
         float[] q, k, v, keyMask;
         float[] o;      // (B, H, Lq, D) copy of the output
         float[] lse;    // (B, H, Lq) m + ln l per row; +∞ for a row with no visible key
+        float[] delta;  // (B, H, Lq) backward's Δ = rowsum(dO ⊙ O)
+        float[] dqPart; // (parts − 1, B, H, Lq, D) dq of the key parts but the first (see keyParts)
         final ExactAttention owner;
 
         State(ExactAttention owner) { this.owner = owner; }
@@ -53,10 +56,10 @@ public final class ExactAttention implements Attention {
         @Override public Dims dims() { return dims; }
     }
 
-    /** Per-thread tiles: scores/probabilities S (BQ×BK), dP (BQ×BK), row max m, row sum l and Δ (BQ). */
+    /** Per-thread tiles: scores/probabilities S (BQ×BK), dP (BQ×BK), row max m and row sum l (BQ). */
     private static final class Scratch {
         final float[] s = new float[BQ * BK], dp = new float[BQ * BK];
-        final float[] m = new float[BQ], l = new float[BQ], delta = new float[BQ];
+        final float[] m = new float[BQ], l = new float[BQ];
     }
 
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -142,27 +145,58 @@ public final class ExactAttention implements Attention {
             throw new IllegalArgumentException("saved state is not from this " + name());
         Dims dims = st.dims;
         Attention.checkBackward(dims, dout, dq, dk, dv);
-        kern.parallelFor(dims.bh(), bh -> backwardHead(st, dout, dq, dk, dv, bh));
+        int bhN = dims.bh(), lq = dims.lq(), d = dims.dim(), kBlocks = (dims.lk() + BK - 1) / BK;
+        int parts = keyParts(bhN, kern.threads(), kBlocks);
+        if (st.delta == null || st.delta.length != bhN * lq) st.delta = new float[bhN * lq];
+        kern.parallelFor(bhN, bh -> {                                                 // Δ = rowsum(dO ⊙ O)
+            for (int i = 0, o = bh * lq * d; i < lq; i++, o += d)
+                st.delta[bh * lq + i] = kern.dot(dout, o, st.o, o, d);
+        });
+        long partFloats = (long) (parts - 1) * bhN * lq * d;
+        if (partFloats > Integer.MAX_VALUE - 16)
+            throw new IllegalArgumentException("exact backward: " + partFloats + " floats of partial dq");
+        if (st.dqPart == null || st.dqPart.length != partFloats) st.dqPart = new float[(int) partFloats];
+        kern.parallelFor(bhN * parts, task -> backwardKeys(st, dout, dq, dk, dv, task / parts, task % parts, parts));
+        if (parts > 1)
+            kern.parallelFor(bhN, bh -> {
+                for (int p = 1; p < parts; p++)
+                    kern.axpy(1f, st.dqPart, ((p - 1) * bhN + bh) * lq * d, dq, bh * lq * d, lq * d);
+            });
     }
 
-    /** Every (query tile, key tile) pair of head bh that forward visited, accumulating dq, dk, dv. */
-    private void backwardHead(State st, float[] dout, float[] dq, float[] dk, float[] dv, int bh) {
+    /**
+     * Into how many parts backward splits each head's key blocks (part p takes blocks p, p + parts, …,
+     * interleaved so that causal parts get similar work): 1 when the batch·heads alone keep the threads
+     * busy and balanced, else enough parts for about two tasks per thread. A part other than the first
+     * accumulates its dq in a buffer of its own ((parts − 1)·B·H·Lq·D floats, linear in L), summed at the end.
+     */
+    static int keyParts(int bh, int threads, int kBlocks) {
+        if (threads <= 1 || bh >= 2 * threads || (bh >= threads && bh % threads == 0)) return 1;
+        return Math.max(1, Math.min(kBlocks, (2 * threads + bh - 1) / bh));
+    }
+
+    /**
+     * Key blocks p, p + parts, … of head bh against every query block forward paired them with (for
+     * causal, the blocks from the one holding the key block's first row on): dk and dv of those key
+     * rows complete, dq accumulated into dq (part 0) or the part's own buffer.
+     */
+    private void backwardKeys(State st, float[] dout, float[] dq, float[] dk, float[] dv, int bh, int p, int parts) {
         Dims dims = st.dims;
-        int lq = dims.lq(), lk = dims.lk(), d = dims.dim(), b = bh / dims.heads();
+        int lq = dims.lq(), lk = dims.lk(), d = dims.dim(), b = bh / dims.heads(), bhN = dims.bh();
         int qh = bh * lq * d, ko = bh * lk * d;
+        float[] dqT = p == 0 ? dq : st.dqPart;
+        int dqh = p == 0 ? qh : ((p - 1) * bhN + bh) * lq * d;
         float scale = (float) (1.0 / Math.sqrt(d));
-        Arrays.fill(dq, qh, qh + lq * d, 0f);
-        Arrays.fill(dk, ko, ko + lk * d, 0f);
-        Arrays.fill(dv, ko, ko + lk * d, 0f);
+        Arrays.fill(dqT, dqh, dqh + lq * d, 0f);
         Scratch sc = scratch.get();
-        float[] s = sc.s, dp = sc.dp, delta = sc.delta;
-        for (int i0 = 0; i0 < lq; i0 += BQ) {
-            int nq = Math.min(BQ, lq - i0), qo = qh + i0 * d;
-            for (int r = 0; r < nq; r++) delta[r] = kern.dot(dout, qo + r * d, st.o, qo + r * d, d); // Δ = Σ dO ⊙ O
-            int kEnd = causal ? Math.min(lk, i0 + nq) : lk;
-            for (int j0 = 0; j0 < kEnd; j0 += BK) {
-                int nk = Math.min(BK, kEnd - j0);
-                kern.gemm(false, true, nq, nk, d, scale, st.q, qo, d, st.k, ko + j0 * d, d, 0f, s, 0, BK);
+        float[] s = sc.s, dp = sc.dp;
+        for (int j0 = p * BK; j0 < lk; j0 += parts * BK) {
+            int nk = Math.min(BK, lk - j0), kj = ko + j0 * d;
+            Arrays.fill(dk, kj, kj + nk * d, 0f);
+            Arrays.fill(dv, kj, kj + nk * d, 0f);
+            for (int i0 = causal ? j0 / BQ * BQ : 0; i0 < lq; i0 += BQ) {
+                int nq = Math.min(BQ, lq - i0), qo = qh + i0 * d;
+                kern.gemm(false, true, nq, nk, d, scale, st.q, qo, d, st.k, kj, d, 0f, s, 0, BK);  // S = q kᵀ/√D
                 for (int r = 0; r < nq; r++) {                                         // P = exp(S − lse)
                     int row = r * BK, visible = visible(i0 + r, j0, nk);
                     if (st.keyMask != null)
@@ -171,15 +205,15 @@ public final class ExactAttention implements Attention {
                     kern.expAffine(s, row, visible, -st.lse[bh * lq + i0 + r], 1f, 0f);
                     Arrays.fill(s, row + visible, row + nk, 0f);
                 }
-                kern.gemm(true, false, nk, d, nq, 1f, s, 0, BK, dout, qo, d, 1f, dv, ko + j0 * d, d);    // dv += Pᵀ dO
-                kern.gemm(false, true, nq, nk, d, 1f, dout, qo, d, st.v, ko + j0 * d, d, 0f, dp, 0, BK); // dP = dO vᵀ
+                kern.gemm(true, false, nk, d, nq, 1f, s, 0, BK, dout, qo, d, 1f, dv, kj, d);      // dv += Pᵀ dO
+                kern.gemm(false, true, nq, nk, d, 1f, dout, qo, d, st.v, kj, d, 0f, dp, 0, BK);   // dP = dO vᵀ
                 for (int r = 0; r < nq; r++) {                                         // dS = P ⊙ (dP − Δ)
                     int row = r * BK;
-                    float dr = delta[r];
+                    float dr = st.delta[bh * lq + i0 + r];
                     for (int j = 0; j < nk; j++) dp[row + j] = s[row + j] * (dp[row + j] - dr);
                 }
-                kern.gemm(false, false, nq, d, nk, scale, dp, 0, BK, st.k, ko + j0 * d, d, 1f, dq, qo, d); // dq += dS k
-                kern.gemm(true, false, nk, d, nq, scale, dp, 0, BK, st.q, qo, d, 1f, dk, ko + j0 * d, d); // dk += dSᵀq
+                kern.gemm(false, false, nq, d, nk, scale, dp, 0, BK, st.k, kj, d, 1f, dqT, dqh + i0 * d, d); // dq+=dS k
+                kern.gemm(true, false, nk, d, nq, scale, dp, 0, BK, st.q, qo, d, 1f, dk, kj, d);  // dk += dSᵀ q
             }
         }
     }

@@ -134,6 +134,11 @@ public final class FavorAttention implements Attention {
         final float[] s, z;
         final double[] a;
         final FavorAttention owner;
+        int parts = 1;        // row parts per head of the forward that filled this state (rowParts)
+        // with parts > 1, per (B,H,P): bidirectional partial states S_p, z_p, Σ v, key max and count
+        // (forward scratch); causal exclusive prefix states (kept for backward); backward R_p, r_p
+        float[] pS, pZ, pV, pC, pR, pRz;
+        int[] pCount;
 
         State(FavorAttention owner, Dims dims) {
             this.owner = owner;
@@ -203,11 +208,11 @@ public final class FavorAttention implements Attention {
             if (mask[b * lk + j0 + j] == 0f) Arrays.fill(x, off + j * mf, off + (j + 1) * mf, 0f);
     }
 
-    /** The stabilizer of the keys of one head: the max of their pre-activations, all keys included. */
-    private float keyMax(float[] k, int ko, int lk, float[] wl, Work wk) {
+    /** The stabilizer of keys [from, to) of one head: the max of their pre-activations, masked keys included. */
+    private float keyMax(float[] k, int ko, int from, int to, float[] wl, Work wk) {
         float c = Float.NEGATIVE_INFINITY;
-        for (int j0 = 0; j0 < lk; j0 += wk.rows) {
-            int t = Math.min(wk.rows, lk - j0);
+        for (int j0 = from; j0 < to; j0 += wk.rows) {
+            int t = Math.min(wk.rows, to - j0);
             map.project(kern, k, ko + j0 * d, t, d, wl, m, wk.phiK, 0);
             c = Math.max(c, map.maxPre(kern, wk.phiK, 0, t, d, m));
         }
@@ -228,63 +233,174 @@ public final class FavorAttention implements Attention {
         map.activateQueries(kern, q, qo + i0 * d, t, d, m, wk.phiQ, 0);
     }
 
+    // ---------------------------------------------------------------- the split of a head's rows
+
+    /** Rows a part covers at least: below it, splitting a head costs more than it saves. */
+    static final int MIN_PART_ROWS = 256;
+
+    /**
+     * Into how many parts forward and backward split each head's rows (the cost model of the split):
+     * 1 when the batch·heads alone keep the threads busy and balanced, else about two tasks per
+     * thread, at most one part per block of rows and per {@value #MIN_PART_ROWS} rows. Bidirectional
+     * parts sum partial states (S, z rescaled to the common key stabilizer; R, r in backward). Causal
+     * parts run a parallel scan: every part's own state, their prefix sums (suffix sums in backward's
+     * reverse sweep), then each part's chunks from its prefix. The scan computes the keys' features
+     * once more (about 1.3× the work of one pass), so it pays on two or more threads.
+     */
+    static int rowParts(int bh, int threads, int blocks, int rows) {
+        if (threads <= 1 || bh >= 2 * threads || (bh >= threads && bh % threads == 0)) return 1;
+        int want = (2 * threads + bh - 1) / bh;
+        return Math.max(1, Math.min(want, Math.min(blocks, rows / MIN_PART_ROWS)));
+    }
+
+    /** The row parts per head that a forward used (tests). */
+    static int partsOf(Saved saved) { return ((State) saved).parts; }
+
+    /** The first row of part p (of parts) when blocks of `rows` rows are dealt out evenly, within l rows. */
+    private static int partStart(int p, int parts, int blocks, int rows, int l) {
+        return (int) Math.min(l, (long) blocks * p / parts * rows);
+    }
+
+    private static float[] fit(float[] a, int n) { return a != null && a.length == n ? a : new float[n]; }
+
+    /** Rows per block: the causal chunk, or the bidirectional streaming block. */
+    private int blockRows(Dims dims) {
+        return causal ? Math.min(chunk, dims.lq()) : Math.min(STREAM, Math.max(dims.lq(), dims.lk()));
+    }
+
+    private int blocks(Dims dims) {
+        int rows = blockRows(dims);
+        return (Math.max(dims.lq(), dims.lk()) + rows - 1) / rows;
+    }
+
+    // ---------------------------------------------------------------- forward
+
     @Override
     public Saved forward(Dims dims, float[] q, float[] k, float[] v, float[] keyMask, float[] out, Saved reuse) {
         Attention.checkForward(this, dims, q, k, v, keyMask, out);
         if (dims.dim() != d)
             throw new IllegalArgumentException(name() + " was built for D=" + d + ", inputs have D=" + dims.dim());
-        int bhN = dims.bh(), lq = dims.lq(), lk = dims.lk();
+        int bhN = dims.bh(), lq = dims.lq(), lk = dims.lk(), rows = blockRows(dims);
         State st = reuse instanceof State r && r.fits(this, dims) ? r : new State(this, dims);
         st.dims = dims; st.q = q; st.k = k; st.v = v; st.mask = keyMask; st.out = out; st.w = perHead ? w : wUse;
-        float[] den = st.den, keyMax = st.keyMax, s = st.s, z = st.z;
+        int parts = rowParts(bhN, kern.threads(), blocks(dims), Math.max(lq, lk));
+        st.parts = parts;
+        if (parts > 1) {
+            if (causal) causalForwardParts(st, rows);
+            else bidirForwardParts(st, rows);
+            return st;
+        }
         kern.parallelFor(bhN, bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
+            Work wk = work(rows);
             if (causal) {
-                Work wk = work(Math.min(chunk, lq));
-                float[] wl = st.w;
-                float c = map.stabilized() ? keyMax(k, ko, lk, wl, wk) : 0f;
-                keyMax[bh] = c;
-                causalForward(lq, q, qo, k, ko, v, keyMask, b, wl, c, out, den, bh * lq, wk);
+                float c = map.stabilized() ? keyMax(k, ko, 0, lk, st.w, wk) : 0f;
+                st.keyMax[bh] = c;
+                causalForward(0, lq, lq, st, qo, ko, b, st.w, c, null, 0, null, 0, wk);
             } else {
-                Work wk = work(Math.min(STREAM, Math.max(lq, lk)));
                 if (perHead) st.a[bh] = FeatureMap.optimalA(FeatureMap.rho(q, qo, lq, k, ko, lk, d, keyMask, b * lk));
                 float[] wl = headProjection(st, bh, wk);
-                keyMax[bh] = bidirState(lk, k, ko, v, keyMask, b, wl, s, bh * mf * d, z, bh * mf, wk);
-                for (int i0 = 0; i0 < lq; i0 += wk.rows) {
-                    int t = Math.min(wk.rows, lq - i0);
-                    queryFeatures(q, qo, i0, t, wl, wk);
-                    kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, bh * mf * d, d, 0f,
-                            out, qo + i0 * d, d); // num = Φq S
-                    for (int i = 0; i < t; i++)
-                        den[bh * lq + i0 + i] = kern.dot(wk.phiQ, i * mf, z, bh * mf, mf); // den = Φq z
-                }
+                int[] count = new int[1];
+                st.keyMax[bh] = bidirState(0, lk, lk, k, ko, v, keyMask, b, wl, st.s, bh * mf * d, st.z, bh * mf,
+                        wk.vsum, 0, count, 0, wk);
+                addEps(st.s, bh * mf * d, st.z, bh * mf, wk.vsum, 0, count[0]);
+                bidirOutput(st, bh, 0, lq, wl, wk);
             }
-            for (int i = 0; i < lq; i++) {
-                float dn = den[bh * lq + i];
-                if (dn == 0f) Arrays.fill(out, qo + i * d, qo + (i + 1) * d, 0f);
-                else kern.scale(out, qo + i * d, d, 1f / dn);
-            }
+            normalize(st, bh, 0, lq);
         });
         return st;
     }
 
+    /** out rows [from, to) of head bh divided by their denominators (0 where the denominator is 0). */
+    private void normalize(State st, int bh, int from, int to) {
+        int lq = st.dims.lq(), qo = bh * lq * d;
+        for (int i = from; i < to; i++) {
+            float dn = st.den[bh * lq + i];
+            if (dn == 0f) Arrays.fill(st.out, qo + i * d, qo + (i + 1) * d, 0f);
+            else kern.scale(st.out, qo + i * d, d, 1f / dn);
+        }
+    }
+
+    /** Bidirectional: num = Φq S into out and den = Φq z for query rows [from, to) of head bh. */
+    private void bidirOutput(State st, int bh, int from, int to, float[] wl, Work wk) {
+        int lq = st.dims.lq(), qo = bh * lq * d;
+        for (int i0 = from; i0 < to; i0 += wk.rows) {
+            int t = Math.min(wk.rows, to - i0);
+            queryFeatures(st.q, qo, i0, t, wl, wk);
+            kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, st.s, bh * mf * d, d, 0f,
+                    st.out, qo + i0 * d, d); // num = Φq S
+            for (int i = 0; i < t; i++)
+                st.den[bh * lq + i0 + i] = kern.dot(wk.phiQ, i * mf, st.z, bh * mf, mf); // den = Φq z
+        }
+    }
+
     /**
-     * S = Φkᵀ V and z = Φkᵀ 1 of one head in one streamed pass over the keys; returns the key
-     * stabilizer c. For stabilized maps φ(k) = ratio·exp(u − n − c) + ratio·eps with c the max
-     * over all keys, which is only known at the end: the exponential part is accumulated against
-     * the running max and rescaled by exp(c_old − c_new) ≤ 1 whenever the max grows, and the eps
-     * part is added at the end as ratio·eps·(1 (Σ v)ᵀ, count). The result is the convention's S, z.
+     * Bidirectional over parts: partial states of each part's keys, summed per head at the largest
+     * part stabilizer (S = Σ_p e^(c_p − c) S_p, likewise z; then the eps part of all keys), then the
+     * outputs of each part's queries.
      */
-    private float bidirState(int lk, float[] k, int ko, float[] v, float[] mask, int b, float[] wl,
-                             float[] s, int sOff, float[] z, int zOff, Work wk) {
+    private void bidirForwardParts(State st, int rows) {
+        Dims dims = st.dims;
+        int bhN = dims.bh(), lq = dims.lq(), lk = dims.lk(), parts = st.parts, n = bhN * parts, blocks = blocks(dims);
+        st.pS = fit(st.pS, n * mf * d); st.pZ = fit(st.pZ, n * mf); st.pV = fit(st.pV, n * d); st.pC = fit(st.pC, n);
+        if (st.pCount == null || st.pCount.length != n) st.pCount = new int[n];
+        if (perHead)
+            kern.parallelFor(bhN, bh -> st.a[bh] = FeatureMap.optimalA(FeatureMap.rho(st.q, bh * lq * d, lq, st.k,
+                    bh * lk * d, lk, d, st.mask, bh / dims.heads() * lk)));
+        kern.parallelFor(n, task -> {
+            int bh = task / parts, p = task % parts;
+            Work wk = work(rows);
+            st.pC[task] = bidirState(partStart(p, parts, blocks, rows, lk), partStart(p + 1, parts, blocks, rows, lk),
+                    lk, st.k, bh * lk * d, st.v, st.mask, bh / dims.heads(), headProjection(st, bh, wk),
+                    st.pS, task * mf * d, st.pZ, task * mf, st.pV, task * d, st.pCount, task, wk);
+        });
+        kern.parallelFor(bhN, bh -> {
+            int sOff = bh * mf * d, zOff = bh * mf, count = 0;
+            float c = Float.NEGATIVE_INFINITY;
+            for (int p = 0; p < parts; p++) c = Math.max(c, st.pC[bh * parts + p]);
+            Arrays.fill(st.s, sOff, sOff + mf * d, 0f);
+            Arrays.fill(st.z, zOff, zOff + mf, 0f);
+            float[] vsum = work(rows).vsum;
+            Arrays.fill(vsum, 0f);
+            for (int p = 0, task = bh * parts; p < parts; p++, task++) {
+                if (st.pC[task] == Float.NEGATIVE_INFINITY) continue;           // a part without keys
+                float f = map.stabilized() ? (float) Math.exp(st.pC[task] - c) : 1f;
+                kern.axpy(f, st.pS, task * mf * d, st.s, sOff, mf * d);
+                kern.axpy(f, st.pZ, task * mf, st.z, zOff, mf);
+                kern.axpy(1f, st.pV, task * d, vsum, 0, d);
+                count += st.pCount[task];
+            }
+            addEps(st.s, sOff, st.z, zOff, vsum, 0, count);
+            st.keyMax[bh] = map.stabilized() ? c : 0f;
+        });
+        kern.parallelFor(n, task -> {
+            int bh = task / parts, p = task % parts;
+            int from = partStart(p, parts, blocks, rows, lq), to = partStart(p + 1, parts, blocks, rows, lq);
+            Work wk = work(rows);
+            bidirOutput(st, bh, from, to, headProjection(st, bh, wk), wk);
+            normalize(st, bh, from, to);
+        });
+    }
+
+    /**
+     * S = Φkᵀ V and z = Φkᵀ 1 over keys [from, to) of one head in one streamed pass; returns the key
+     * stabilizer c of those keys (−∞ if there are none; 0 for unstabilized maps). For stabilized maps
+     * φ(k) = ratio·exp(u − n − c) + ratio·eps with c the max over the keys, which is only known at the
+     * end: the exponential part is accumulated against the running max and rescaled by
+     * exp(c_old − c_new) ≤ 1 whenever the max grows. The eps part is left out: Σ v of the unmasked keys
+     * goes to vsum (at vOff) and their count to counts[at], for {@link #addEps}.
+     */
+    private float bidirState(int from, int to, int lk, float[] k, int ko, float[] v, float[] mask, int b, float[] wl,
+                             float[] s, int sOff, float[] z, int zOff, float[] vsum, int vOff, int[] counts, int at,
+                             Work wk) {
         boolean stab = map.stabilized();
         float c = Float.NEGATIVE_INFINITY;
         Arrays.fill(s, sOff, sOff + mf * d, 0f);   // the buffers may be recycled from an earlier forward
         Arrays.fill(z, zOff, zOff + mf, 0f);
-        Arrays.fill(wk.vsum, 0f);
+        Arrays.fill(vsum, vOff, vOff + d, 0f);
         int count = 0;
-        for (int j0 = 0; j0 < lk; j0 += wk.rows) {
-            int t = Math.min(wk.rows, lk - j0);
+        for (int j0 = from; j0 < to; j0 += wk.rows) {
+            int t = Math.min(wk.rows, to - j0);
             map.project(kern, k, ko + j0 * d, t, d, wl, m, wk.phiK, 0);
             if (stab) {
                 float cb = map.maxPre(kern, wk.phiK, 0, t, d, m);
@@ -305,28 +421,95 @@ public final class FavorAttention implements Attention {
             for (int j = 0; j < t; j++) {
                 kern.axpy(1f, wk.phiK, j * mf, z, zOff, mf);                                          // z += Φkᵀ 1
                 if (stab && !masked(mask, b, lk, j0 + j)) {
-                    kern.axpy(1f, v, ko + (j0 + j) * d, wk.vsum, 0, d);
+                    kern.axpy(1f, v, ko + (j0 + j) * d, vsum, vOff, d);
                     count++;
                 }
             }
         }
-        if (stab && map.eps() != 0f) {
-            float re = map.ratio(m) * map.eps();
-            for (int f = 0; f < mf; f++) kern.axpy(re, wk.vsum, 0, s, sOff + f * d, d);
-            for (int f = 0; f < mf; f++) z[zOff + f] += re * count;
-        }
+        counts[at] = count;
         return stab ? c : 0f;
     }
 
-    private void causalForward(int l, float[] q, int qo, float[] k, int ko, float[] v, float[] mask, int b, float[] wl,
-                               float c, float[] out, float[] den, int dOff, Work wk) {
-        float[] s = wk.s2, z = wk.z2, a = wk.a;
-        Arrays.fill(s, 0f);
-        Arrays.fill(z, 0f);
-        for (int c0 = 0; c0 < l; c0 += chunk) {
-            int t = Math.min(chunk, l - c0);
-            queryFeatures(q, qo, c0, t, wl, wk);
-            keyFeatures(k, ko, c0, t, wl, c, mask, b, l, wk);
+    /** The eps part of stabilized features: S += ratio·eps·1 (Σ v)ᵀ, z += ratio·eps·count. */
+    private void addEps(float[] s, int sOff, float[] z, int zOff, float[] vsum, int vOff, int count) {
+        if (!map.stabilized() || map.eps() == 0f) return;
+        float re = map.ratio(m) * map.eps();
+        for (int f = 0; f < mf; f++) kern.axpy(re, vsum, vOff, s, sOff + f * d, d);
+        for (int f = 0; f < mf; f++) z[zOff + f] += re * count;
+    }
+
+    /**
+     * Causal over parts, a parallel scan: the key stabilizer of each part's keys (max over parts), each
+     * part's own state Σ φk vᵀ, Σ φk; their exclusive prefix sums per head (kept for backward); then
+     * every part's chunks from its prefix state.
+     */
+    private void causalForwardParts(State st, int rows) {
+        Dims dims = st.dims;
+        int bhN = dims.bh(), l = dims.lq(), parts = st.parts, n = bhN * parts, blocks = blocks(dims);
+        st.pS = fit(st.pS, n * mf * d); st.pZ = fit(st.pZ, n * mf); st.pC = fit(st.pC, n);
+        boolean stab = map.stabilized();
+        kern.parallelFor(n, task -> {
+            int bh = task / parts, p = task % parts;
+            st.pC[task] = stab ? keyMax(st.k, bh * l * d, partStart(p, parts, blocks, rows, l),
+                    partStart(p + 1, parts, blocks, rows, l), st.w, work(rows)) : 0f;
+        });
+        for (int bh = 0; bh < bhN; bh++) {
+            float c = Float.NEGATIVE_INFINITY;
+            for (int p = 0; p < parts; p++) c = Math.max(c, st.pC[bh * parts + p]);
+            st.keyMax[bh] = stab ? c : 0f;
+        }
+        kern.parallelFor(n, task -> {                                  // each part's own Σ φk vᵀ, Σ φk
+            int bh = task / parts, p = task % parts, ko = bh * l * d, b = bh / dims.heads();
+            int to = partStart(p + 1, parts, blocks, rows, l), so = task * mf * d, zo = task * mf;
+            Work wk = work(rows);
+            Arrays.fill(st.pS, so, so + mf * d, 0f);
+            Arrays.fill(st.pZ, zo, zo + mf, 0f);
+            for (int c0 = partStart(p, parts, blocks, rows, l); c0 < to; c0 += chunk) {
+                int t = Math.min(chunk, to - c0);
+                keyFeatures(st.k, ko, c0, t, st.w, st.keyMax[bh], st.mask, b, l, wk);
+                kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, st.v, ko + c0 * d, d, 1f, st.pS, so, d);
+                for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, st.pZ, zo, mf);
+            }
+        });
+        exclusiveScan(st.pS, st.pZ, bhN, parts, false);
+        kern.parallelFor(n, task -> {
+            int bh = task / parts, p = task % parts;
+            int from = partStart(p, parts, blocks, rows, l), to = partStart(p + 1, parts, blocks, rows, l);
+            causalForward(from, to, l, st, bh * l * d, bh * l * d, bh / dims.heads(), st.w, st.keyMax[bh],
+                    st.pS, task * mf * d, st.pZ, task * mf, work(rows));
+            normalize(st, bh, from, to);
+        });
+    }
+
+    /**
+     * In place over the parts of each head: state p becomes the sum of the states before it (or, reverse,
+     * after it); (Mf×D) and (Mf) per part.
+     */
+    private void exclusiveScan(float[] s, float[] z, int bhN, int parts, boolean reverse) {
+        kern.parallelFor(bhN, bh -> {
+            float[] accS = new float[mf * d], accZ = new float[mf];
+            for (int i = 0; i < parts; i++) {
+                int task = bh * parts + (reverse ? parts - 1 - i : i), so = task * mf * d, zo = task * mf;
+                for (int e = 0; e < mf * d; e++) { float x = s[so + e]; s[so + e] = accS[e]; accS[e] += x; }
+                for (int e = 0; e < mf; e++) { float x = z[zo + e]; z[zo + e] = accZ[e]; accZ[e] += x; }
+            }
+        });
+    }
+
+    /**
+     * Causal chunks of rows [from, to) of one head (from on the chunk grid), starting from the state
+     * (s0, z0) of the rows before from (zero when s0 is null): num into out and den.
+     */
+    private void causalForward(int from, int to, int l, State st, int qo, int ko, int b, float[] wl, float c,
+                               float[] s0, int s0Off, float[] z0, int z0Off, Work wk) {
+        float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v, out = st.out, den = st.den;
+        int dOff = qo / d;   // den of head bh starts at bh·L = qo / D
+        if (s0 == null) { Arrays.fill(s, 0f); Arrays.fill(z, 0f); }
+        else { System.arraycopy(s0, s0Off, s, 0, mf * d); System.arraycopy(z0, z0Off, z, 0, mf); }
+        for (int c0 = from; c0 < to; c0 += chunk) {
+            int t = Math.min(chunk, to - c0);
+            queryFeatures(st.q, qo, c0, t, wl, wk);
+            keyFeatures(st.k, ko, c0, t, wl, c, st.mask, b, l, wk);
             kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, 0, d, 0f, out, qo + c0 * d, d);
             for (int i = 0; i < t; i++) den[dOff + c0 + i] = kern.dot(wk.phiQ, i * mf, z, 0, mf);
             lowerProduct(t, wk.phiQ, 0, wk.phiK, 0, a);
@@ -342,6 +525,8 @@ public final class FavorAttention implements Attention {
         kern.gemm(false, true, t, t, mf, 1f, x, xo, mf, y, yo, mf, 0f, a, 0, t);
         for (int i = 0; i < t; i++) Arrays.fill(a, i * t + i + 1, (i + 1) * t, 0f);
     }
+
+    // ---------------------------------------------------------------- backward
 
     /** G = dout / den and g = −(dout·out) / den for query rows [i0, i0+t) of one head (0 where den = 0). */
     private void upstream(State st, float[] dout, int qo, int dOff, int i0, int t, Work wk) {
@@ -364,50 +549,119 @@ public final class FavorAttention implements Attention {
         if (!(saved instanceof State st)) throw new IllegalArgumentException("saved state is not from " + name());
         Dims dims = st.dims;
         Attention.checkBackward(dims, dout, dq, dk, dv);
-        int lq = dims.lq(), lk = dims.lk();
-        kern.parallelFor(dims.bh(), bh -> {
-            int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
-            if (causal) causalBackward(lq, st, dout, qo, ko, b, bh, work(Math.min(chunk, lq)), dq, dk, dv);
-            else bidirBackward(lq, lk, st, dout, qo, ko, b, bh, work(Math.min(STREAM, Math.max(lq, lk))), dq, dk, dv);
+        int lq = dims.lq(), lk = dims.lk(), rows = blockRows(dims), parts = st.parts, bhN = dims.bh();
+        if (parts == 1) {
+            kern.parallelFor(bhN, bh -> {
+                int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
+                Work wk = work(rows);
+                float[] r = wk.s2, rz = wk.z2;
+                if (causal) {
+                    causalForwardSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, null, 0, null, 0, wk, dq);
+                    causalReverseSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, wk, dk, dv);
+                } else {
+                    float[] wb = headProjection(st, bh, wk);
+                    Arrays.fill(r, 0f);
+                    Arrays.fill(rz, 0f);
+                    bidirBackwardQueries(0, lq, st, dout, qo, bh, wb, r, 0, rz, 0, wk, dq);
+                    bidirBackwardKeys(0, lk, st, ko, b, bh, wb, r, 0, rz, 0, wk, dk, dv);
+                }
+            });
+            return;
+        }
+        int n = bhN * parts, blocks = blocks(dims);
+        st.pR = fit(st.pR, n * mf * d); st.pRz = fit(st.pRz, n * mf);
+        if (causal) {
+            // forward sweeps from the forward's prefix states, each also summing its part's R_p, r_p;
+            // their exclusive suffix sums start the reverse sweeps
+            kern.parallelFor(n, task -> {
+                int bh = task / parts, p = task % parts, qo = bh * lq * d, so = task * mf * d, zo = task * mf;
+                Arrays.fill(st.pR, so, so + mf * d, 0f);
+                Arrays.fill(st.pRz, zo, zo + mf, 0f);
+                causalForwardSweep(partStart(p, parts, blocks, rows, lq), partStart(p + 1, parts, blocks, rows, lq),
+                        st, dout, qo, qo, bh / dims.heads(), bh, st.pS, so, st.pZ, zo, st.pR, so, st.pRz, zo,
+                        work(rows), dq);
+            });
+            exclusiveScan(st.pR, st.pRz, bhN, parts, true);
+            kern.parallelFor(n, task -> {
+                int bh = task / parts, p = task % parts, qo = bh * lq * d;
+                causalReverseSweep(partStart(p, parts, blocks, rows, lq), partStart(p + 1, parts, blocks, rows, lq),
+                        st, dout, qo, qo, bh / dims.heads(), bh, st.pR, task * mf * d, st.pRz, task * mf,
+                        work(rows), dk, dv);
+            });
+            return;
+        }
+        // bidirectional: each part's queries give dq and partial R_p, r_p; their sums give each part's keys dk, dv
+        kern.parallelFor(n, task -> {
+            int bh = task / parts, p = task % parts, so = task * mf * d, zo = task * mf;
+            Work wk = work(rows);
+            Arrays.fill(st.pR, so, so + mf * d, 0f);
+            Arrays.fill(st.pRz, zo, zo + mf, 0f);
+            bidirBackwardQueries(partStart(p, parts, blocks, rows, lq), partStart(p + 1, parts, blocks, rows, lq), st,
+                    dout, bh * lq * d, bh, headProjection(st, bh, wk), st.pR, so, st.pRz, zo, wk, dq);
+        });
+        kern.parallelFor(bhN, bh -> {
+            int first = bh * parts;
+            for (int p = 1; p < parts; p++) {
+                kern.axpy(1f, st.pR, (first + p) * mf * d, st.pR, first * mf * d, mf * d);
+                kern.axpy(1f, st.pRz, (first + p) * mf, st.pRz, first * mf, mf);
+            }
+        });
+        kern.parallelFor(n, task -> {
+            int bh = task / parts, p = task % parts;
+            Work wk = work(rows);
+            bidirBackwardKeys(partStart(p, parts, blocks, rows, lk), partStart(p + 1, parts, blocks, rows, lk), st,
+                    bh * lk * d, bh / dims.heads(), bh, headProjection(st, bh, wk), st.pR, bh * parts * mf * d,
+                    st.pRz, bh * parts * mf, wk, dk, dv);
         });
     }
 
-    private void bidirBackward(int lq, int lk, State st, float[] dout, int qo, int ko, int b, int bh, Work wk,
-                               float[] dq, float[] dk, float[] dv) {
-        int sOff = bh * mf * d, zOff = bh * mf;
-        float[] r = wk.s2, rz = wk.z2, wb = headProjection(st, bh, wk);
-        Arrays.fill(r, 0f);
-        Arrays.fill(rz, 0f);
-        for (int i0 = 0; i0 < lq; i0 += wk.rows) {
-            int t = Math.min(wk.rows, lq - i0);
+    /** Query rows [from, to) of head bh: dq, and R += Φqᵀ G, r += Φqᵀ g into (r, rOff), (rz, rzOff). */
+    private void bidirBackwardQueries(int from, int to, State st, float[] dout, int qo, int bh, float[] wb,
+                                      float[] r, int rOff, float[] rz, int rzOff, Work wk, float[] dq) {
+        int sOff = bh * mf * d, zOff = bh * mf, lq = st.dims.lq();
+        for (int i0 = from; i0 < to; i0 += wk.rows) {
+            int t = Math.min(wk.rows, to - i0);
             queryFeatures(st.q, qo, i0, t, wb, wk);
             upstream(st, dout, qo, bh * lq, i0, t, wk);
             kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, st.s, sOff, d, 0f, wk.dphi, 0, mf);     // dΦq = G Sᵀ
             for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], st.z, zOff, wk.dphi, i * mf, mf);     //     + g zᵀ
-            kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, r, 0, d);           // R += Φqᵀ G
-            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rz, 0, mf);           // r += Φqᵀ g
+            kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, r, rOff, d);        // R += Φqᵀ G
+            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rz, rzOff, mf);       // r += Φqᵀ g
             map.backward(kern, st.q, qo + i0 * d, t, d, wb, m, wk.phiQ, 0, wk.dphi, 0, dq, qo + i0 * d, wk.scratch);
         }
-        for (int j0 = 0; j0 < lk; j0 += wk.rows) {
-            int t = Math.min(wk.rows, lk - j0);
+    }
+
+    /** Key rows [from, to) of head bh: dk and dv from the query states R, r at (r, rOff), (rz, rzOff). */
+    private void bidirBackwardKeys(int from, int to, State st, int ko, int b, int bh, float[] wb, float[] r, int rOff,
+                                   float[] rz, int rzOff, Work wk, float[] dk, float[] dv) {
+        int lk = st.dims.lk();
+        for (int j0 = from; j0 < to; j0 += wk.rows) {
+            int t = Math.min(wk.rows, to - j0);
             keyFeatures(st.k, ko, j0, t, wb, st.keyMax[bh], st.mask, b, lk, wk);
-            kern.gemm(false, true, t, mf, d, 1f, st.v, ko + j0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf); // dΦk = V Rᵀ
-            for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);                 //     + 1 rᵀ
+            kern.gemm(false, true, t, mf, d, 1f, st.v, ko + j0 * d, d, r, rOff, d, 0f, wk.dphi, 0, mf); // dΦk = V Rᵀ
+            for (int j = 0; j < t; j++) kern.axpy(1f, rz, rzOff, wk.dphi, j * mf, mf);                 //     + 1 rᵀ
             zeroMaskedRows(st.mask, b, lk, j0, t, wk.dphi, 0);
-            kern.gemm(false, false, t, d, mf, 1f, wk.phiK, 0, mf, r, 0, d, 0f, dv, ko + j0 * d, d);  // dV = Φk R
+            kern.gemm(false, false, t, d, mf, 1f, wk.phiK, 0, mf, r, rOff, d, 0f, dv, ko + j0 * d, d);  // dV = Φk R
             map.backward(kern, st.k, ko + j0 * d, t, d, wb, m, wk.phiK, 0, wk.dphi, 0, dk, ko + j0 * d, wk.scratch);
         }
     }
 
-    private void causalBackward(int l, State st, float[] dout, int qo, int ko, int b, int bh, Work wk,
-                                float[] dq, float[] dk, float[] dv) {
+    /**
+     * Causal backward's forward sweep over chunks of rows [from, to), from the prefix state (s0, z0)
+     * (zero when null): dΦq[c] = G[c] Sᵀ + g[c] zᵀ + tril(G[c] V[c]ᵀ + g[c] 1ᵀ) Φk[c], then dq[c]. With
+     * rAcc it also sums R_p = Σ Φq[c]ᵀ G[c] and r_p = Σ Φq[c]ᵀ g[c] over the rows into (rAcc, rOff) and
+     * (rzAcc, rzOff), for the parts' suffix states.
+     */
+    private void causalForwardSweep(int from, int to, State st, float[] dout, int qo, int ko, int b, int bh,
+                                    float[] s0, int s0Off, float[] z0, int z0Off, float[] rAcc, int rOff,
+                                    float[] rzAcc, int rzOff, Work wk, float[] dq) {
+        int l = st.dims.lq();
         float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v;
         float c = st.keyMax[bh];
-        Arrays.fill(s, 0f);
-        Arrays.fill(z, 0f);
-        // forward sweep: dΦq[c] = G[c] Sᵀ + g[c] zᵀ + tril(G[c] V[c]ᵀ + g[c] 1ᵀ) Φk[c], then dq[c]
-        for (int c0 = 0; c0 < l; c0 += chunk) {
-            int t = Math.min(chunk, l - c0);
+        if (s0 == null) { Arrays.fill(s, 0f); Arrays.fill(z, 0f); }
+        else { System.arraycopy(s0, s0Off, s, 0, mf * d); System.arraycopy(z0, z0Off, z, 0, mf); }
+        for (int c0 = from; c0 < to; c0 += chunk) {
+            int t = Math.min(chunk, to - c0);
             queryFeatures(st.q, qo, c0, t, st.w, wk);
             keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
             upstream(st, dout, qo, bh * l, c0, t, wk);
@@ -417,15 +671,29 @@ public final class FavorAttention implements Attention {
             kern.gemm(false, false, t, mf, t, 1f, a, 0, t, wk.phiK, 0, mf, 1f, wk.dphi, 0, mf);
             kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, ko + c0 * d, d, 1f, s, 0, d);
             for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
+            if (rAcc != null) {
+                kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, rAcc, rOff, d);
+                for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rzAcc, rzOff, mf);
+            }
             map.backward(kern, st.q, qo + c0 * d, t, d, st.w, m, wk.phiQ, 0, wk.dphi, 0, dq, qo + c0 * d, wk.scratch);
         }
-        // reverse sweep with suffix states R (Mf×D), r (Mf):
-        //   dΦk[c] = V[c] Rᵀ + 1 rᵀ + tril(G[c] V[c]ᵀ + g 1ᵀ)ᵀ Φq[c];  dV[c] = Φk[c] R + tril(Φq[c] Φk[c]ᵀ)ᵀ G[c]
-        float[] r = s, rz = z;
-        Arrays.fill(r, 0f);
-        Arrays.fill(rz, 0f);
-        for (int c0 = (l - 1) / chunk * chunk; c0 >= 0; c0 -= chunk) {
-            int t = Math.min(chunk, l - c0);
+    }
+
+    /**
+     * Causal backward's reverse sweep over chunks of rows [from, to) (from on the chunk grid), from the
+     * suffix state (r0, rz0) of the rows after to (zero when null), with suffix states R (Mf×D), r (Mf):
+     * dΦk[c] = V[c] Rᵀ + 1 rᵀ + tril(G[c] V[c]ᵀ + g 1ᵀ)ᵀ Φq[c];  dV[c] = Φk[c] R + tril(Φq[c] Φk[c]ᵀ)ᵀ G[c].
+     */
+    private void causalReverseSweep(int from, int to, State st, float[] dout, int qo, int ko, int b, int bh,
+                                    float[] r0, int r0Off, float[] rz0, int rz0Off, Work wk, float[] dk, float[] dv) {
+        int l = st.dims.lq();
+        float[] r = wk.s2, rz = wk.z2, a = wk.a, v = st.v;
+        float c = st.keyMax[bh];
+        if (r0 == null) { Arrays.fill(r, 0f); Arrays.fill(rz, 0f); }
+        else { System.arraycopy(r0, r0Off, r, 0, mf * d); System.arraycopy(rz0, rz0Off, rz, 0, mf); }
+        if (to <= from) return;
+        for (int c0 = from + (to - 1 - from) / chunk * chunk; c0 >= from; c0 -= chunk) {
+            int t = Math.min(chunk, to - c0);
             queryFeatures(st.q, qo, c0, t, st.w, wk);
             keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
             upstream(st, dout, qo, bh * l, c0, t, wk);

@@ -101,7 +101,9 @@ class ExactAttentionTest {
                 Arguments.of(1, 1, 64, 64, 16, true, false), Arguments.of(2, 1, 65, 65, 16, false, true),
                 Arguments.of(1, 2, 257, 257, 8, true, true), Arguments.of(1, 1, 300, 300, 64, false, false),
                 Arguments.of(1, 1, 300, 300, 64, true, false), Arguments.of(2, 2, 70, 513, 8, false, true),
-                Arguments.of(1, 3, 129, 129, 12, true, true));
+                Arguments.of(1, 3, 129, 129, 12, true, true),
+                // on 2 threads one head (300) and three heads (600) split their key blocks into parts
+                Arguments.of(1, 3, 600, 600, 16, true, true), Arguments.of(1, 1, 1100, 1100, 8, true, false));
     }
 
     @ParameterizedTest(name = "B={0} H={1} Lq={2} Lk={3} D={4} causal={5} masked={6}")
@@ -155,6 +157,16 @@ class ExactAttentionTest {
         float[] c = new float[dims.qSize()];
         assertTrue(s == att.forward(dims, q, k, v, null, c, s), "a Saved of the same shape is recycled");
         assertArrayEquals(b, c);
+    }
+
+    @Test
+    void backwardSplitsKeyBlocksOnlyWhenHeadsDoNotFillTheThreads() {
+        assertEquals(1, ExactAttention.keyParts(8, 2, 16), "8 heads on 2 threads: heads alone");
+        assertEquals(1, ExactAttention.keyParts(2, 2, 16), "balanced");
+        assertEquals(4, ExactAttention.keyParts(1, 2, 16), "one head: about two tasks per thread");
+        assertEquals(2, ExactAttention.keyParts(3, 2, 16), "3 heads on 2 threads: unbalanced, split");
+        assertEquals(1, ExactAttention.keyParts(1, 2, 1), "one key block cannot split");
+        assertEquals(1, ExactAttention.keyParts(1, 1, 16), "one thread");
     }
 
     static double maxDiff(double[] a, double[] b) {

@@ -1,0 +1,84 @@
+package dev.performer.attention;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.performer.kernel.Kernels;
+import dev.performer.kernel.VectorKernels;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * FAVOR+ with a head's rows split into parts (one head on two threads: bidirectional partial states,
+ * the causal parallel scan) against the same attention computed head by head on one thread: the
+ * same outputs and gradients up to the rounding of another summation order.
+ */
+class FavorRowPartsTest {
+
+    static final Kernels ONE = new VectorKernels(1), TWO = new VectorKernels(2);
+
+    @AfterAll
+    static void close() { ONE.close(); TWO.close(); }
+
+    static Stream<Arguments> cases() {
+        Object[][] maps = {
+            {"softmax", (Supplier<FeatureMap>) () -> FeatureMap.softmax(1e-3f)},
+            {"softmax-hyp", (Supplier<FeatureMap>) () -> FeatureMap.softmaxHyp(1e-3f)},
+            {"softmax-trig", (Supplier<FeatureMap>) FeatureMap::softmaxTrig},
+            {"relu", (Supplier<FeatureMap>) () -> FeatureMap.relu(1e-3f)},
+            {"oprf-adaptive", (Supplier<FeatureMap>) () -> FeatureMap.softmaxOpt(1e-3f)}};
+        return Stream.of(maps).flatMap(mp -> Stream.of(false, true).flatMap(causal -> Stream.of(false, true)
+                .flatMap(masked -> Stream.of(700, 1100).map(l -> Arguments.of(mp[0], mp[1], causal, masked, l)))));
+    }
+
+    @ParameterizedTest(name = "{0} causal={2} masked={3} L={4}")
+    @MethodSource("cases")
+    void partsEqualWholeHeads(String name, Supplier<FeatureMap> map, boolean causal, boolean masked, int l) {
+        int d = 16, m = 32;
+        Dims dims = Dims.self(1, 1, l, d);
+        SplittableRandom r = new SplittableRandom(l * 7L + name.hashCode() + (causal ? 1 : 0) + (masked ? 2 : 0));
+        float[] q = GradientCheckTest.rand(r, dims.qSize(), -1, 1), k = GradientCheckTest.rand(r, dims.kSize(), -1, 1);
+        float[] v = GradientCheckTest.rand(r, dims.kSize(), -1, 1);
+        float[] dout = GradientCheckTest.rand(r, dims.qSize(), -1, 1);
+        float[] mask = masked ? GradientCheckTest.mask(r, 1, l) : null;
+        float[] w = Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, m, d, 3);
+        float[][] want = run(new FavorAttention(ONE, map.get(), w, m, d, causal), dims, q, k, v, mask, dout, 1);
+        int expected = FavorAttention.rowParts(1, 2, causal ? (l + 63) / 64 : (l + 255) / 256, l);
+        assertTrue(expected >= 2, "the case splits the head: " + expected);
+        float[][] got = run(new FavorAttention(TWO, map.get(), w, m, d, causal), dims, q, k, v, mask, dout, expected);
+        String[] names = {"out", "dq", "dk", "dv"};
+        // float32 sums of L terms in another order (and one rescale of partial states): ~u·√L relative,
+        // a few times over for the feature exponentials; bound 2e-5
+        for (int i = 0; i < 4; i++) {
+            double e = GradientCheckTest.relErr(got[i], GradientCheckTest.toDouble(want[i]));
+            assertTrue(e < 2e-5, name + " " + names[i] + ": rel err " + e);
+        }
+    }
+
+    static float[][] run(FavorAttention att, Dims dims, float[] q, float[] k, float[] v, float[] mask, float[] dout,
+                         int parts) {
+        float[] out = new float[dims.qSize()], dq = new float[q.length], dk = new float[k.length];
+        float[] dv = new float[v.length];
+        Attention.Saved s = att.forward(dims, q, k, v, mask, out);
+        assertEquals(parts, FavorAttention.partsOf(s), "row parts of " + att.name());
+        att.backward(s, dout, dq, dk, dv);
+        return new float[][]{out, dq, dk, dv};
+    }
+
+    @Test
+    void rowPartsOnlyWhenHeadsDoNotFillTheThreads() {
+        assertEquals(1, FavorAttention.rowParts(8, 2, 64, 4096), "8 heads on 2 threads: heads alone");
+        assertEquals(1, FavorAttention.rowParts(2, 2, 64, 4096), "2 heads on 2 threads: balanced");
+        assertEquals(4, FavorAttention.rowParts(1, 2, 64, 4096), "one head: about two tasks per thread");
+        assertEquals(2, FavorAttention.rowParts(3, 2, 64, 4096), "3 heads on 2 threads: split in 2");
+        assertEquals(1, FavorAttention.rowParts(1, 2, 64, 300), "too few rows to split");
+        assertEquals(1, FavorAttention.rowParts(1, 1, 64, 4096), "one thread");
+        assertEquals(2, FavorAttention.rowParts(1, 2, 2, 4096), "at most one part per block");
+    }
+}
