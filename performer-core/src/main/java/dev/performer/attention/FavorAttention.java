@@ -135,6 +135,7 @@ public final class FavorAttention implements Attention {
         final double[] a;
         final FavorAttention owner;
         int parts = 1;        // row parts per head of the forward that filled this state (rowParts)
+        float[] qSum, chunkC; // causal single pass: (B,H,L) Σ φq per row, (B,H,chunks) running key max per chunk
         // with parts > 1, per (B,H,P): bidirectional partial states S_p, z_p, Σ v, key max and count
         // (forward scratch); causal exclusive prefix states (kept for backward); backward R_p, r_p
         float[] pS, pZ, pV, pC, pR, pRz;
@@ -285,6 +286,10 @@ public final class FavorAttention implements Attention {
         st.dims = dims; st.q = q; st.k = k; st.v = v; st.mask = keyMask; st.out = out; st.w = perHead ? w : wUse;
         int parts = rowParts(bhN, kern.threads(), blocks(dims), Math.max(lq, lk));
         st.parts = parts;
+        if (causal && parts == 1 && map.stabilized()) {
+            st.qSum = fit(st.qSum, bhN * lq);
+            st.chunkC = fit(st.chunkC, bhN * ((lq + chunk - 1) / chunk));
+        }
         if (parts > 1) {
             if (causal) causalForwardParts(st, rows);
             else bidirForwardParts(st, rows);
@@ -293,10 +298,11 @@ public final class FavorAttention implements Attention {
         kern.parallelFor(bhN, bh -> {
             int qo = bh * lq * d, ko = bh * lk * d, b = bh / dims.heads();
             Work wk = work(rows);
-            if (causal) {
-                float c = map.stabilized() ? keyMax(k, ko, 0, lk, st.w, wk) : 0f;
-                st.keyMax[bh] = c;
-                causalForward(0, lq, lq, st, qo, ko, b, st.w, c, null, 0, null, 0, wk);
+            if (causal && map.stabilized()) {
+                st.keyMax[bh] = causalForwardRunning(lq, st, bh, b, wk);
+            } else if (causal) {
+                st.keyMax[bh] = 0f;
+                causalForward(0, lq, lq, st, qo, ko, b, st.w, 0f, null, 0, null, 0, wk);
             } else {
                 if (perHead) st.a[bh] = FeatureMap.optimalA(FeatureMap.rho(q, qo, lq, k, ko, lk, d, keyMask, b * lk));
                 float[] wl = headProjection(st, bh, wk);
@@ -518,6 +524,70 @@ public final class FavorAttention implements Attention {
             kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, ko + c0 * d, d, 1f, s, 0, d);
             for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
         }
+    }
+
+    /**
+     * Causal forward of one head with a stabilized map in a single pass over the keys: no separate pass
+     * for the key maximum c. Chunk t computes with the running max c_t of the keys so far (the state's
+     * exponential part rescaled by e^(c_old − c_new) when it grows) and leaves out the eps part of the
+     * key features; a last pass over the rows (O(L·D)) then gives the convention's result for the final
+     * c, the max over all keys: with E_i, e_i row i's exponential-part numerator and denominator,
+     * σ_i = Σ φq_i, V_i and n_i the sum and count of the unmasked values up to i and rε = ratio·eps,
+     * <pre>
+     *   out_i = (e^(c_t − c)·E_i + rε·σ_i·V_i) / (e^(c_t − c)·e_i + rε·σ_i·n_i).
+     * </pre>
+     * Returns c, which backward's features use.
+     */
+    private float causalForwardRunning(int l, State st, int bh, int b, Work wk) {
+        int qo = bh * l * d, dOff = bh * l, chunks = (l + chunk - 1) / chunk;
+        float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v, out = st.out, den = st.den, wl = st.w;
+        float[] qSum = st.qSum, chunkC = st.chunkC;
+        Arrays.fill(s, 0f);
+        Arrays.fill(z, 0f);
+        float c = Float.NEGATIVE_INFINITY;
+        for (int c0 = 0; c0 < l; c0 += chunk) {
+            int t = Math.min(chunk, l - c0);
+            queryFeatures(st.q, qo, c0, t, wl, wk);
+            map.project(kern, st.k, qo + c0 * d, t, d, wl, m, wk.phiK, 0);
+            float cb = map.maxPre(kern, wk.phiK, 0, t, d, m);
+            if (cb > c) {
+                if (c != Float.NEGATIVE_INFINITY) {
+                    float rescale = (float) Math.exp(c - cb);
+                    kern.scale(s, 0, mf * d, rescale);
+                    kern.scale(z, 0, mf, rescale);
+                }
+                c = cb;
+            }
+            chunkC[bh * chunks + c0 / chunk] = c;
+            map.activateKeys(kern, st.k, qo + c0 * d, t, d, m, wk.phiK, 0, c, false);
+            zeroMaskedRows(st.mask, b, l, c0, t, wk.phiK, 0);
+            kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, 0, d, 0f, out, qo + c0 * d, d);
+            for (int i = 0; i < t; i++) {
+                den[dOff + c0 + i] = kern.dot(wk.phiQ, i * mf, z, 0, mf);
+                qSum[dOff + c0 + i] = kern.sum(wk.phiQ, i * mf, mf);
+            }
+            lowerProduct(t, wk.phiQ, 0, wk.phiK, 0, a);
+            for (int i = 0; i < t; i++) den[dOff + c0 + i] += kern.sum(a, i * t, i + 1);
+            kern.gemm(false, false, t, d, t, 1f, a, 0, t, v, qo + c0 * d, d, 1f, out, qo + c0 * d, d);
+            kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, qo + c0 * d, d, 1f, s, 0, d);
+            for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
+        }
+        float re = map.ratio(m) * map.eps();
+        float[] vsum = wk.vsum;
+        Arrays.fill(vsum, 0f);
+        int count = 0;
+        for (int i = 0; i < l; i++) {
+            if (!masked(st.mask, b, l, i)) {
+                kern.axpy(1f, v, qo + i * d, vsum, 0, d);
+                count++;
+            }
+            float f = (float) Math.exp(chunkC[bh * chunks + i / chunk] - c);   // 1 from the last growth of c on
+            float eq = re * qSum[dOff + i];
+            if (f != 1f) kern.scale(out, qo + i * d, d, f);
+            if (eq != 0f) kern.axpy(eq, vsum, 0, out, qo + i * d, d);
+            den[dOff + i] = f * den[dOff + i] + eq * count;
+        }
+        return c;
     }
 
     /** a (t×t, ld t) = tril(X Yᵀ) for X, Y (t×Mf) rows at the given offsets: entries j > i are 0. */
