@@ -21,10 +21,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class FavorRowPartsTest {
 
-    static final Kernels ONE = new VectorKernels(1), TWO = new VectorKernels(2);
+    static final Kernels ONE = new VectorKernels(1), TWO = new VectorKernels(2), FOUR = new VectorKernels(4);
 
     @AfterAll
-    static void close() { ONE.close(); TWO.close(); }
+    static void close() { ONE.close(); TWO.close(); FOUR.close(); }
 
     static Stream<Arguments> cases() {
         Object[][] maps = {
@@ -49,15 +49,21 @@ class FavorRowPartsTest {
         float[] mask = masked ? GradientCheckTest.mask(r, 1, l) : null;
         float[] w = Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, m, d, 3);
         float[][] want = run(new FavorAttention(ONE, map.get(), w, m, d, causal), dims, q, k, v, mask, dout, 1);
-        int expected = FavorAttention.rowParts(1, 2, causal ? (l + 63) / 64 : (l + 255) / 256, l);
-        assertTrue(expected >= 2, "the case splits the head: " + expected);
-        float[][] got = run(new FavorAttention(TWO, map.get(), w, m, d, causal), dims, q, k, v, mask, dout, expected);
-        String[] names = {"out", "dq", "dk", "dv"};
-        // float32 sums of L terms in another order (and one rescale of partial states): ~u·√L relative,
-        // a few times over for the feature exponentials; bound 2e-5
-        for (int i = 0; i < 4; i++) {
-            double e = GradientCheckTest.relErr(got[i], GradientCheckTest.toDouble(want[i]));
-            assertTrue(e < 2e-5, name + " " + names[i] + ": rel err " + e);
+        int blocks = causal ? (l + 63) / 64 : (l + 255) / 256;
+        // two threads split both passes of bidirectional attention and causal backward (the causal forward
+        // splits from four); four threads split everything
+        for (Kernels kern : new Kernels[]{TWO, FOUR}) {
+            int split = FavorAttention.rowParts(1, kern.threads(), blocks, l);
+            assertTrue(split >= 2, "the case splits the head: " + split);
+            int fwd = causal && kern.threads() < FavorAttention.CAUSAL_SCAN_THREADS ? 1 : split;
+            float[][] got = run(new FavorAttention(kern, map.get(), w, m, d, causal), dims, q, k, v, mask, dout, fwd);
+            String[] names = {"out", "dq", "dk", "dv"};
+            // float32 sums of L terms in another order (and one rescale of partial states): ~u·√L relative,
+            // a few times over for the feature exponentials; bound 2e-5
+            for (int i = 0; i < 4; i++) {
+                double e = GradientCheckTest.relErr(got[i], GradientCheckTest.toDouble(want[i]));
+                assertTrue(e < 2e-5, name + " " + names[i] + " on " + kern.threads() + " threads: rel err " + e);
+            }
         }
     }
 
