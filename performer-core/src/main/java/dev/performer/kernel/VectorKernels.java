@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>GEMM follows the Goto/BLIS scheme: op(B) is packed in KC×NC blocks of NR-wide panels,
  * op(A) in MC×KC blocks of MR-tall panels (zero padded), and a register-blocked micro-kernel
- * computes an MR×NR = 6×(4·lanes) tile of C with 24 vector accumulators (6×64 with AVX-512).
+ * computes an MR×NR = 6×(NV·lanes) tile of C: 24 vector accumulators with 512-bit vectors (6×64 on
+ * AVX-512), 12 otherwise (6×16 on AVX2, whose 16 vector registers cannot hold 24; see {@link #NV}).
  * Transposes are absorbed by the packing. Problems above {@link #PARALLEL_FLOPS} are split
  * across the pool along M (or along N when M is small); each part packs its own panels.
  *
@@ -41,7 +42,13 @@ public final class VectorKernels implements Kernels {
     /** Micro-tile rows. */
     static final int MR = 6;
     /** Micro-tile columns: four vectors. */
-    static final int NR = 4 * LANES;
+    /**
+     * Vectors of C per micro-tile row: 4 with 512-bit vectors (AVX-512 has 32 vector registers: 24
+     * accumulators, 4 of B, a broadcast), else 2 (AVX2 has 16: 6×4 accumulators would spill, 6×2
+     * leave room for 2 vectors of B and a broadcast).
+     */
+    static final int NV = S.vectorBitSize() >= 512 ? 4 : 2;
+    static final int NR = NV * LANES;
     /** Depth of a packed block. */
     static final int KC = 256;
     /** Rows of a packed A block (a multiple of MR). */
@@ -355,7 +362,7 @@ public final class VectorKernels implements Kernels {
     // CHECKSTYLE.OFF: LineLength
     /**
      * The micro-kernel: C[0:mr, 0:nr] += alpha·A·B for a 6-row panel of A, element (r, kk) at
-     * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, with 6×4 vector accumulators. A is
+     * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, with 6×NV vector accumulators. A is
      * either a packed panel (rs = 1, cs = MR, zero padded) or read in place from the matrix
      * (six sequential row streams; skipping the packing pass was measured faster on the FAVOR+
      * shapes, where packing A cost 13% of a forward pass). Fully unrolled, with the stores written
@@ -363,6 +370,59 @@ public final class VectorKernels implements Kernels {
      */
     private static void micro(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
                               float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+        if (NV == 4) micro4(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
+        else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
+    }
+
+    /** {@link #micro} with 6×2 vector accumulators (NV = 2). */
+    private static void micro2(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
+                               float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int a0 = aBase, a1 = aBase + rs, a2 = aBase + 2 * rs, a3 = aBase + 3 * rs, a4 = aBase + 4 * rs, a5 = aBase + 5 * rs;
+        for (int kk = 0, ao = 0, bo = bBase; kk < kc; kk++, ao += cs, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + LANES);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ao]);
+            c00 = b0.fma(x0, c00); c01 = b1.fma(x0, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ao]);
+            c10 = b0.fma(x1, c10); c11 = b1.fma(x1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ao]);
+            c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ao]);
+            c30 = b0.fma(x3, c30); c31 = b1.fma(x3, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ao]);
+            c40 = b0.fma(x4, c40); c41 = b1.fma(x4, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + ao]);
+            c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51);
+        }
+        if (mr == MR && nr == NR) {
+            FloatVector al = FloatVector.broadcast(S, alpha);
+            c00.fma(al, FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff); c01.fma(al, FloatVector.fromArray(S, c, cOff + LANES)).intoArray(c, cOff + LANES);
+            c10.fma(al, FloatVector.fromArray(S, c, cOff + ldc)).intoArray(c, cOff + ldc); c11.fma(al, FloatVector.fromArray(S, c, cOff + ldc + LANES)).intoArray(c, cOff + ldc + LANES);
+            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc); c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
+            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc); c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
+            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc); c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
+            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc); c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
+        } else {
+            c00.intoArray(tile, 0); c01.intoArray(tile, LANES);
+            c10.intoArray(tile, NR); c11.intoArray(tile, NR + LANES);
+            c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + LANES);
+            c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + LANES);
+            c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + LANES);
+            c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + LANES);
+            for (int r = 0; r < mr; r++)
+                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
+        }
+    }
+
+    /** {@link #micro} with 6×4 vector accumulators (NV = 4). */
+    private static void micro4(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
+                               float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
