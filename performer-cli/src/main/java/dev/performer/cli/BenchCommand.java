@@ -122,7 +122,7 @@ final class BenchCommand extends Options.Command {
 
     @Option(names = "--methods", paramLabel = "M,M,...", defaultValue = "exact,favor-softmax,favor-relu,identity",
             converter = Options.Words.MethodList.class,
-            description = "layer, model: attention methods (default ${DEFAULT-VALUE})")
+            description = "layer, model: attention methods (default ${DEFAULT-VALUE}; decode: favor-softmax)")
     Options.Words methodList;
 
     @Option(names = "--direction", paramLabel = "DIR", defaultValue = "both",
@@ -157,11 +157,11 @@ final class BenchCommand extends Options.Command {
     int m;
 
     @Option(names = "--reps", paramLabel = "N", converter = Options.AtLeast1.class,
-            description = "timed runs per point (default: layer, model 5; gemm 7)")
+            description = "timed runs per point (default: layer, model, decode 5; gemm 7)")
     Integer repsOpt;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", converter = Options.AtLeast0.class,
-            description = "layer, model: warm-up runs at least (default ${DEFAULT-VALUE})")
+            description = "layer, model, decode: warm-up runs at least (default ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--budget-seconds", paramLabel = "S", defaultValue = "120", converter = Options.Positive.class,
@@ -191,7 +191,7 @@ final class BenchCommand extends Options.Command {
     Options.Ints square;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", converter = Options.Whole.class,
-            description = "layer, model: seed of the inputs (default ${DEFAULT-VALUE})")
+            description = "layer, model: seed of the inputs; decode: of the weights (default ${DEFAULT-VALUE})")
     long seed;
 
     @Override public Integer call() throws IOException, InterruptedException {
