@@ -365,4 +365,25 @@ class CliTest {
         assertUsageError(run("bench", "--L", "0"), "--L values must be >= 1");
     }
 
+
+    @Test
+    void benchDecodeWritesTokensPerSecondPerBatchSize(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("decode");
+        Result r = run("bench", "--scope", "decode", "--samples", "1,3", "--tokens", "20", "--reps", "1", "--warmup",
+                "0", "--threads", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> lines = Files.readAllLines(out.resolve("bench.csv"));
+        assertEquals(3, lines.size(), "a header and one row per N: " + lines);
+        java.util.List<String> cols = Arrays.asList(lines.get(0).split(","));
+        String[] first = lines.get(1).split(","), second = lines.get(2).split(",");
+        assertEquals("favor-softmax", first[cols.indexOf("method")]);
+        assertEquals("1", first[cols.indexOf("samples")]);
+        assertEquals("3", second[cols.indexOf("samples")]);
+        assertEquals(1.0, Double.parseDouble(first[cols.indexOf("ratio_to_first")]), 1e-12, "the first N is the base");
+        // tokens/s = N·tokens / median seconds; both written with 6 significant digits (≤ 5e-6 relative each)
+        double tps = Double.parseDouble(second[cols.indexOf("tokens_per_s")]);
+        double med = Double.parseDouble(second[cols.indexOf("median_ms")]);
+        assertEquals(3 * 20 / (med / 1e3), tps, 2e-5 * tps);
+        assertTrue(Files.readString(out.resolve("bench.json")).contains("table2"), "the model is in the metadata");
+    }
 }
