@@ -252,6 +252,11 @@ public final class FeatureMap {
             return;
         }
         kern.gemm(false, true, rows, m, d, s, x, xOff, d, w, 0, d, 0f, phi, phiOff, mf);
+        completeProjection(kern, w, m, d, phi, phiOff, rows, mf);
+    }
+
+    /** After u = x~ Wᵀ: OPRF's bias, SMhyp+'s −u beside u. */
+    private void completeProjection(Kernels kern, float[] w, int m, int d, float[] phi, int phiOff, int rows, int mf) {
         addBias(kern, w, m, d, phi, phiOff, rows, mf);
         if (kind == Kind.SOFTMAX_HYP) {
             for (int i = 0; i < rows; i++) {
@@ -282,13 +287,7 @@ public final class FeatureMap {
         }
         int mf = features(m, d);
         kern.gemm(false, false, rows, m, d, (float) Math.pow(d, -0.25), x, xOff, d, wT, 0, m, 0f, phi, phiOff, mf);
-        addBias(kern, w, m, d, phi, phiOff, rows, mf);
-        if (kind == Kind.SOFTMAX_HYP) {
-            for (int i = 0; i < rows; i++) {
-                int r = phiOff + i * mf;
-                for (int j = 0; j < m; j++) phi[r + m + j] = -phi[r + j];
-            }
-        }
+        completeProjection(kern, w, m, d, phi, phiOff, rows, mf);
     }
 
     /** The key stabilizer of a block of pre-activations: their max (over ±u for SMhyp+). */
