@@ -1,11 +1,5 @@
 package dev.performer.kernel;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -13,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The fast backend: Vector API kernels, parallel over a private fork-join pool.
+ * The fast backend: Vector API kernels, parallel over a private {@link Team} of threads.
  *
  * <p>GEMM follows the Goto/BLIS scheme: op(B) is packed in KC×NC blocks of NR-wide panels,
  * op(A) in MC×KC blocks of MR-tall panels (zero padded), and a register-blocked micro-kernel
@@ -59,7 +53,7 @@ public final class VectorKernels implements Kernels {
     static final double PARALLEL_FLOPS = 1.0e7;
 
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Team team;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     /** Per-thread packing buffers. packA: MC×KC, packB: KC×NC, tile: MR×NR. */
@@ -92,7 +86,7 @@ public final class VectorKernels implements Kernels {
     public VectorKernels(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
-        this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+        this.team = new Team(threads, "performer-kernels");
     }
 
     @Override public String name() { return "vector"; }
@@ -106,13 +100,10 @@ public final class VectorKernels implements Kernels {
                 + MR + "x" + NR + "), " + threads + " thread" + (threads == 1 ? "" : "s");
     }
 
-    private boolean inPool() {
-        return pool != null && Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool;
-    }
 
     @Override
     public void close() {
-        if (pool != null) pool.shutdown();
+        team.close();
     }
 
     // ---------------------------------------------------------------- GEMM
@@ -141,30 +132,26 @@ public final class VectorKernels implements Kernels {
             return;
         }
         double flops = 2.0 * m * n * k;
-        int parts = (pool == null || inPool() || flops < PARALLEL_FLOPS) ? 1 : threads;
+        int parts = (!team.available() || flops < PARALLEL_FLOPS) ? 1 : threads;
         if (parts == 1) {
             gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
             return;
         }
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(parts);
         if (m >= parts * 2 * MR || m >= n) {
             int step = ((m + parts - 1) / parts + MR - 1) / MR * MR;
-            for (int i0 = 0; i0 < m; i0 += step) {
-                final int r0 = i0, rows = Math.min(step, m - i0);
+            team.run((m + step - 1) / step, p -> {
+                int r0 = p * step, rows = Math.min(step, m - r0);
                 int ao = transA ? aOff + r0 : aOff + r0 * lda;
-                tasks.add(pool.submit(() -> gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda,
-                        b, bOff, ldb, c, cOff + r0 * ldc, ldc)));
-            }
+                gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda, b, bOff, ldb, c, cOff + r0 * ldc, ldc);
+            });
         } else {
             int step = ((n + parts - 1) / parts + NR - 1) / NR * NR;
-            for (int j0 = 0; j0 < n; j0 += step) {
-                final int c0 = j0, cols = Math.min(step, n - j0);
+            team.run((n + step - 1) / step, p -> {
+                int c0 = p * step, cols = Math.min(step, n - c0);
                 int bo = transB ? bOff + c0 * ldb : bOff + c0;
-                tasks.add(pool.submit(() -> gemmSerial(transA, transB, m, cols, k, alpha, a, aOff, lda,
-                        b, bo, ldb, c, cOff + c0, ldc)));
-            }
+                gemmSerial(transA, transB, m, cols, k, alpha, a, aOff, lda, b, bo, ldb, c, cOff + c0, ldc);
+            });
         }
-        for (ForkJoinTask<?> t : tasks) t.join();
     }
 
     /**
@@ -193,27 +180,36 @@ public final class VectorKernels implements Kernels {
      * rows and C once per block. Row i sums over p in the same order, with the same operations
      * (c = b·(alpha·a) + c, one rounding, on the vector columns; c += (alpha·a)·b on the tail columns),
      * as {@link #rowTimesMatrix} does for one row, so a batch of rows gives each row's one-row
-     * result bit for bit (batched decoding equals decoding one sequence at a time).
+     * result bit for bit (batched decoding equals decoding one sequence at a time). B is taken
+     * {@link #FEW_ROWS_KB} rows at a time: each block streams once from memory along its rows, with
+     * every row of C against it while it is hot, instead of column strips strided by ldb down all of B
+     * (a page per load once ldb passes 1024 floats).
      */
+    /** Rows of B per block of {@link #fewRowsTimesMatrix}: 16 rows of a 2048-wide B are 128 KB, in L2. */
+    static final int FEW_ROWS_KB = 16;
+
     private void fewRowsTimesMatrix(int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b,
                                     int bOff, int ldb, float[] c, int cOff, int ldc) {
         int bound = S.loopBound(n);
-        int i = 0;
-        for (; i + 4 <= m; i += 4) {
-            int a0 = aOff + i * lda, c0 = cOff + i * ldc;
-            int j = 0;
-            for (; j + 2 * LANES <= bound; j += 2 * LANES)
-                fourRowsTwoVectors(k, alpha, a, a0, lda, b, bOff + j, ldb, c, c0 + j, ldc);
-            for (; j < bound; j += LANES)
-                for (int r = 0; r < 4; r++) oneRowOneVector(k, alpha, a, a0 + r * lda, b, bOff + j, ldb, c,
-                        c0 + r * ldc + j);
-            for (int r = 0; r < 4; r++)
-                tailColumns(k, alpha, a, a0 + r * lda, b, bOff, ldb, c, c0 + r * ldc, bound, n);
-        }
-        for (; i < m; i++) {
-            int a0 = aOff + i * lda, c0 = cOff + i * ldc;
-            for (int j = 0; j < bound; j += LANES) oneRowOneVector(k, alpha, a, a0, b, bOff + j, ldb, c, c0 + j);
-            tailColumns(k, alpha, a, a0, b, bOff, ldb, c, c0, bound, n);
+        for (int p0 = 0; p0 < k; p0 += FEW_ROWS_KB) {    // B's rows [p0, p0 + kb): streamed once, then hot
+            int kb = Math.min(FEW_ROWS_KB, k - p0), ap = aOff + p0, bp = bOff + p0 * ldb;
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                int a0 = ap + i * lda, c0 = cOff + i * ldc;
+                int j = 0;
+                for (; j + 2 * LANES <= bound; j += 2 * LANES)
+                    fourRowsTwoVectors(kb, alpha, a, a0, lda, b, bp + j, ldb, c, c0 + j, ldc);
+                for (; j < bound; j += LANES)
+                    for (int r = 0; r < 4; r++) oneRowOneVector(kb, alpha, a, a0 + r * lda, b, bp + j, ldb, c,
+                            c0 + r * ldc + j);
+                for (int r = 0; r < 4; r++)
+                    tailColumns(kb, alpha, a, a0 + r * lda, b, bp, ldb, c, c0 + r * ldc, bound, n);
+            }
+            for (; i < m; i++) {
+                int a0 = ap + i * lda, c0 = cOff + i * ldc;
+                for (int j = 0; j < bound; j += LANES) oneRowOneVector(kb, alpha, a, a0, b, bp + j, ldb, c, c0 + j);
+                tailColumns(kb, alpha, a, a0, b, bp, ldb, c, c0, bound, n);
+            }
         }
     }
 
@@ -863,18 +859,6 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void parallelFor(int n, IntConsumer body) {
-        if (pool == null || n <= 1 || inPool()) {
-            for (int i = 0; i < n; i++) body.accept(i);
-            return;
-        }
-        AtomicInteger next = new AtomicInteger();
-        int workers = Math.min(threads, n);
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(workers);
-        for (int w = 0; w < workers; w++) {
-            tasks.add(pool.submit(() -> {
-                for (int i; (i = next.getAndIncrement()) < n; ) body.accept(i);
-            }));
-        }
-        for (ForkJoinTask<?> t : tasks) t.join();
+        team.run(n, body);
     }
 }

@@ -82,10 +82,19 @@ final class RefAttention {
                 double r = Math.exp(n) / Math.sqrt(m);
                 for (int j = 0; j < m; j++) { p[j] = r * Math.sin(u[j]); p[m + j] = r * Math.cos(u[j]); }
             }
-            default -> { for (int j = 0; j < mf; j++) p[j] = f(u[j]) + eps; }
+            default -> {
+                for (int j = 0; j < mf; j++) {
+                    p[j] = f(u[j]) + eps;
+                    minAbsU = Math.min(minAbsU, Math.abs(u[j]));
+                    maxAbsU = Math.max(maxAbsU, Math.abs(u[j]));
+                }
+            }
         }
         return p;
     }
+
+    /** The smallest and largest |u| the plain maps saw (ReLU's kink is at u = 0). */
+    double minAbsU = Double.POSITIVE_INFINITY, maxAbsU = 0;
 
     double f(double a) {
         return switch (map) {

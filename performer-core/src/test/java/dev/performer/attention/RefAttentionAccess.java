@@ -20,4 +20,13 @@ public final class RefAttentionAccess {
                                    boolean causal, double[][] stab) {
         return ((RefAttention) ref).forward(dims, q, k, v, mask, causal, stab);
     }
+
+    /**
+     * min |u| / max |u| over the arguments the plain feature maps (ReLU, …) saw so far: how close to
+     * ReLU's kink any pre-activation came, relative to their scale.
+     */
+    public static double kinkMargin(Object ref) {
+        RefAttention r = (RefAttention) ref;
+        return r.maxAbsU == 0 ? Double.POSITIVE_INFINITY : r.minAbsU / r.maxAbsU;
+    }
 }

@@ -103,13 +103,16 @@ class ModelGradientTest {
         }
         // float32 backward through 2 blocks: u = 6e-8 times reductions of ≤ 24 terms along ~40 chained
         // operations gives ~1e-5 of max |g| (measured ≤ 3.3e-7 for exact, softmax and identity): bound 2e-5.
-        // ReLU features have a jump in their derivative: a pre-activation within float rounding of 0 takes
-        // the other branch in float than in double; measured up to 3.2e-5 over seeds 9-12: bound 1e-4.
-        double bound = att.equals("favor-relu") ? 1e-4 : 2e-5;
+        // ReLU features have a jump in their derivative: a pre-activation within float error of 0 takes the
+        // other branch in float than in double. Measured over seeds 9-24 at 8 and 16 lanes: up to 1.5e-4, at
+        // this seed (a layer-2 argument at 5e-5 of the largest; RefModel.kinkMargin), else <= 5.6e-5: bound
+        // 5e-4 (a wrong ReLU backward, e.g. the mask dropped, is off by O(0.1)).
+        double bound = att.equals("favor-relu") ? 5e-4 : 2e-5;
         String name = "";
         for (ParameterLayout.View v : m.layout().views())
             if (worst >= v.offset() && worst < v.offset() + v.size()) name = v.name();
-        assertTrue(maxErr <= bound * maxG, "max gradient error " + maxErr + " at " + name + " (max |g| " + maxG + ")");
+        assertTrue(maxErr <= bound * maxG, "max gradient error " + maxErr + " at " + name + " (max |g| " + maxG
+                + ", nearest ReLU argument to the kink at " + ref.kinkMargin + " of the largest)");
     }
 
     @Test

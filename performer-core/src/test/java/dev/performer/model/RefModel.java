@@ -27,6 +27,9 @@ final class RefModel {
                 ? PerformerModel.sinusoid(cfg.maxLen(), cfg.width()) : null;
     }
 
+    /** After a recording loss: min over layers of min |u| / max |u| of the ReLU features' arguments. */
+    double kinkMargin = Double.POSITIVE_INFINITY;
+
     /** stabs[l] holds the FAVOR+ stabilizers of layer l; computed and stored when record, reused otherwise. */
     double loss(double[] p, int[] tok, int[] tgt, int b, int t, double[] mask, double[][][] stabs, boolean record) {
         int n = b * t, c = cfg.width(), f = cfg.ffn(), h = cfg.heads(), d = cfg.headDim(), vocab = cfg.vocab();
@@ -62,6 +65,8 @@ final class RefModel {
                     if (record) stabs[l] = dev.performer.attention.RefAttentionAccess.stabilizers(ref, dims, q, k);
                     o = dev.performer.attention.RefAttentionAccess.forward(ref, dims, q, k, v, mask,
                             cfg.causal(), stabs[l]);
+                    if (record)
+                        kinkMargin = Math.min(kinkMargin, dev.performer.attention.RefAttentionAccess.kinkMargin(ref));
                 }
                 // the baselines are checked at the operator level (LinformerAttentionTest, LshAttentionTest)
                 case AttentionSpec.Linformer lin -> throw new IllegalArgumentException("no Linformer reference model");

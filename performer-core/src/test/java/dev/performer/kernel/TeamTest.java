@@ -1,0 +1,109 @@
+package dev.performer.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/** The kernels' thread team: every index once, failures rethrown, nesting and concurrent callers serial. */
+class TeamTest {
+
+    @Test
+    void runsEveryIndexExactlyOnceOverManyLoops() {
+        try (Team team = new Team(3, "test-team")) {
+            for (int n : new int[]{1, 2, 3, 7, 64, 1000}) {
+                for (int rep = 0; rep < 200; rep++) {
+                    AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                    team.run(n, hits::incrementAndGet);
+                    for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "n " + n + " index " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void usesMoreThanTheCallerWhenLoopsAreLong() {
+        try (Team team = new Team(2, "test-team")) {
+            Set<Thread> seen = ConcurrentHashMap.newKeySet();
+            // 2 indices of ~20 ms each: the worker takes one (it parks after SPIN_NANOS and is woken)
+            for (int rep = 0; rep < 5 && seen.size() < 2; rep++)
+                team.run(2, i -> {
+                    seen.add(Thread.currentThread());
+                    long end = System.nanoTime() + 20_000_000L;
+                    while (System.nanoTime() < end) Thread.onSpinWait();
+                });
+            assertEquals(2, seen.size(), "the caller and the worker both ran an index");
+        }
+    }
+
+    @Test
+    void rethrowsTheFirstFailureAfterAllIndicesRan() {
+        try (Team team = new Team(2, "test-team")) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(50);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> team.run(50, i -> {
+                hits.incrementAndGet(i);
+                if (i == 17) throw new IllegalStateException("index 17");
+            }));
+            assertEquals("index 17", e.getMessage());
+            for (int i = 0; i < 50; i++) assertEquals(1, hits.get(i));
+            // the team still works afterwards
+            AtomicIntegerArray again = new AtomicIntegerArray(10);
+            team.run(10, again::incrementAndGet);
+            for (int i = 0; i < 10; i++) assertEquals(1, again.get(i));
+        }
+    }
+
+    @Test
+    void nestedLoopsRunSeriallyOnTheirCaller() {
+        try (Team team = new Team(2, "test-team")) {
+            int[][] inner = new int[8][16];
+            team.run(8, i -> {
+                assertFalse(team.available(), "inside a loop the team is busy");
+                Thread t = Thread.currentThread();
+                team.run(16, j -> {
+                    assertEquals(t, Thread.currentThread(), "a nested loop stays on its caller");
+                    inner[i][j]++;
+                });
+            });
+            for (int[] row : inner) assertArrayEquals(new int[]{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, row);
+            assertTrue(team.available());
+        }
+    }
+
+    @Test
+    void concurrentCallersEachGetAllTheirIndices() throws InterruptedException {
+        try (Team team = new Team(2, "test-team")) {
+            int callers = 4, loops = 300, n = 33;
+            AtomicIntegerArray hits = new AtomicIntegerArray(callers * n);
+            Thread[] ts = new Thread[callers];
+            for (int c = 0; c < callers; c++) {
+                final int base = c * n;
+                ts[c] = new Thread(() -> {
+                    for (int rep = 0; rep < loops; rep++) team.run(n, i -> hits.incrementAndGet(base + i));
+                });
+                ts[c].start();
+            }
+            for (Thread t : ts) t.join();
+            for (int i = 0; i < callers * n; i++) assertEquals(loops, hits.get(i), "index " + i);
+        }
+    }
+
+    @Test
+    void aClosedOrSingleTeamRunsOnTheCaller() {
+        Team one = new Team(1, "test-team");
+        assertFalse(one.available());
+        Thread me = Thread.currentThread();
+        one.run(5, i -> assertEquals(me, Thread.currentThread()));
+        Team two = new Team(2, "test-team");
+        two.close();
+        assertFalse(two.available());
+        two.run(5, i -> assertEquals(me, Thread.currentThread()));
+        assertThrows(IllegalArgumentException.class, () -> new Team(0, "test-team"));
+    }
+}
