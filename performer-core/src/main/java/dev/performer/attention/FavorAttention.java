@@ -140,6 +140,7 @@ public final class FavorAttention implements Attention {
         // (forward scratch); causal exclusive prefix states (kept for backward); backward R_p, r_p
         float[] pS, pZ, pV, pC, pR, pRz;
         int[] pCount;
+        float[] cacheQ, cacheK; // causal backward over parts: (B,H,L,Mf) features of the forward sweeps
 
         State(FavorAttention owner, Dims dims) {
             this.owner = owner;
@@ -160,6 +161,16 @@ public final class FavorAttention implements Attention {
         @Override public Dims dims() { return dims; }
     }
 
+    /**
+     * The causal backward keeps the query and key features its forward sweep computed for its reverse
+     * sweep (instead of projecting and exponentiating them again) while they take at most this many
+     * floats per task (16M floats = 64 MB: L 32768 at M 256); beyond it the reverse sweep recomputes them.
+     */
+    static final long FEATURE_CACHE_FLOATS = 16L << 20;
+
+    /** This layer's limit ({@link #FEATURE_CACHE_FLOATS}; tests set 0 to take the recomputing path). */
+    long featureCacheFloats = FEATURE_CACHE_FLOATS;
+
     /** Rows per streamed block in the bidirectional form (features of one block live at a time). */
     private static final int STREAM = 256;
 
@@ -167,6 +178,7 @@ public final class FavorAttention implements Attention {
     private final class Work {
         final int rows;
         final float[] phiQ, phiK, dphi, a, g, gden, s2, z2, scratch, vsum, wPrep;
+        float[] cacheQ, cacheK; // causal backward: a head's features from its forward sweep, for the reverse one
 
         Work(int rows) {
             this.rows = rows;
@@ -650,8 +662,12 @@ public final class FavorAttention implements Attention {
                 Work wk = work(rows);
                 float[] r = wk.s2, rz = wk.z2;
                 if (causal) {
-                    causalForwardSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, null, 0, null, 0, wk, dq);
-                    causalReverseSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, wk, dk, dv);
+                    boolean cache = (long) lq * mf <= featureCacheFloats;
+                    if (cache) { wk.cacheQ = fit(wk.cacheQ, lq * mf); wk.cacheK = fit(wk.cacheK, lq * mf); }
+                    float[] cq = cache ? wk.cacheQ : null, ck = cache ? wk.cacheK : null;
+                    causalForwardSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, null, 0, null, 0, cq, ck, 0,
+                            wk, dq);
+                    causalReverseSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, cq, ck, 0, wk, dk, dv);
                 } else {
                     float[] wb = headProjection(st, bh, wk);
                     Arrays.fill(r, 0f);
@@ -666,21 +682,27 @@ public final class FavorAttention implements Attention {
         st.pR = fit(st.pR, n * mf * d); st.pRz = fit(st.pRz, n * mf);
         if (causal) {
             // forward sweeps from the forward's prefix states, each also summing its part's R_p, r_p;
-            // their exclusive suffix sums start the reverse sweeps
+            // their exclusive suffix sums start the reverse sweeps (parts split heads only while B·H < threads,
+            // so the features of all B·H·L rows are a few tasks' worth)
+            boolean cache = (long) bhN * lq * mf <= featureCacheFloats * kern.threads();
+            if (cache) { st.cacheQ = fit(st.cacheQ, bhN * lq * mf); st.cacheK = fit(st.cacheK, bhN * lq * mf); }
+            float[] cq = cache ? st.cacheQ : null, ck = cache ? st.cacheK : null;
             kern.parallelFor(n, task -> {
                 int bh = task / parts, p = task % parts, qo = bh * lq * d, so = task * mf * d, zo = task * mf;
                 Arrays.fill(st.pR, so, so + mf * d, 0f);
                 Arrays.fill(st.pRz, zo, zo + mf, 0f);
-                causalForwardSweep(partStart(p, parts, blocks, rows, lq), partStart(p + 1, parts, blocks, rows, lq),
-                        st, dout, qo, qo, bh / dims.heads(), bh, st.pS, so, st.pZ, zo, st.pR, so, st.pRz, zo,
-                        work(rows), dq);
+                int from = partStart(p, parts, blocks, rows, lq);
+                causalForwardSweep(from, partStart(p + 1, parts, blocks, rows, lq), st, dout, qo, qo,
+                        bh / dims.heads(), bh, st.pS, so, st.pZ, zo, st.pR, so, st.pRz, zo, cq, ck,
+                        (bh * lq + from) * mf, work(rows), dq);
             });
             exclusiveScan(st.pR, st.pRz, bhN, parts, true);
             kern.parallelFor(n, task -> {
                 int bh = task / parts, p = task % parts, qo = bh * lq * d;
-                causalReverseSweep(partStart(p, parts, blocks, rows, lq), partStart(p + 1, parts, blocks, rows, lq),
-                        st, dout, qo, qo, bh / dims.heads(), bh, st.pR, task * mf * d, st.pRz, task * mf,
-                        work(rows), dk, dv);
+                int from = partStart(p, parts, blocks, rows, lq);
+                causalReverseSweep(from, partStart(p + 1, parts, blocks, rows, lq), st, dout, qo, qo,
+                        bh / dims.heads(), bh, st.pR, task * mf * d, st.pRz, task * mf, cq, ck,
+                        (bh * lq + from) * mf, work(rows), dk, dv);
             });
             return;
         }
@@ -744,11 +766,12 @@ public final class FavorAttention implements Attention {
      * Causal backward's forward sweep over chunks of rows [from, to), from the prefix state (s0, z0)
      * (zero when null): dΦq[c] = G[c] Sᵀ + g[c] zᵀ + tril(G[c] V[c]ᵀ + g[c] 1ᵀ) Φk[c], then dq[c]. With
      * rAcc it also sums R_p = Σ Φq[c]ᵀ G[c] and r_p = Σ Φq[c]ᵀ g[c] over the rows into (rAcc, rOff) and
-     * (rzAcc, rzOff), for the parts' suffix states.
+     * (rzAcc, rzOff), for the parts' suffix states. With cq, ck it keeps each chunk's features there (row
+     * i at cOff + (i − from)·Mf) for {@link #causalReverseSweep}.
      */
     private void causalForwardSweep(int from, int to, State st, float[] dout, int qo, int ko, int b, int bh,
                                     float[] s0, int s0Off, float[] z0, int z0Off, float[] rAcc, int rOff,
-                                    float[] rzAcc, int rzOff, Work wk, float[] dq) {
+                                    float[] rzAcc, int rzOff, float[] cq, float[] ck, int cOff, Work wk, float[] dq) {
         int l = st.dims.lq();
         float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v;
         float c = st.keyMax[bh];
@@ -758,6 +781,10 @@ public final class FavorAttention implements Attention {
             int t = Math.min(chunk, to - c0);
             queryFeatures(st.q, qo, c0, t, st.w, wk);
             keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
+            if (cq != null) {
+                System.arraycopy(wk.phiQ, 0, cq, cOff + (c0 - from) * mf, t * mf);
+                System.arraycopy(wk.phiK, 0, ck, cOff + (c0 - from) * mf, t * mf);
+            }
             upstream(st, dout, qo, bh * l, c0, t, wk);
             kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, s, 0, d, 0f, wk.dphi, 0, mf);
             for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], z, 0, wk.dphi, i * mf, mf);
@@ -777,9 +804,11 @@ public final class FavorAttention implements Attention {
      * Causal backward's reverse sweep over chunks of rows [from, to) (from on the chunk grid), from the
      * suffix state (r0, rz0) of the rows after to (zero when null), with suffix states R (Mf×D), r (Mf):
      * dΦk[c] = V[c] Rᵀ + 1 rᵀ + tril(G[c] V[c]ᵀ + g 1ᵀ)ᵀ Φq[c];  dV[c] = Φk[c] R + tril(Φq[c] Φk[c]ᵀ)ᵀ G[c].
+     * With cq, ck the features come from the forward sweep's copies (the same values), else recomputed.
      */
     private void causalReverseSweep(int from, int to, State st, float[] dout, int qo, int ko, int b, int bh,
-                                    float[] r0, int r0Off, float[] rz0, int rz0Off, Work wk, float[] dk, float[] dv) {
+                                    float[] r0, int r0Off, float[] rz0, int rz0Off, float[] cq, float[] ck, int cOff,
+                                    Work wk, float[] dk, float[] dv) {
         int l = st.dims.lq();
         float[] r = wk.s2, rz = wk.z2, a = wk.a, v = st.v;
         float c = st.keyMax[bh];
@@ -788,8 +817,13 @@ public final class FavorAttention implements Attention {
         if (to <= from) return;
         for (int c0 = from + (to - 1 - from) / chunk * chunk; c0 >= from; c0 -= chunk) {
             int t = Math.min(chunk, to - c0);
-            queryFeatures(st.q, qo, c0, t, st.w, wk);
-            keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
+            if (cq != null) {
+                System.arraycopy(cq, cOff + (c0 - from) * mf, wk.phiQ, 0, t * mf);
+                System.arraycopy(ck, cOff + (c0 - from) * mf, wk.phiK, 0, t * mf);
+            } else {
+                queryFeatures(st.q, qo, c0, t, st.w, wk);
+                keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
+            }
             upstream(st, dout, qo, bh * l, c0, t, wk);
             kern.gemm(false, true, t, mf, d, 1f, v, ko + c0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf);
             for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);

@@ -1,5 +1,6 @@
 package dev.performer.attention;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,6 +65,38 @@ class FavorRowPartsTest {
                 double e = GradientCheckTest.relErr(got[i], GradientCheckTest.toDouble(want[i]));
                 assertTrue(e < 2e-5, name + " " + names[i] + " on " + kern.threads() + " threads: rel err " + e);
             }
+        }
+    }
+
+    /**
+     * The causal backward's reverse sweep takes the features its forward sweep kept: the same gradients,
+     * bit for bit, as recomputing them (the path beyond {@link FavorAttention#FEATURE_CACHE_FLOATS}),
+     * head by head on one thread and over a head's parts on two.
+     */
+    static Stream<Arguments> causalCases() { return cases().filter(a -> (Boolean) a.get()[2]); }
+
+    @ParameterizedTest(name = "{0} causal masked={3} L={4}")
+    @MethodSource("causalCases")
+    void causalBackwardKeepsTheFeaturesItWouldRecompute(String name, Supplier<FeatureMap> map, boolean causal,
+                                                         boolean masked, int l) {
+        int d = 16, m = 32;
+        Dims dims = Dims.self(1, 2, l, d);
+        SplittableRandom r = new SplittableRandom(l * 11L + name.hashCode() + (masked ? 2 : 0));
+        float[] q = GradientCheckTest.rand(r, dims.qSize(), -1, 1), k = GradientCheckTest.rand(r, dims.kSize(), -1, 1);
+        float[] v = GradientCheckTest.rand(r, dims.kSize(), -1, 1);
+        float[] dout = GradientCheckTest.rand(r, dims.qSize(), -1, 1);
+        float[] mask = masked ? GradientCheckTest.mask(r, 1, l) : null;
+        float[] w = Projection.draw(Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, m, d, 3);
+        for (Kernels kern : new Kernels[]{ONE, FOUR}) { // FOUR: 2 heads on 4 threads split into parts
+            FavorAttention kept = new FavorAttention(kern, map.get(), w, m, d, true);
+            FavorAttention recomputed = new FavorAttention(kern, map.get(), w, m, d, true);
+            recomputed.featureCacheFloats = 0;
+            int parts = kern == ONE ? 1 : FavorAttention.rowParts(2, 4, (l + 63) / 64, l);
+            float[][] a = run(kept, dims, q, k, v, mask, dout, parts);
+            float[][] b = run(recomputed, dims, q, k, v, mask, dout, parts);
+            String[] names = {"out", "dq", "dk", "dv"};
+            for (int i = 0; i < 4; i++)
+                assertArrayEquals(b[i], a[i], name + " " + names[i] + " on " + kern.threads() + " threads");
         }
     }
 
