@@ -132,7 +132,7 @@ public final class VectorKernels implements Kernels {
             return;
         }
         double flops = 2.0 * m * n * k;
-        int parts = (!team.available() || flops < PARALLEL_FLOPS) ? 1 : threads;
+        int parts = (flops < PARALLEL_FLOPS || !team.available()) ? 1 : threads;
         if (parts == 1) {
             gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
             return;
