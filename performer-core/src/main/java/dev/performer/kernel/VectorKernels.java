@@ -49,6 +49,12 @@ public final class VectorKernels implements Kernels {
     static final int MC = 144;
     /** Columns of a packed B block (a multiple of NR). */
     static final int NC = 32 * NR;
+    /**
+     * From this many flops a one-row product splits its columns over the team (a decoding step of one
+     * sequence through a width-512 model: its 512×1536 and 512×2048 products); below it the hand-off costs
+     * more than the half it saves.
+     */
+    static final double ROW_PARALLEL_FLOPS = 1 << 20;
     /** Below this many flops a GEMM runs on one thread (measured: splitting small GEMMs loses). */
     static final double PARALLEL_FLOPS = 1.0e7;
 
@@ -124,7 +130,19 @@ public final class VectorKernels implements Kernels {
         }
         if (k == 0 || alpha == 0f) return;
         if (m == 1 && !(transA && transB && lda != 1)) { // one row (decoding): no packing, B streamed once
-            rowTimesMatrix(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff);
+            int parts = 2.0 * n * k < ROW_PARALLEL_FLOPS || n < 2 * LANES * threads || !team.available() ? 1
+                    : threads;
+            if (parts == 1) {
+                rowTimesMatrix(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff);
+                return;
+            }
+            // columns in parts of whole vectors, the tail columns in the last: each column sums as on one thread
+            int step = (n / parts + LANES - 1) / LANES * LANES;
+            team.run((n + step - 1) / step, p -> {
+                int j0 = p * step, cols = Math.min(step, n - j0);
+                rowTimesMatrix(transA, transB, cols, k, alpha, a, aOff, lda, b, transB ? bOff + j0 * ldb : bOff + j0,
+                        ldb, c, cOff + j0);
+            });
             return;
         }
         if (m <= FEW_ROWS && !transA && !transB) {      // a few rows (batched decoding): no packing either
@@ -174,6 +192,9 @@ public final class VectorKernels implements Kernels {
     /** Up to this many rows of A·B (neither transposed) skip packing: {@link #fewRowsTimesMatrix}. */
     static final int FEW_ROWS = 16;
 
+    /** Rows of B per block of {@link #fewRowsTimesMatrix}: 16 rows of a 2048-wide B are 128 KB, in L2. */
+    static final int FEW_ROWS_KB = 16;
+
     /**
      * c (m×n) += alpha·a (m×k)·B (k×n) for a few rows, without packing: blocks of 4 rows × 2
      * vectors of C stay in registers while p runs over k, so each vector of B is loaded once per 4
@@ -185,9 +206,6 @@ public final class VectorKernels implements Kernels {
      * every row of C against it while it is hot, instead of column strips strided by ldb down all of B
      * (a page per load once ldb passes 1024 floats).
      */
-    /** Rows of B per block of {@link #fewRowsTimesMatrix}: 16 rows of a 2048-wide B are 128 KB, in L2. */
-    static final int FEW_ROWS_KB = 16;
-
     private void fewRowsTimesMatrix(int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b,
                                     int bOff, int ldb, float[] c, int cOff, int ldc) {
         int bound = S.loopBound(n);

@@ -109,6 +109,8 @@ class KernelsDifferentialTest {
         // leading dimension of A above DIRECT_LDA: A packed in MC×KC blocks (op(A) = A, then op(A) = Aᵀ)
         b.add(Arguments.of(145, 40, 1100, seed++));
         b.add(Arguments.of(1030, 20, 30, seed++));
+        // one row past ROW_PARALLEL_FLOPS: its columns split over two threads (a tail of 6 columns)
+        b.add(Arguments.of(1, 1030, 600, seed++));
         return b.build();
     }
 

@@ -73,6 +73,33 @@ class BatchDecoderTest {
         assertEquals(one, batch.stateFloats(), "one attention state per sequence");
     }
 
+    /**
+     * Width 512: one sequence's 512×1536 and 512×2048 products pass VectorKernels.ROW_PARALLEL_FLOPS and split
+     * their columns over the two threads, while the batch's groups run theirs whole: the same probabilities.
+     */
+    @Test
+    void wideModelBatchMatchesSingleDecoders() {
+        ModelConfig cfg = new ModelConfig(Tokenizer.PROTEIN, V, 16, 1, 512, 8, 2048, AttentionSpec.of("favor-softmax",
+                16), Direction.CAUSAL, Positions.ROTARY, 0f);
+        PerformerModel m = new PerformerModel(cfg, KERN, 5);
+        int n = 3, steps = 6;
+        PerformerModel.BatchDecoder batch = m.decoder(n);
+        PerformerModel.Decoder[] single = new PerformerModel.Decoder[n];
+        for (int i = 0; i < n; i++) single[i] = m.decoder();
+        double maxErr = 0;
+        int[] in = new int[n];
+        for (int t = 0; t < steps; t++) {
+            for (int i = 0; i < n; i++) in[i] = Tokenizer.FIRST_SYMBOL + (5 * t + 3 * i) % 20;
+            float[] pb = batch.step(in);
+            for (int i = 0; i < n; i++) {
+                float[] ps = single[i].step(in[i]);
+                for (int v = 0; v < V; v++) maxErr = Math.max(maxErr, Math.abs(pb[i * V + v] - ps[v]));
+            }
+        }
+        // as above: the same sums, possibly in another order; bound 1e-6 on probabilities below 1
+        assertTrue(maxErr < 1e-6, "wide model: max |p_batch - p_single| = " + maxErr);
+    }
+
     @Test
     void oneSequenceBatchIsTheDecoder() {
         PerformerModel m = model("favor-softmax", "learned", Direction.CAUSAL, 40);
