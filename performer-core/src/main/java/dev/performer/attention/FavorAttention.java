@@ -165,8 +165,8 @@ public final class FavorAttention implements Attention {
 
     /**
      * The causal backward keeps the query and key features its forward sweep computed for its reverse
-     * sweep (instead of projecting and exponentiating them again) while they take at most this many
-     * floats per task (16M floats = 64 MB: L 32768 at M 256); beyond it the reverse sweep recomputes them.
+     * sweep (instead of projecting and exponentiating them again) while each of the two takes at most this
+     * many floats per task (16M floats, 64 MB: L 65536 at M 256); beyond it the reverse sweep recomputes them.
      */
     static final long FEATURE_CACHE_FLOATS = 16L << 20;
 

@@ -106,7 +106,6 @@ public final class VectorKernels implements Kernels {
                 + MR + "x" + NR + "), " + threads + " thread" + (threads == 1 ? "" : "s");
     }
 
-
     @Override
     public void close() {
         team.close();
