@@ -694,6 +694,18 @@ public final class VectorKernels implements Kernels {
             y0.intoArray(y, yOff + c); y1.intoArray(y, yOff + c + LANES);
             y2.intoArray(y, yOff + c + 2 * LANES); y3.intoArray(y, yOff + c + 3 * LANES);
         }
+        for (; c + 2 * LANES <= bound; c += 2 * LANES) { // D = 32 at 16 lanes: one pass over S, not two
+            FloatVector x0 = FloatVector.fromArray(S, x, xOff + c), x1 = FloatVector.fromArray(S, x, xOff + c + LANES);
+            FloatVector y0 = FloatVector.zero(S), y1 = y0;
+            for (int j = 0, r = sOff + c; j < m; j++, r += n) {
+                FloatVector aj = FloatVector.broadcast(S, a[aOff + j]), bj = FloatVector.broadcast(S, b[bOff + j]);
+                FloatVector s0 = x0.fma(aj, FloatVector.fromArray(S, s, r));
+                FloatVector s1 = x1.fma(aj, FloatVector.fromArray(S, s, r + LANES));
+                s0.intoArray(s, r); s1.intoArray(s, r + LANES);
+                y0 = s0.fma(bj, y0); y1 = s1.fma(bj, y1);
+            }
+            y0.intoArray(y, yOff + c); y1.intoArray(y, yOff + c + LANES);
+        }
         for (; c < bound; c += LANES) {
             FloatVector x0 = FloatVector.fromArray(S, x, xOff + c), y0 = FloatVector.zero(S);
             for (int j = 0, r = sOff + c; j < m; j++, r += n) {
