@@ -124,10 +124,10 @@ public final class FavorAttention implements Attention {
 
     /**
      * What forward keeps for backward: the denominators (B,H,Lq), the key stabilizer per head
-     * (B,H), and for the bidirectional form S (B,H,Mf,D) and z (B,H,Mf). No feature matrix is
-     * kept: backward recomputes φ chunk by chunk, so memory stays O(L + Mf·D) per head plus
-     * O(T·Mf) scratch per thread. Adaptive OPRF also keeps each head's A (B,H), and w is then the
-     * drawn projection, else the prepared one.
+     * (B,H), for the bidirectional form S (B,H,Mf,D) and z (B,H,Mf), for the causal form each
+     * T-row chunk's masked scores (B,H,L,T). No feature matrix is kept: backward recomputes φ chunk
+     * by chunk, so memory stays O(L·T + Mf·D) per head plus O(T·Mf) scratch per thread. Adaptive
+     * OPRF also keeps each head's A (B,H), and w is then the drawn projection, else the prepared one.
      */
     private static final class State implements Saved {
         Dims dims;
@@ -143,6 +143,11 @@ public final class FavorAttention implements Attention {
         float[] pS, pZ, pV, pC, pR, pRz;
         int[] pCount;
         float[] cacheQ, cacheK; // causal backward over parts: (B,H,L,Mf) features of the forward sweeps
+        // causal: each chunk's masked scores tril(Φq Φkᵀ), the chunk at c0 of head bh at (bh·L + c0)·T, t×t
+        // (B,H,L,T: the size of V at T = D), for backward's reverse sweep; with the running key max (the
+        // single-pass forward) they are each chunk's, without eps (see chunkScores)
+        float[] scores;
+        boolean scoresRunning;
 
         State(FavorAttention owner, Dims dims) {
             this.owner = owner;
@@ -179,13 +184,15 @@ public final class FavorAttention implements Attention {
     /** Per-task scratch: feature blocks, their gradients, the T×T chunk matrix, states. */
     private final class Work {
         final int rows;
+        final int featureRows; // rows of phiQ, phiK: causal chunks take their features a few chunks at a time
         final float[] phiQ, phiK, dphi, a, g, gden, s2, z2, scratch, vsum, wPrep;
         float[] cacheQ, cacheK; // causal backward: a head's features from its forward sweep, for the reverse one
 
         Work(int rows) {
             this.rows = rows;
-            phiQ = new float[rows * mf];
-            phiK = new float[rows * mf];
+            featureRows = causal ? rows * Math.max(1, STREAM / rows) : rows;
+            phiQ = new float[featureRows * mf];
+            phiK = new float[featureRows * mf];
             dphi = new float[rows * mf];
             scratch = new float[rows * mf];
             a = new float[rows * rows];
@@ -320,6 +327,8 @@ public final class FavorAttention implements Attention {
         int parts = causal && kern.threads() < CAUSAL_SCAN_THREADS ? 1
                 : rowParts(bhN, kern.threads(), blocks(dims), Math.max(lq, lk));
         st.parts = parts;
+        if (causal) st.scores = fit(st.scores, bhN * lq * chunk);
+        st.scoresRunning = causal && parts == 1 && map.stabilized();
         if (causal && parts == 1 && map.stabilized()) {
             st.qSum = fit(st.qSum, bhN * lq);
             st.chunkC = fit(st.chunkC, bhN * ((lq + chunk - 1) / chunk));
@@ -553,21 +562,24 @@ public final class FavorAttention implements Attention {
      */
     private void causalForward(int from, int to, int l, State st, int qo, int ko, int b, float[] wl, float c,
                                float[] s0, int s0Off, float[] z0, int z0Off, Work wk) {
-        float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v, out = st.out, den = st.den;
+        float[] s = wk.s2, z = wk.z2, a = st.scores, v = st.v, out = st.out, den = st.den;
         int dOff = qo / d;   // den of head bh starts at bh·L = qo / D
         if (s0 == null) { Arrays.fill(s, 0f); Arrays.fill(z, 0f); }
         else { System.arraycopy(s0, s0Off, s, 0, mf * d); System.arraycopy(z0, z0Off, z, 0, mf); }
-        for (int c0 = from; c0 < to; c0 += chunk) {
-            int t = Math.min(chunk, to - c0);
-            queryFeatures(st.q, qo, c0, t, wl, wk);
-            keyFeatures(st.k, ko, c0, t, wl, c, st.mask, b, l, wk);
-            kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, 0, d, 0f, out, qo + c0 * d, d);
-            for (int i = 0; i < t; i++) den[dOff + c0 + i] = kern.dot(wk.phiQ, i * mf, z, 0, mf);
-            lowerProduct(t, wk.phiQ, 0, wk.phiK, 0, a);
-            for (int i = 0; i < t; i++) den[dOff + c0 + i] += kern.sum(a, i * t, i + 1);
-            kern.gemm(false, false, t, d, t, 1f, a, 0, t, v, ko + c0 * d, d, 1f, out, qo + c0 * d, d);
-            kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, ko + c0 * d, d, 1f, s, 0, d);
-            for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
+        for (int b0 = from; b0 < to; b0 += wk.featureRows) {
+            int tb = Math.min(wk.featureRows, to - b0);
+            queryFeatures(st.q, qo, b0, tb, wl, wk);
+            keyFeatures(st.k, ko, b0, tb, wl, c, st.mask, b, l, wk);
+            for (int c0 = b0; c0 < b0 + tb; c0 += chunk) {
+                int t = Math.min(chunk, b0 + tb - c0), po = (c0 - b0) * mf, ao = (dOff + c0) * chunk;
+                kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, po, mf, s, 0, d, 0f, out, qo + c0 * d, d);
+                for (int i = 0; i < t; i++) den[dOff + c0 + i] = kern.dot(wk.phiQ, po + i * mf, z, 0, mf);
+                lowerProduct(t, wk.phiQ, po, wk.phiK, po, a, ao);
+                for (int i = 0; i < t; i++) den[dOff + c0 + i] += kern.sum(a, ao + i * t, i + 1);
+                kern.gemmTriangular(false, t, d, 1f, a, ao, t, v, ko + c0 * d, d, 1f, out, qo + c0 * d, d);
+                kern.gemm(true, false, mf, d, t, 1f, wk.phiK, po, mf, v, ko + c0 * d, d, 1f, s, 0, d);
+                for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, po + j * mf, z, 0, mf);
+            }
         }
     }
 
@@ -585,37 +597,40 @@ public final class FavorAttention implements Attention {
      */
     private float causalForwardRunning(int l, State st, int bh, int b, Work wk) {
         int qo = bh * l * d, dOff = bh * l, chunks = (l + chunk - 1) / chunk;
-        float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v, out = st.out, den = st.den, wl = st.w;
+        float[] s = wk.s2, z = wk.z2, a = st.scores, v = st.v, out = st.out, den = st.den, wl = st.w;
         float[] qSum = st.qSum, chunkC = st.chunkC;
         Arrays.fill(s, 0f);
         Arrays.fill(z, 0f);
         float c = Float.NEGATIVE_INFINITY;
-        for (int c0 = 0; c0 < l; c0 += chunk) {
-            int t = Math.min(chunk, l - c0);
-            queryFeatures(st.q, qo, c0, t, wl, wk);
-            project(st.k, qo + c0 * d, t, wl, wk.phiK);
-            float cb = map.maxPre(kern, wk.phiK, 0, t, d, m);
-            if (cb > c) {
-                if (c != Float.NEGATIVE_INFINITY) {
-                    float rescale = (float) Math.exp(c - cb);
-                    kern.scale(s, 0, mf * d, rescale);
-                    kern.scale(z, 0, mf, rescale);
+        for (int b0 = 0; b0 < l; b0 += wk.featureRows) {   // features of several chunks per product
+            int tb = Math.min(wk.featureRows, l - b0);
+            queryFeatures(st.q, qo, b0, tb, wl, wk);
+            project(st.k, qo + b0 * d, tb, wl, wk.phiK);
+            for (int c0 = b0; c0 < b0 + tb; c0 += chunk) {
+                int t = Math.min(chunk, b0 + tb - c0), po = (c0 - b0) * mf, ao = (dOff + c0) * chunk;
+                float cb = map.maxPre(kern, wk.phiK, po, t, d, m);
+                if (cb > c) {
+                    if (c != Float.NEGATIVE_INFINITY) {
+                        float rescale = (float) Math.exp(c - cb);
+                        kern.scale(s, 0, mf * d, rescale);
+                        kern.scale(z, 0, mf, rescale);
+                    }
+                    c = cb;
                 }
-                c = cb;
+                chunkC[bh * chunks + c0 / chunk] = c;
+                map.activateKeys(kern, st.k, qo + c0 * d, t, d, m, wk.phiK, po, c, false);
+                zeroMaskedRows(st.mask, b, l, c0, t, wk.phiK, po);
+                kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, po, mf, s, 0, d, 0f, out, qo + c0 * d, d);
+                for (int i = 0; i < t; i++) {
+                    den[dOff + c0 + i] = kern.dot(wk.phiQ, po + i * mf, z, 0, mf);
+                    qSum[dOff + c0 + i] = kern.sum(wk.phiQ, po + i * mf, mf);
+                }
+                lowerProduct(t, wk.phiQ, po, wk.phiK, po, a, ao);
+                for (int i = 0; i < t; i++) den[dOff + c0 + i] += kern.sum(a, ao + i * t, i + 1);
+                kern.gemmTriangular(false, t, d, 1f, a, ao, t, v, qo + c0 * d, d, 1f, out, qo + c0 * d, d);
+                kern.gemm(true, false, mf, d, t, 1f, wk.phiK, po, mf, v, qo + c0 * d, d, 1f, s, 0, d);
+                for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, po + j * mf, z, 0, mf);
             }
-            chunkC[bh * chunks + c0 / chunk] = c;
-            map.activateKeys(kern, st.k, qo + c0 * d, t, d, m, wk.phiK, 0, c, false);
-            zeroMaskedRows(st.mask, b, l, c0, t, wk.phiK, 0);
-            kern.gemm(false, false, t, d, mf, 1f, wk.phiQ, 0, mf, s, 0, d, 0f, out, qo + c0 * d, d);
-            for (int i = 0; i < t; i++) {
-                den[dOff + c0 + i] = kern.dot(wk.phiQ, i * mf, z, 0, mf);
-                qSum[dOff + c0 + i] = kern.sum(wk.phiQ, i * mf, mf);
-            }
-            lowerProduct(t, wk.phiQ, 0, wk.phiK, 0, a);
-            for (int i = 0; i < t; i++) den[dOff + c0 + i] += kern.sum(a, i * t, i + 1);
-            kern.gemm(false, false, t, d, t, 1f, a, 0, t, v, qo + c0 * d, d, 1f, out, qo + c0 * d, d);
-            kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, qo + c0 * d, d, 1f, s, 0, d);
-            for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
         }
         float re = map.ratio(m) * map.eps();
         float[] vsum = wk.vsum;
@@ -635,10 +650,32 @@ public final class FavorAttention implements Attention {
         return c;
     }
 
-    /** a (t×t, ld t) = tril(X Yᵀ) for X, Y (t×Mf) rows at the given offsets: entries j > i are 0. */
-    private void lowerProduct(int t, float[] x, int xo, float[] y, int yo, float[] a) {
-        kern.gemm(false, true, t, t, mf, 1f, x, xo, mf, y, yo, mf, 0f, a, 0, t);
-        for (int i = 0; i < t; i++) Arrays.fill(a, i * t + i + 1, (i + 1) * t, 0f);
+    /** a (t×t at ao, ld t) = tril(X Yᵀ) for X, Y (t×Mf) rows at the given offsets: entries j > i are 0. */
+    private void lowerProduct(int t, float[] x, int xo, float[] y, int yo, float[] a, int ao) {
+        kern.gemmLower(false, true, t, mf, 1f, x, xo, mf, y, yo, mf, a, ao, t);
+    }
+
+    /**
+     * Into a (t×t) the masked scores tril(Φq Φkᵀ) of the chunk at c0 (t rows) of head bh with backward's
+     * features (key stabilizer c, eps included), from the forward's: as kept when the forward used c,
+     * else, from the single pass's running max c_t of the chunk and its scores without eps,
+     * a_ij = e^(c_t − c)·a'_ij + ratio·eps·σ_i for unmasked j ≤ i (σ_i = Σ φq_i), the identity that
+     * pass's output uses too.
+     */
+    private void chunkScores(State st, int bh, int b, int c0, int t, float[] a) {
+        int l = st.dims.lq(), so = (bh * l + c0) * chunk;
+        if (!st.scoresRunning) {
+            System.arraycopy(st.scores, so, a, 0, t * t);
+            return;
+        }
+        float f = (float) Math.exp(st.chunkC[bh * ((l + chunk - 1) / chunk) + c0 / chunk] - st.keyMax[bh]);
+        float re = map.ratio(m) * map.eps();
+        for (int i = 0; i < t; i++) {
+            float eq = re * st.qSum[bh * l + c0 + i];
+            for (int j = 0; j <= i; j++)
+                a[i * t + j] = masked(st.mask, b, l, c0 + j) ? 0f : f * st.scores[so + i * t + j] + eq;
+            Arrays.fill(a, i * t + i + 1, (i + 1) * t, 0f);
+        }
     }
 
     // ---------------------------------------------------------------- backward
@@ -785,38 +822,42 @@ public final class FavorAttention implements Attention {
                                     float[] s0, int s0Off, float[] z0, int z0Off, float[] rAcc, int rOff,
                                     float[] rzAcc, int rzOff, float[] cq, float[] ck, int cOff, Work wk, float[] dq) {
         int l = st.dims.lq();
-        float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v;
+        float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v, fq = wk.phiQ, fk = wk.phiK;
         float c = st.keyMax[bh];
         if (s0 == null) { Arrays.fill(s, 0f); Arrays.fill(z, 0f); }
         else { System.arraycopy(s0, s0Off, s, 0, mf * d); System.arraycopy(z0, z0Off, z, 0, mf); }
-        for (int c0 = from; c0 < to; c0 += chunk) {
-            int t = Math.min(chunk, to - c0);
-            queryFeatures(st.q, qo, c0, t, st.w, wk);
-            keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
+        for (int b0 = from; b0 < to; b0 += wk.featureRows) {
+            int tb = Math.min(wk.featureRows, to - b0);
+            queryFeatures(st.q, qo, b0, tb, st.w, wk);
+            keyFeatures(st.k, ko, b0, tb, st.w, c, st.mask, b, l, wk);
             if (cq != null) {
-                System.arraycopy(wk.phiQ, 0, cq, cOff + (c0 - from) * mf, t * mf);
-                System.arraycopy(wk.phiK, 0, ck, cOff + (c0 - from) * mf, t * mf);
+                System.arraycopy(fq, 0, cq, cOff + (b0 - from) * mf, tb * mf);
+                System.arraycopy(fk, 0, ck, cOff + (b0 - from) * mf, tb * mf);
             }
-            upstream(st, dout, qo, bh * l, c0, t, wk);
-            kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, s, 0, d, 0f, wk.dphi, 0, mf);
-            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], z, 0, wk.dphi, i * mf, mf);
-            gradScores(t, wk, v, ko + c0 * d, a);
-            kern.gemm(false, false, t, mf, t, 1f, a, 0, t, wk.phiK, 0, mf, 1f, wk.dphi, 0, mf);
-            kern.gemm(true, false, mf, d, t, 1f, wk.phiK, 0, mf, v, ko + c0 * d, d, 1f, s, 0, d);
-            for (int j = 0; j < t; j++) kern.axpy(1f, wk.phiK, j * mf, z, 0, mf);
-            if (rAcc != null) {
-                kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, rAcc, rOff, d);
-                for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rzAcc, rzOff, mf);
+            for (int c0 = b0; c0 < b0 + tb; c0 += chunk) {
+                int t = Math.min(chunk, b0 + tb - c0), po = (c0 - b0) * mf;
+                upstream(st, dout, qo, bh * l, c0, t, wk);
+                kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, s, 0, d, 0f, wk.dphi, 0, mf);
+                for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], z, 0, wk.dphi, i * mf, mf);
+                gradScores(t, wk, v, ko + c0 * d, a);
+                kern.gemmTriangular(false, t, mf, 1f, a, 0, t, fk, po, mf, 1f, wk.dphi, 0, mf);
+                kern.gemm(true, false, mf, d, t, 1f, fk, po, mf, v, ko + c0 * d, d, 1f, s, 0, d);
+                for (int j = 0; j < t; j++) kern.axpy(1f, fk, po + j * mf, z, 0, mf);
+                if (rAcc != null) {
+                    kern.gemm(true, false, mf, d, t, 1f, fq, po, mf, wk.g, 0, d, 1f, rAcc, rOff, d);
+                    for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], fq, po + i * mf, rzAcc, rzOff, mf);
+                }
+                map.backward(kern, st.q, qo + c0 * d, t, d, st.w, m, fq, po, wk.dphi, 0, dq, qo + c0 * d, wk.scratch);
             }
-            map.backward(kern, st.q, qo + c0 * d, t, d, st.w, m, wk.phiQ, 0, wk.dphi, 0, dq, qo + c0 * d, wk.scratch);
         }
     }
 
     /**
      * Causal backward's reverse sweep over chunks of rows [from, to) (from on the chunk grid), from the
      * suffix state (r0, rz0) of the rows after to (zero when null), with suffix states R (Mf×D), r (Mf):
-     * dΦk[c] = V[c] Rᵀ + 1 rᵀ + tril(G[c] V[c]ᵀ + g 1ᵀ)ᵀ Φq[c];  dV[c] = Φk[c] R + tril(Φq[c] Φk[c]ᵀ)ᵀ G[c].
-     * With cq, ck the features come from the forward sweep's copies (the same values), else recomputed.
+     * dΦk[c] = V[c] Rᵀ + 1 rᵀ + tril(G[c] V[c]ᵀ + g 1ᵀ)ᵀ Φq[c];  dV[c] = Φk[c] R + tril(Φq[c] Φk[c]ᵀ)ᵀ G[c],
+     * the last scores from the forward. The features come from the forward sweep's copies cq, ck (the same
+     * values) when given, else are recomputed a block of chunks at a time.
      */
     private void causalReverseSweep(int from, int to, State st, float[] dout, int qo, int ko, int b, int bh,
                                     float[] r0, int r0Off, float[] rz0, int rz0Off, float[] cq, float[] ck, int cOff,
@@ -827,27 +868,33 @@ public final class FavorAttention implements Attention {
         if (r0 == null) { Arrays.fill(r, 0f); Arrays.fill(rz, 0f); }
         else { System.arraycopy(r0, r0Off, r, 0, mf * d); System.arraycopy(rz0, rz0Off, rz, 0, mf); }
         if (to <= from) return;
-        for (int c0 = from + (to - 1 - from) / chunk * chunk; c0 >= from; c0 -= chunk) {
-            int t = Math.min(chunk, to - c0);
-            if (cq != null) {
-                System.arraycopy(cq, cOff + (c0 - from) * mf, wk.phiQ, 0, t * mf);
-                System.arraycopy(ck, cOff + (c0 - from) * mf, wk.phiK, 0, t * mf);
-            } else {
-                queryFeatures(st.q, qo, c0, t, st.w, wk);
-                keyFeatures(st.k, ko, c0, t, st.w, c, st.mask, b, l, wk);
+        int fr = wk.featureRows;
+        for (int b0 = from + (to - 1 - from) / fr * fr; b0 >= from; b0 -= fr) {
+            int tb = Math.min(fr, to - b0);
+            float[] fq = cq, fk = ck;
+            int fo = cOff + (b0 - from) * mf;   // the block's first feature row
+            if (cq == null) {
+                queryFeatures(st.q, qo, b0, tb, st.w, wk);
+                keyFeatures(st.k, ko, b0, tb, st.w, c, st.mask, b, l, wk);
+                fq = wk.phiQ;
+                fk = wk.phiK;
+                fo = 0;
             }
-            upstream(st, dout, qo, bh * l, c0, t, wk);
-            kern.gemm(false, true, t, mf, d, 1f, v, ko + c0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf);
-            for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);
-            gradScores(t, wk, v, ko + c0 * d, a);
-            kern.gemm(true, false, t, mf, t, 1f, a, 0, t, wk.phiQ, 0, mf, 1f, wk.dphi, 0, mf);
-            kern.gemm(false, false, t, d, mf, 1f, wk.phiK, 0, mf, r, 0, d, 0f, dv, ko + c0 * d, d);
-            lowerProduct(t, wk.phiQ, 0, wk.phiK, 0, a);
-            kern.gemm(true, false, t, d, t, 1f, a, 0, t, wk.g, 0, d, 1f, dv, ko + c0 * d, d);
-            kern.gemm(true, false, mf, d, t, 1f, wk.phiQ, 0, mf, wk.g, 0, d, 1f, r, 0, d);
-            for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], wk.phiQ, i * mf, rz, 0, mf);
-            zeroMaskedRows(st.mask, b, l, c0, t, wk.dphi, 0);
-            map.backward(kern, st.k, ko + c0 * d, t, d, st.w, m, wk.phiK, 0, wk.dphi, 0, dk, ko + c0 * d, wk.scratch);
+            for (int c0 = b0 + (tb - 1) / chunk * chunk; c0 >= b0; c0 -= chunk) {
+                int t = Math.min(chunk, b0 + tb - c0), po = fo + (c0 - b0) * mf;
+                upstream(st, dout, qo, bh * l, c0, t, wk);
+                kern.gemm(false, true, t, mf, d, 1f, v, ko + c0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf);
+                for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);
+                gradScores(t, wk, v, ko + c0 * d, a);
+                kern.gemmTriangular(true, t, mf, 1f, a, 0, t, fq, po, mf, 1f, wk.dphi, 0, mf);
+                kern.gemm(false, false, t, d, mf, 1f, fk, po, mf, r, 0, d, 0f, dv, ko + c0 * d, d);
+                chunkScores(st, bh, b, c0, t, a);     // tril(Φq Φkᵀ), from the forward
+                kern.gemmTriangular(true, t, d, 1f, a, 0, t, wk.g, 0, d, 1f, dv, ko + c0 * d, d);
+                kern.gemm(true, false, mf, d, t, 1f, fq, po, mf, wk.g, 0, d, 1f, r, 0, d);
+                for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], fq, po + i * mf, rz, 0, mf);
+                zeroMaskedRows(st.mask, b, l, c0, t, wk.dphi, 0);
+                map.backward(kern, st.k, ko + c0 * d, t, d, st.w, m, fk, po, wk.dphi, 0, dk, ko + c0 * d, wk.scratch);
+            }
         }
     }
 
@@ -856,11 +903,10 @@ public final class FavorAttention implements Attention {
      * φq_i·φk_j.
      */
     private void gradScores(int t, Work wk, float[] v, int vOff, float[] a) {
-        kern.gemm(false, true, t, t, d, 1f, wk.g, 0, d, v, vOff, d, 0f, a, 0, t);
+        kern.gemmLower(false, true, t, d, 1f, wk.g, 0, d, v, vOff, d, a, 0, t);
         for (int i = 0; i < t; i++) {
             float gi = wk.gden[i];
             for (int j = 0; j <= i; j++) a[i * t + j] += gi;
-            Arrays.fill(a, i * t + i + 1, (i + 1) * t, 0f);
         }
     }
 }

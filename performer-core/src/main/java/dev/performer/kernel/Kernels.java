@@ -31,6 +31,30 @@ public interface Kernels extends AutoCloseable {
               float[] b, int bOff, int ldb,
               float beta, float[] c, int cOff, int ldc);
 
+    /**
+     * The lower triangle of a square product: {@code C = tril(alpha·op(A)·op(B))}, op(A) n×k, op(B)
+     * k×n, C n×n overwritten, its entries above the diagonal set to 0 (the masked scores of a causal
+     * chunk). Backends may skip the blocks of the product above the diagonal; the entries they keep are
+     * those of {@link #gemm}. This default is gemm followed by the zeroing.
+     */
+    default void gemmLower(boolean transA, boolean transB, int n, int k, float alpha, float[] a, int aOff, int lda,
+                           float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        gemm(transA, transB, n, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc);
+        for (int i = 0; i + 1 < n; i++) java.util.Arrays.fill(c, cOff + i * ldc + i + 1, cOff + i * ldc + n, 0f);
+    }
+
+    /**
+     * A product whose left factor is triangular: {@code C = alpha·op(L)·B + beta·C} for L (m×m) zero
+     * above its diagonal, so op(L) = L is lower and op(L) = Lᵀ upper triangular; B m×n, C m×n (a
+     * causal chunk's masked scores times its values or features). The caller guarantees the zeros;
+     * backends may skip the blocks of L they fill (reading them or not), and give {@link #gemm}'s
+     * result up to the order of the sum. This default is gemm.
+     */
+    default void gemmTriangular(boolean transL, int m, int n, float alpha, float[] l, int lOff, int ldl,
+                                float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        gemm(transL, false, m, n, m, alpha, l, lOff, ldl, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
     /** Σ x[i]·y[i] over n elements. */
     float dot(float[] x, int xOff, float[] y, int yOff, int n);
 

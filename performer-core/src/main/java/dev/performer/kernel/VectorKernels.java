@@ -171,6 +171,62 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /** gemmSerial's block structures: none, C's lower triangle only, op(A) lower or upper triangular. */
+    private static final int FULL = 0, LOWER_C = 1, LOWER_A = 2, UPPER_A = 3;
+
+    @Override
+    public void gemmLower(boolean transA, boolean transB, int n, int k, float alpha, float[] a, int aOff, int lda,
+                          float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        if (n <= FEW_ROWS) { // gemm's few-row paths, unpacked: nothing to skip
+            Kernels.super.gemmLower(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+            return;
+        }
+        Kernels.checkGemm(transA, transB, n, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        for (int i = 0; i < n; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+        if (n == 0 || k == 0 || alpha == 0f) return;
+        structured(LOWER_C, transA, transB, n, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        // the computed tiles on the diagonal reach above it
+        for (int i = 0; i + 1 < n; i++) java.util.Arrays.fill(c, cOff + i * ldc + i + 1, cOff + i * ldc + n, 0f);
+    }
+
+    @Override
+    public void gemmTriangular(boolean transL, int m, int n, float alpha, float[] l, int lOff, int ldl,
+                               float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        if (m <= FEW_ROWS) {
+            gemm(transL, false, m, n, m, alpha, l, lOff, ldl, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        Kernels.checkGemm(transL, false, m, n, m, l, lOff, ldl, b, bOff, ldb, c, cOff, ldc);
+        if (beta != 1f) {
+            for (int i = 0; i < m; i++) {
+                if (beta == 0f) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                else scale(c, cOff + i * ldc, n, beta);
+            }
+        }
+        if (alpha == 0f) return;
+        structured(transL ? UPPER_A : LOWER_A, transL, false, m, n, m, alpha, l, lOff, ldl, b, bOff, ldb, c, cOff,
+                ldc);
+    }
+
+    /** C += alpha·op(A)·op(B) with a block structure, its rows split over the team when it pays. */
+    private void structured(int structure, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int parts = 2.0 * m * n * k < PARALLEL_FLOPS || m < threads * 2 * MR || !team.available() ? 1 : threads;
+        if (parts == 1) {
+            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, structure, 0);
+            return;
+        }
+        // rows in parts of whole panels; the lower-triangle structures do more work further down, so the
+        // parts are not balanced (they are only used on causal chunks, serially)
+        int step = ((m + parts - 1) / parts + MR - 1) / MR * MR;
+        team.run((m + step - 1) / step, p -> {
+            int r0 = p * step, rows = Math.min(step, m - r0);
+            int ao = transA ? aOff + r0 : aOff + r0 * lda;
+            gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda, b, bOff, ldb, c, cOff + r0 * ldc, ldc,
+                    structure, r0);
+        });
+    }
+
     /**
      * c (1×n) += alpha·a (1×k)·op(B): B (k×n) as k axpy's over its rows, Bᵀ (n×k) as n dot products
      * with its rows. Packing a one-row A and its B panel costs as much as this whole product.
@@ -287,6 +343,17 @@ public final class VectorKernels implements Kernels {
     private void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc) {
+        gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, FULL, 0);
+    }
+
+    /**
+     * {@link #gemmSerial} with a block structure, for rows starting at row0 of the whole product: with
+     * LOWER_C the micro-tiles wholly above the diagonal are skipped; with LOWER_A (UPPER_A) each MR-row
+     * panel runs only the depth on or below (above) its rows' diagonal, where op(A) is not zero.
+     */
+    private void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                            float[] c, int cOff, int ldc, int structure, int row0) {
         Scratch s = scratch.get();
         boolean direct = lda <= DIRECT_LDA;
         int rs = transA ? 1 : lda, cs = transA ? lda : 1;
@@ -303,14 +370,21 @@ public final class VectorKernels implements Kernels {
                         int bBase = jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir), cAt = cOff + (ic + ir) * ldc + jc + jr;
+                            int row = row0 + ic + ir, k0 = 0, k1 = kc; // this panel's depth within the block
+                            if (structure == LOWER_C && jc + jr > row + mr - 1) continue;
+                            if (structure == LOWER_A) k1 = Math.min(kc, row + mr - pc);
+                            else if (structure == UPPER_A) k0 = Math.max(0, row - pc);
+                            if (k1 <= k0) continue;
                             if (!direct) {
-                                micro(kc, s.packA, ir * kc, 1, MR, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
-                            } else if (mr == MR) {
-                                micro(kc, a, aOff + (ic + ir) * rs + pc * cs, rs, cs, s.packB, bBase, alpha,
+                                micro(k1 - k0, s.packA, ir * kc + k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha,
                                         c, cAt, ldc, mr, nr, s.tile);
+                            } else if (mr == MR) {
+                                micro(k1 - k0, a, aOff + (ic + ir) * rs + (pc + k0) * cs, rs, cs, s.packB,
+                                        bBase + k0 * NR, alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else { // a partial panel at the bottom edge: pack it alone, zero padded
                                 packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
-                                micro(kc, s.packA, 0, 1, MR, s.packB, bBase, alpha, c, cAt, ldc, mr, nr, s.tile);
+                                micro(k1 - k0, s.packA, k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha, c, cAt,
+                                        ldc, mr, nr, s.tile);
                             }
                         }
                     }

@@ -3,6 +3,9 @@ package dev.performer.kernel;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
@@ -158,6 +161,113 @@ class KernelsDifferentialTest {
                 }
             }
         }
+    }
+
+    /** Square sizes around the 6-row panels, the 8/16-lane tiles, KC = 256 and the 2-thread split. */
+    static Stream<Arguments> triangleShapes() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        int seed = 100;
+        for (int n : new int[]{1, 5, 6, 7, 16, 17, 33, 64, 65, 300})
+            for (int k : new int[]{1, 17, 64, 257}) b.add(Arguments.of(n, k, seed++));
+        return b.build();
+    }
+
+    /** Σ_p op(A)[i][p]·op(B)[p][j] and Σ_p |…| in double. */
+    static double[] exactProduct(boolean ta, boolean tb, int m, int n, int k, float[] a, int aOff, int lda,
+                                 float[] b, int bOff, int ldb, boolean abs) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++) {
+                double av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                for (int j = 0; j < n; j++) {
+                    double x = av * (tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j]);
+                    out[i * n + j] += abs ? Math.abs(x) : x;
+                }
+            }
+        return out;
+    }
+
+    @ParameterizedTest(name = "gemmLower n={0} k={1}")
+    @MethodSource("triangleShapes")
+    void gemmLowerGivesTheLowerTriangleOfTheProduct(int n, int k, int seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int t = 0; t < 4; t++) {
+            boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+            int lda = (ta ? n : k) + r.nextInt(3), ldb = (tb ? k : n) + r.nextInt(3), ldc = n + r.nextInt(3);
+            int aOff = r.nextInt(5), bOff = r.nextInt(5), cOff = r.nextInt(5);
+            float[] a = rand(r, aOff + (ta ? k : n) * lda + 3), b = rand(r, bOff + (tb ? n : k) * ldb + 3),
+                    c0 = rand(r, cOff + n * ldc + 3);
+            for (int i = 0; i < n; i++) c0[cOff + i * ldc] = Float.NaN; // C is overwritten
+            float alpha = t == 3 ? -0.75f : 1.25f;
+            double[] want = exactProduct(ta, tb, n, n, k, a, aOff, lda, b, bOff, ldb, false);
+            double[] abs = exactProduct(ta, tb, n, n, k, a, aOff, lda, b, bOff, ldb, true);
+            for (Kernels kern : allBackends()) {
+                float[] got = c0.clone(), full = c0.clone();
+                kern.gemmLower(ta, tb, n, k, alpha, a, aOff, lda, b, bOff, ldb, got, cOff, ldc);
+                kern.gemm(ta, tb, n, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, full, cOff, ldc);
+                for (int i = 0; i < got.length; i++) {
+                    int row = (i - cOff) / ldc, col = (i - cOff) - row * ldc;
+                    final int fr = row, fc = col, fi = i;
+                    if (i < cOff || row >= n || col >= n) {
+                        assertEquals(Float.floatToRawIntBits(c0[i]), Float.floatToRawIntBits(got[i]),
+                                "element outside C touched at " + i);
+                    } else if (col > row) {
+                        assertEquals(0f, got[i], () -> kern.describe() + " above the diagonal " + fr + "," + fc);
+                    } else {
+                        // the kept entries are gemm's: the same tiles, the same sums
+                        assertEquals(Float.floatToRawIntBits(full[i]), Float.floatToRawIntBits(got[i]),
+                                () -> kern.describe() + " differs from its gemm at " + fr + "," + fc);
+                        // and within gemm's bound (k+2)·u·|alpha|·Σ|a·b| of the exact value
+                        double bound = 2 * (k + 2) * U * Math.abs(alpha) * abs[row * n + col] + 1e-30;
+                        assertTrue(Math.abs(got[i] - alpha * want[row * n + col]) <= bound,
+                                () -> kern.describe() + " ta=" + ta + " tb=" + tb + " (" + fr + "," + fc + "): got "
+                                        + got[fi] + " want " + alpha * want[fr * n + fc]);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "gemmTriangular m={0} n={1}")
+    @MethodSource("triangleShapes")
+    void gemmTriangularEqualsTheFullProductOfTheTriangle(int m, int n, int seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int t = 0; t < 4; t++) {
+            boolean tl = (t & 1) != 0;
+            // t = 2, 3: a leading dimension above DIRECT_LDA, where A is packed in blocks
+            int ldl = (t >= 2 ? 1030 : m) + r.nextInt(3), ldb = n + r.nextInt(3), ldc = n + r.nextInt(3);
+            int lOff = r.nextInt(5), bOff = r.nextInt(5), cOff = r.nextInt(5);
+            float[] l = rand(r, lOff + m * ldl + 3), b = rand(r, bOff + m * ldb + 3), c0 = rand(r, cOff + m * ldc + 3);
+            for (int i = 0; i < m; i++) Arrays.fill(l, lOff + i * ldl + i + 1, lOff + i * ldl + m, 0f);
+            float alpha = tl ? -0.75f : 1.25f, beta = switch (t) { case 0 -> 0f; case 1 -> 1f; default -> 0.5f; };
+            if (beta == 0f) for (int i = 0; i < m; i++) c0[cOff + i * ldc] = Float.NaN; // beta=0 must overwrite
+            double[] want = exactProduct(tl, false, m, n, m, l, lOff, ldl, b, bOff, ldb, false);
+            double[] abs = exactProduct(tl, false, m, n, m, l, lOff, ldl, b, bOff, ldb, true);
+            for (Kernels kern : allBackends()) {
+                float[] got = c0.clone(), full = c0.clone();
+                kern.gemmTriangular(tl, m, n, alpha, l, lOff, ldl, b, bOff, ldb, beta, got, cOff, ldc);
+                kern.gemm(tl, false, m, n, m, alpha, l, lOff, ldl, b, bOff, ldb, beta, full, cOff, ldc);
+                // the skipped terms are exact zeros: the same sums as gemm's, bit for bit
+                assertArrayEquals(full, got, () -> kern.describe() + " tl=" + tl + " differs from its gemm");
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) {
+                        int ci = cOff + i * ldc + j;
+                        double c0v = beta == 0f ? 0 : Math.abs(beta * c0[ci]);
+                        double bound = 2 * (m + 2) * U * (Math.abs(alpha) * abs[i * n + j] + c0v) + 1e-30;
+                        double exact = alpha * want[i * n + j] + (beta == 0f ? 0 : beta * (double) c0[ci]);
+                        final int fi = i, fj = j;
+                        assertTrue(Math.abs(got[ci] - exact) <= bound,
+                                () -> kern.describe() + " tl=" + tl + " (" + fi + "," + fj + "): got " + got[ci]
+                                        + " want " + exact);
+                    }
+            }
+        }
+    }
+
+    static List<Kernels> allBackends() {
+        List<Kernels> all = new ArrayList<>(List.of(FAST));
+        all.add(REF);
+        return all;
     }
 
     @Test
