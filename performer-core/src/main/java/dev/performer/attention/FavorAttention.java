@@ -193,8 +193,8 @@ public final class FavorAttention implements Attention {
             featureRows = causal ? rows * Math.max(1, STREAM / rows) : rows;
             phiQ = new float[featureRows * mf];
             phiK = new float[featureRows * mf];
-            dphi = new float[rows * mf];
-            scratch = new float[rows * mf];
+            dphi = new float[featureRows * mf];
+            scratch = new float[featureRows * mf];
             a = new float[rows * rows];
             g = new float[rows * d];
             gden = new float[rows];
@@ -834,21 +834,21 @@ public final class FavorAttention implements Attention {
                 System.arraycopy(fq, 0, cq, cOff + (b0 - from) * mf, tb * mf);
                 System.arraycopy(fk, 0, ck, cOff + (b0 - from) * mf, tb * mf);
             }
-            for (int c0 = b0; c0 < b0 + tb; c0 += chunk) {
+            for (int c0 = b0; c0 < b0 + tb; c0 += chunk) {   // dΦq of the block's chunks, then dq of the block
                 int t = Math.min(chunk, b0 + tb - c0), po = (c0 - b0) * mf;
                 upstream(st, dout, qo, bh * l, c0, t, wk);
-                kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, s, 0, d, 0f, wk.dphi, 0, mf);
-                for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], z, 0, wk.dphi, i * mf, mf);
+                kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, s, 0, d, 0f, wk.dphi, po, mf);
+                for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], z, 0, wk.dphi, po + i * mf, mf);
                 gradScores(t, wk, v, ko + c0 * d, a);
-                kern.gemmTriangular(false, t, mf, 1f, a, 0, t, fk, po, mf, 1f, wk.dphi, 0, mf);
+                kern.gemmTriangular(false, t, mf, 1f, a, 0, t, fk, po, mf, 1f, wk.dphi, po, mf);
                 kern.gemm(true, false, mf, d, t, 1f, fk, po, mf, v, ko + c0 * d, d, 1f, s, 0, d);
                 for (int j = 0; j < t; j++) kern.axpy(1f, fk, po + j * mf, z, 0, mf);
                 if (rAcc != null) {
                     kern.gemm(true, false, mf, d, t, 1f, fq, po, mf, wk.g, 0, d, 1f, rAcc, rOff, d);
                     for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], fq, po + i * mf, rzAcc, rzOff, mf);
                 }
-                map.backward(kern, st.q, qo + c0 * d, t, d, st.w, m, fq, po, wk.dphi, 0, dq, qo + c0 * d, wk.scratch);
             }
+            map.backward(kern, st.q, qo + b0 * d, tb, d, st.w, m, fq, 0, wk.dphi, 0, dq, qo + b0 * d, wk.scratch);
         }
     }
 
@@ -880,21 +880,21 @@ public final class FavorAttention implements Attention {
                 fk = wk.phiK;
                 fo = 0;
             }
-            for (int c0 = b0 + (tb - 1) / chunk * chunk; c0 >= b0; c0 -= chunk) {
-                int t = Math.min(chunk, b0 + tb - c0), po = fo + (c0 - b0) * mf;
+            for (int c0 = b0 + (tb - 1) / chunk * chunk; c0 >= b0; c0 -= chunk) { // dΦk, dV of the chunks
+                int t = Math.min(chunk, b0 + tb - c0), po = fo + (c0 - b0) * mf, go = (c0 - b0) * mf;
                 upstream(st, dout, qo, bh * l, c0, t, wk);
-                kern.gemm(false, true, t, mf, d, 1f, v, ko + c0 * d, d, r, 0, d, 0f, wk.dphi, 0, mf);
-                for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, j * mf, mf);
+                kern.gemm(false, true, t, mf, d, 1f, v, ko + c0 * d, d, r, 0, d, 0f, wk.dphi, go, mf);
+                for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, go + j * mf, mf);
                 gradScores(t, wk, v, ko + c0 * d, a);
-                kern.gemmTriangular(true, t, mf, 1f, a, 0, t, fq, po, mf, 1f, wk.dphi, 0, mf);
+                kern.gemmTriangular(true, t, mf, 1f, a, 0, t, fq, po, mf, 1f, wk.dphi, go, mf);
                 kern.gemm(false, false, t, d, mf, 1f, fk, po, mf, r, 0, d, 0f, dv, ko + c0 * d, d);
                 chunkScores(st, bh, b, c0, t, a);     // tril(Φq Φkᵀ), from the forward
                 kern.gemmTriangular(true, t, d, 1f, a, 0, t, wk.g, 0, d, 1f, dv, ko + c0 * d, d);
                 kern.gemm(true, false, mf, d, t, 1f, fq, po, mf, wk.g, 0, d, 1f, r, 0, d);
                 for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], fq, po + i * mf, rz, 0, mf);
-                zeroMaskedRows(st.mask, b, l, c0, t, wk.dphi, 0);
-                map.backward(kern, st.k, ko + c0 * d, t, d, st.w, m, fk, po, wk.dphi, 0, dk, ko + c0 * d, wk.scratch);
             }
+            zeroMaskedRows(st.mask, b, l, b0, tb, wk.dphi, 0);        // then dk of the block
+            map.backward(kern, st.k, ko + b0 * d, tb, d, st.w, m, fk, fo, wk.dphi, 0, dk, ko + b0 * d, wk.scratch);
         }
     }
 
