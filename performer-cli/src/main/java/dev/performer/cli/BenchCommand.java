@@ -85,14 +85,16 @@ import picocli.CommandLine.Option;
             "  performer bench --scope layer --methods exact,favor-softmax,favor-relu,identity \\",
             "      --direction both --pass both --L 2^9,2^10,2^11,2^12,2^13,2^14,2^15,2^16 --out results/layer",
             "  performer bench --scope layer --methods favor-softmax --direction causal --pass fwd --L 4096 --reps 3",
+            "  performer bench --scope layer --methods favor-softmax --direction both --pass both --L 4096,16384 \\",
+            "      --reps 15 --interleave",
             "  performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384",
             "  performer bench --scope decode --samples 1,8 --out results/decode"})
 final class BenchCommand extends Options.Command {
 
     static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch",
             "heads", "dim", "features", "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb",
-            "peak_heap_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact", "status",
-            "note");
+            "peak_heap_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact",
+            "causal_over_bidir", "status", "note");
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-softmax-opt", "favor-relu",
             "identity", "linformer", "reformer");
@@ -194,6 +196,11 @@ final class BenchCommand extends Options.Command {
             description = "layer, model: seed of the inputs; decode: of the weights (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--interleave", description = "layer, model with --direction both: time the bidirectional and "
+            + "the causal form of each point in one JVM, one run of each in turn, and report causal_over_bidir as "
+            + "the median of the rounds' ratios (a machine whose speed drifts moves both alike)")
+    boolean interleave;
+
     @Override public Integer call() throws IOException, InterruptedException {
         Path dir = outDir != null ? outDir
                 : Path.of("runs/bench-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -205,6 +212,8 @@ final class BenchCommand extends Options.Command {
             if (scope.equals("layer") && passOpt.equals("step"))
                 throw new UsageException("--pass step needs --scope model (layer: fwd|fwdbwd|both)");
         }
+        if (interleave && (!dirOpt.equals("both") || scope.equals("gemm") || scope.equals("decode")))
+            throw new UsageException("--interleave needs --scope layer or model with --direction both");
         Cli.outputFolder("bench", "--out", dir);
         try (Kernels kern = kernels.kernels()) {
             Map<String, String> meta = Machine.describe(kern);
@@ -418,7 +427,17 @@ final class BenchCommand extends Options.Command {
                 "min_ms", "max_ms", "rss_mb", "gflops", "status");
         Map<String, double[]> last = new HashMap<>(); // series -> {L, median_ms} of the last success
         Map<String, String> dead = new HashMap<>();    // series -> why larger L are skipped
-        for (String method : methods) for (String dr : dirs) for (String ps : passes) for (int l : ls) {
+        List<Object[]> order = new ArrayList<>();   // (method, direction, pass, L); interleaved: directions innermost
+        for (String method : methods) for (String dr : dirs) for (String ps : passes) for (int l : ls)
+            order.add(new Object[]{method, dr, ps, l});
+        if (interleave) order.sort(java.util.Comparator.comparing((Object[] o) -> methods.indexOf((String) o[0]))
+                .thenComparing(o -> passes.indexOf((String) o[2])).thenComparing(o -> (Integer) o[3])
+                .thenComparing(o -> dirs.indexOf((String) o[1])));
+        Map<String, Map<String, Double>> paired = new HashMap<>(); // interleaved child: direction -> result
+        String pairedFailure = null;
+        for (Object[] pt : order) {
+            String method = (String) pt[0], dr = (String) pt[1], ps = (String) pt[2];
+            int l = (Integer) pt[3];
             String series = method + "/" + dr + "/" + ps;
             var row = t.add();
             row.put("scope", modelScope ? "model" : "layer"); row.put("model", modelLabel);
@@ -453,10 +472,32 @@ final class BenchCommand extends Options.Command {
                 prog.step(series + " L=" + l + " skipped");
                 continue;
             }
-            List<String> cmd = childCommand(heapGb, method, dr, ps, l, batch, heads, dim, m, reps, warmup, kern, seed);
-            if (modelScope) cmd.addAll(List.of("--scope", "model", "--model", ms.name()));
             Map<String, Double> res = new HashMap<>();
-            String failure = runChild(cmd, res);
+            String failure;
+            if (interleave && dr.equals(dirs.get(0)) && !dead.containsKey(method + "/" + dirs.get(1) + "/" + ps)) {
+                // the first direction of a pair runs the child of both; the second takes its share
+                List<String> cmd = childCommand(heapGb, method, "both", ps, l, batch, heads, dim, m, reps, warmup,
+                        kern, seed);
+                if (modelScope) cmd.addAll(List.of("--scope", "model", "--model", ms.name()));
+                paired = new HashMap<>();
+                pairedFailure = runChildren(cmd, paired);
+                failure = pairedFailure;
+                if (failure == null) {
+                    res.putAll(paired.get(dr));
+                    row.put("note", "interleaved with " + dirs.get(1) + " in one JVM (peak RSS of both)");
+                }
+            } else if (interleave && paired.containsKey(dr)) {
+                failure = pairedFailure;
+                res.putAll(paired.remove(dr));
+                row.put("note", "interleaved with " + dirs.get(0) + " in one JVM (peak RSS of both); ratio's quartiles "
+                        + Cli.fmt(res.get("ratio_q1")) + "-" + Cli.fmt(res.get("ratio_q3")));
+                row.put("causal_over_bidir", res.get("ratio_median"));
+            } else {
+                List<String> cmd = childCommand(heapGb, method, dr, ps, l, batch, heads, dim, m, reps, warmup, kern,
+                        seed);
+                if (modelScope) cmd.addAll(List.of("--scope", "model", "--model", ms.name()));
+                failure = runChild(cmd, res);
+            }
             if (failure != null) {
                 row.put("status", "failed");
                 row.put("note", failure);
@@ -480,9 +521,15 @@ final class BenchCommand extends Options.Command {
             }
             prog.step(series + " L=" + l);
         }
-        // ratio to identity attention at the same point
+        // ratio to identity attention at the same point; causal over bidirectional medians (not interleaved)
         for (var row : t.rows) {
             if (!"ok".equals(row.get("status"))) continue;
+            if ("causal".equals(row.get("direction")) && row.get("causal_over_bidir") == null)
+                for (var bi : t.rows)
+                    if ("bidir".equals(bi.get("direction")) && "ok".equals(bi.get("status"))
+                            && bi.get("method").equals(row.get("method")) && bi.get("pass").equals(row.get("pass"))
+                            && bi.get("L").equals(row.get("L")))
+                        row.put("causal_over_bidir", (double) row.get("median_ms") / (double) bi.get("median_ms"));
             for (var id : t.rows)
                 if ("identity".equals(id.get("method")) && "ok".equals(id.get("status")) && id.get("direction")
                         .equals(row.get("direction"))
@@ -550,17 +597,42 @@ final class BenchCommand extends Options.Command {
         return cmd;
     }
 
-    private static final Pattern KV = Pattern.compile("\"([a-z_]+)\":\\s*([-0-9.eE+]+)");
+    private static final Pattern KV = Pattern.compile("\"([a-z0-9_]+)\":\\s*([-0-9.eE+]+)");
 
-    /** Runs one point; fills res from its RESULT line, or returns why it failed. */
+    /**
+     * Runs an interleaved point (bench-point --direction both); fills res with each direction's RESULT line
+     * ("RESULT bidir {...}", "RESULT causal {...}"), or returns why it failed.
+     */
+    static String runChildren(List<String> cmd, Map<String, Map<String, Double>> res)
+            throws IOException, InterruptedException {
+        Map<String, Double> all = new HashMap<>();
+        String failure = runChild(cmd, all);
+        if (failure != null) return failure;
+        for (var e : all.entrySet()) {
+            int dot = e.getKey().indexOf('.');
+            if (dot > 0) res.computeIfAbsent(e.getKey().substring(0, dot), x -> new HashMap<>())
+                    .put(e.getKey().substring(dot + 1), e.getValue());
+        }
+        return res.size() == 2 ? null : "the child reported " + res.keySet() + ", not both directions";
+    }
+
+    /**
+     * Runs one point; fills res from its RESULT line(s) (an interleaved child's keys as direction.key), or
+     * returns why it failed.
+     */
     static String runChild(List<String> cmd, Map<String, Double> res) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Process p = pb.start();
         String lastLine = "", result = null;
+        Map<String, String> keyed = new LinkedHashMap<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("RESULT ")) result = line.substring(7);
-                else if (!line.isBlank() && !line.contains("Using incubator modules")) lastLine = line.trim();
+                if (line.startsWith("RESULT {")) result = line.substring(7);
+                else if (line.startsWith("RESULT ") && line.indexOf(' ', 7) > 0) {
+                    int sp = line.indexOf(' ', 7);
+                    keyed.put(line.substring(7, sp), line.substring(sp + 1));
+                    result = "";
+                } else if (!line.isBlank() && !line.contains("Using incubator modules")) lastLine = line.trim();
             }
         }
         int code = p.waitFor();
@@ -570,6 +642,10 @@ final class BenchCommand extends Options.Command {
         }
         Matcher mt = KV.matcher(result);
         while (mt.find()) res.put(mt.group(1), Double.parseDouble(mt.group(2)));
+        for (var e : keyed.entrySet()) {
+            Matcher km = KV.matcher(e.getValue());
+            while (km.find()) res.put(e.getKey() + "." + km.group(1), Double.parseDouble(km.group(2)));
+        }
         return null;
     }
 
@@ -584,7 +660,8 @@ final class BenchCommand extends Options.Command {
 
         @Option(names = "--scope", defaultValue = "layer", converter = PointScopes.class) String scope;
         @Option(names = "--method", defaultValue = "favor-softmax", converter = Options.AllMethods.class) String method;
-        @Option(names = "--direction", defaultValue = "bidir", converter = Options.Directions.class) String direction;
+        @Option(names = "--direction", defaultValue = "bidir", converter = Options.DirectionsOrBoth.class)
+        String direction;
         @Option(names = "--pass", defaultValue = "fwd", converter = PointPasses.class) String pass;
         @Option(names = "--L", defaultValue = "4096", converter = Options.AtLeast1.class) int l;
         @Option(names = "--batch", defaultValue = "1", converter = Options.AtLeast1.class) int b;
@@ -599,72 +676,106 @@ final class BenchCommand extends Options.Command {
 
         @Override public Integer call() {
             boolean modelScope = scope.equals("model");
-            boolean causal = direction.equals("causal");
             boolean bwd = !pass.equals("fwd"), step = pass.equals("step");
             if (step && !modelScope) throw new UsageException("bench-point: --pass step needs --scope model");
             try (Kernels kern = kernels.kernels()) {
-                Dims dims = Dims.self(b, h, l, d);
-                SplittableRandom r = new SplittableRandom(seed);
-                float[] q = rand(r, dims.qSize()), k = rand(r, dims.kSize()), v = rand(r, dims.kSize());
-                float[] o = new float[dims.qSize()];
-                float[] dout = bwd ? rand(r, dims.qSize()) : null;
-                float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd
-                        ? new float[v.length] : null;
-                Runnable once;
-                if (modelScope) {
-                    ModelSize ms = ModelSize.of(modelName);
-                    ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers())
-                            .width(h * d).heads(h)
-                            .ffn(ms.ffn()).attention(AttentionSpec.of(method, m, l))
-                                    .direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
-                            .positions(Positions.LEARNED).dropout(step ? 0.1f : 0f).build();
-                    PerformerModel model = new PerformerModel(cfg, kern, seed);
-                    AdamW opt = step ? new AdamW(model.layout(), AdamW.Config.defaults().withLr(1e-4f)) : null;
-                    int[] tok = new int[b * l], tgt = new int[b * l];
-                    for (int i = 0; i < tok.length; i++) {
-                        tok[i] = r.nextInt(ms.vocab());
-                        tgt[i] = r.nextInt(ms.vocab());
-                    }
-
-                    long[] stepNo = {0};
-                    once = () -> {
-                        model.forward(tok, tgt, b, l, null, step, stepNo[0]++);
-                        if (bwd) { model.zeroGrad(); model.backward(); }
-                        if (step) opt.step(model.params(), model.grads(), opt.config().lr());
-                    };
-                } else {
-                    Attention att = AttentionSpec.of(method, m, l).buildStandalone(kern, d, h, l, causal, seed);
-                    once = () -> {
-                        Attention.Saved s = att.forward(dims, q, k, v, null, o);
-                        if (bwd) att.backward(s, dout, dq, dk, dv);
-                    };
+                if (!direction.equals("both")) {
+                    Runnable once = point(kern, direction.equals("causal"), modelScope, bwd, step);
+                    warmUp(once, warmup);
+                    double[] t = new double[reps];
+                    for (int i = 0; i < reps; i++) t[i] = timed(once);
+                    out.println("RESULT " + json(stats(t)));
+                    return 0;
                 }
-                warmUp(once, warmup);
-                double[] t = new double[reps];
+                // interleaved: one run of each in turn, so that a drifting machine moves both alike
+                Runnable bidir = point(kern, false, modelScope, bwd, step), causal = point(kern, true, modelScope, bwd,
+                        step);
+                warmUp(bidir, warmup);
+                warmUp(causal, warmup);
+                double[] tb = new double[reps], tc = new double[reps], ratio = new double[reps];
                 for (int i = 0; i < reps; i++) {
-                    long t0 = System.nanoTime();
-                    once.run();
-                    t[i] = (System.nanoTime() - t0) / 1e6;
+                    tb[i] = timed(bidir);
+                    tc[i] = timed(causal);
+                    ratio[i] = tc[i] / tb[i];
                 }
-                double[] s = t.clone();
-                Arrays.sort(s);
-                double heap = 0;
-                for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans())
-                    if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) heap += pool.getPeakUsage()
-                            .getUsed();
-                Map<String, Double> res = new LinkedHashMap<>();
-                res.put("median_ms", Cli.median(t));
-                res.put("min_ms", s[0]);
-                res.put("max_ms", s[s.length - 1]);
-                res.put("peak_rss_mb", Machine.peakRssMb());
-                res.put("peak_heap_mb", heap / (1 << 20));
-                StringBuilder sb = new StringBuilder("RESULT {");
-                int i = 0;
-                for (var e : res.entrySet()) sb.append(i++ > 0 ? ", " : "").append('"').append(e.getKey())
-                        .append("\": ").append(String.format(Locale.ROOT, "%.6g", e.getValue()));
-                out.println(sb.append('}'));
+                Map<String, Double> rc = stats(tc);
+                double[] rs = ratio.clone();
+                Arrays.sort(rs);
+                rc.put("ratio_median", Cli.median(ratio));
+                rc.put("ratio_q1", rs[(reps - 1) / 4]);
+                rc.put("ratio_q3", rs[(3 * (reps - 1) + 3) / 4]);
+                out.println("RESULT bidir " + json(stats(tb)));
+                out.println("RESULT causal " + json(rc));
             }
             return 0;
+        }
+
+        /** One run of the point: a layer's forward (and backward), or a model's forward, backward, step. */
+        private Runnable point(Kernels kern, boolean causal, boolean modelScope, boolean bwd, boolean step) {
+            Dims dims = Dims.self(b, h, l, d);
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] q = rand(r, dims.qSize()), k = rand(r, dims.kSize()), v = rand(r, dims.kSize());
+            float[] o = new float[dims.qSize()];
+            float[] dout = bwd ? rand(r, dims.qSize()) : null;
+            float[] dq = bwd ? new float[q.length] : null, dk = bwd ? new float[k.length] : null, dv = bwd
+                    ? new float[v.length] : null;
+            if (modelScope) {
+                ModelSize ms = ModelSize.of(modelName);
+                ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).maxLen(l).layers(ms.layers())
+                        .width(h * d).heads(h)
+                        .ffn(ms.ffn()).attention(AttentionSpec.of(method, m, l))
+                                .direction(causal ? Direction.CAUSAL : Direction.BIDIRECTIONAL)
+                        .positions(Positions.LEARNED).dropout(step ? 0.1f : 0f).build();
+                PerformerModel model = new PerformerModel(cfg, kern, seed);
+                AdamW opt = step ? new AdamW(model.layout(), AdamW.Config.defaults().withLr(1e-4f)) : null;
+                int[] tok = new int[b * l], tgt = new int[b * l];
+                for (int i = 0; i < tok.length; i++) {
+                    tok[i] = r.nextInt(ms.vocab());
+                    tgt[i] = r.nextInt(ms.vocab());
+                }
+                long[] stepNo = {0};
+                return () -> {
+                    model.forward(tok, tgt, b, l, null, step, stepNo[0]++);
+                    if (bwd) { model.zeroGrad(); model.backward(); }
+                    if (step) opt.step(model.params(), model.grads(), opt.config().lr());
+                };
+            }
+            Attention att = AttentionSpec.of(method, m, l).buildStandalone(kern, d, h, l, causal, seed);
+            return () -> {
+                Attention.Saved s = att.forward(dims, q, k, v, null, o);
+                if (bwd) att.backward(s, dout, dq, dk, dv);
+            };
+        }
+
+        private static double timed(Runnable once) {
+            long t0 = System.nanoTime();
+            once.run();
+            return (System.nanoTime() - t0) / 1e6;
+        }
+
+        /** Median, min, max of the times, and this JVM's peak RSS and heap. */
+        private static Map<String, Double> stats(double[] t) {
+            double[] s = t.clone();
+            Arrays.sort(s);
+            double heap = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans())
+                if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) heap += pool.getPeakUsage()
+                        .getUsed();
+            Map<String, Double> res = new LinkedHashMap<>();
+            res.put("median_ms", Cli.median(t));
+            res.put("min_ms", s[0]);
+            res.put("max_ms", s[s.length - 1]);
+            res.put("peak_rss_mb", Machine.peakRssMb());
+            res.put("peak_heap_mb", heap / (1 << 20));
+            return res;
+        }
+
+        private static String json(Map<String, Double> res) {
+            StringBuilder sb = new StringBuilder("{");
+            int i = 0;
+            for (var e : res.entrySet()) sb.append(i++ > 0 ? ", " : "").append('"').append(e.getKey())
+                    .append("\": ").append(String.format(Locale.ROOT, "%.6g", e.getValue()));
+            return sb.append('}').toString();
         }
     }
 

@@ -367,6 +367,31 @@ class CliTest {
 
 
     @Test
+    void benchInterleaveTimesBothDirectionsInOneJvmAndReportsTheRatioOfRounds(@TempDir Path dir) throws IOException {
+        assertUsageError(run("bench", "--interleave", "--direction", "causal"),
+                "--interleave needs --scope layer or model with --direction both");
+        Path out = dir.resolve("pair");
+        Result r = run("bench", "--scope", "layer", "--methods", "favor-relu", "--direction", "both", "--pass", "fwd",
+                "--L", "128", "--reps", "5", "--warmup", "0", "--threads", "1", "--interleave", "--out",
+                out.toString());
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> lines = Files.readAllLines(out.resolve("bench.csv"));
+        assertEquals(3, lines.size(), "a header, bidir and causal: " + lines);
+        java.util.List<String> cols = Arrays.asList(lines.get(0).split(","));
+        String[] bidir = lines.get(1).split(",", -1), causal = lines.get(2).split(",", -1);
+        assertEquals("bidir", bidir[cols.indexOf("direction")]);
+        assertEquals("causal", causal[cols.indexOf("direction")]);
+        assertEquals("ok", causal[cols.indexOf("status")]);
+        String note = causal[cols.indexOf("note")];
+        assertTrue(note.startsWith("interleaved with bidir in one JVM"), note);
+        // the median of the rounds' ratios lies between their quartiles, printed in the note
+        double ratio = Double.parseDouble(causal[cols.indexOf("causal_over_bidir")]);
+        String[] q = note.substring(note.lastIndexOf(' ') + 1).split("-");
+        assertTrue(Double.parseDouble(q[0]) <= ratio && ratio <= Double.parseDouble(q[1]), ratio + " in " + note);
+        assertTrue(bidir[cols.indexOf("causal_over_bidir")].isEmpty(), "only the causal row has the ratio");
+    }
+
+    @Test
     void benchDecodeWritesTokensPerSecondPerBatchSize(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("decode");
         Result r = run("bench", "--scope", "decode", "--samples", "1,3", "--tokens", "20", "--reps", "1", "--warmup",
