@@ -143,6 +143,7 @@ public final class FavorAttention implements Attention {
         float[] pS, pZ, pV, pC, pR, pRz;
         int[] pCount;
         float[] cacheQ, cacheK; // causal backward over parts: (B,H,L,Mf) features of the forward sweeps
+        float[] cacheG;         // and (B,H,L,T) their chunks' score gradients
         // causal: each chunk's masked scores tril(Φq Φkᵀ), the chunk at c0 of head bh at (bh·L + c0)·T, t×t
         // (B,H,L,T: the size of V at T = D), for backward's reverse sweep; with the running key max (the
         // single-pass forward) they are each chunk's, without eps (see chunkScores)
@@ -187,6 +188,7 @@ public final class FavorAttention implements Attention {
         final int featureRows; // rows of phiQ, phiK: causal chunks take their features a few chunks at a time
         final float[] phiQ, phiK, dphi, a, g, gden, s2, z2, scratch, vsum, wPrep;
         float[] cacheQ, cacheK; // causal backward: a head's features from its forward sweep, for the reverse one
+        float[] cacheG;         // and its chunks' score gradients tril(G Vᵀ + g 1ᵀ), (L,T)
 
         Work(int rows) {
             this.rows = rows;
@@ -712,11 +714,15 @@ public final class FavorAttention implements Attention {
                 float[] r = wk.s2, rz = wk.z2;
                 if (causal) {
                     boolean cache = (long) lq * mf <= featureCacheFloats;
-                    if (cache) { wk.cacheQ = fit(wk.cacheQ, lq * mf); wk.cacheK = fit(wk.cacheK, lq * mf); }
-                    float[] cq = cache ? wk.cacheQ : null, ck = cache ? wk.cacheK : null;
-                    causalForwardSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, null, 0, null, 0, cq, ck, 0,
-                            wk, dq);
-                    causalReverseSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, cq, ck, 0, wk, dk, dv);
+                    if (cache) {
+                        wk.cacheQ = fit(wk.cacheQ, lq * mf);
+                        wk.cacheK = fit(wk.cacheK, lq * mf);
+                        wk.cacheG = fit(wk.cacheG, lq * chunk);
+                    }
+                    float[] cq = cache ? wk.cacheQ : null, ck = cache ? wk.cacheK : null, cg = cache ? wk.cacheG : null;
+                    causalForwardSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, null, 0, null, 0, cq, ck, cg,
+                            0, wk, dq);
+                    causalReverseSweep(0, lq, st, dout, qo, ko, b, bh, null, 0, null, 0, cq, ck, cg, 0, wk, dk, dv);
                 } else {
                     float[] wb = headProjection(st, bh, wk);
                     Arrays.fill(r, 0f);
@@ -734,24 +740,28 @@ public final class FavorAttention implements Attention {
             // their exclusive suffix sums start the reverse sweeps (parts split heads only while B·H < threads,
             // so the features of all B·H·L rows are a few tasks' worth)
             boolean cache = (long) bhN * lq * mf <= featureCacheFloats * kern.threads();
-            if (cache) { st.cacheQ = fit(st.cacheQ, bhN * lq * mf); st.cacheK = fit(st.cacheK, bhN * lq * mf); }
-            float[] cq = cache ? st.cacheQ : null, ck = cache ? st.cacheK : null;
+            if (cache) {
+                st.cacheQ = fit(st.cacheQ, bhN * lq * mf);
+                st.cacheK = fit(st.cacheK, bhN * lq * mf);
+                st.cacheG = fit(st.cacheG, bhN * lq * chunk);
+            }
+            float[] cq = cache ? st.cacheQ : null, ck = cache ? st.cacheK : null, cg = cache ? st.cacheG : null;
             kern.parallelFor(n, task -> {
                 int bh = task / parts, p = task % parts, qo = bh * lq * d, so = task * mf * d, zo = task * mf;
                 Arrays.fill(st.pR, so, so + mf * d, 0f);
                 Arrays.fill(st.pRz, zo, zo + mf, 0f);
                 int from = partStart(p, parts, blocks, rows, lq);
                 causalForwardSweep(from, partStart(p + 1, parts, blocks, rows, lq), st, dout, qo, qo,
-                        bh / dims.heads(), bh, st.pS, so, st.pZ, zo, st.pR, so, st.pRz, zo, cq, ck,
-                        (bh * lq + from) * mf, work(rows), dq);
+                        bh / dims.heads(), bh, st.pS, so, st.pZ, zo, st.pR, so, st.pRz, zo, cq, ck, cg,
+                        bh * lq + from, work(rows), dq);
             });
             exclusiveScan(st.pR, st.pRz, bhN, parts, true);
             kern.parallelFor(n, task -> {
                 int bh = task / parts, p = task % parts, qo = bh * lq * d;
                 int from = partStart(p, parts, blocks, rows, lq);
                 causalReverseSweep(from, partStart(p + 1, parts, blocks, rows, lq), st, dout, qo, qo,
-                        bh / dims.heads(), bh, st.pR, task * mf * d, st.pRz, task * mf, cq, ck,
-                        (bh * lq + from) * mf, work(rows), dk, dv);
+                        bh / dims.heads(), bh, st.pR, task * mf * d, st.pRz, task * mf, cq, ck, cg,
+                        bh * lq + from, work(rows), dk, dv);
             });
             return;
         }
@@ -815,13 +825,15 @@ public final class FavorAttention implements Attention {
      * Causal backward's forward sweep over chunks of rows [from, to), from the prefix state (s0, z0)
      * (zero when null): dΦq[c] = G[c] Sᵀ + g[c] zᵀ + tril(G[c] V[c]ᵀ + g[c] 1ᵀ) Φk[c], then dq[c]. With
      * rAcc it also sums R_p = Σ Φq[c]ᵀ G[c] and r_p = Σ Φq[c]ᵀ g[c] over the rows into (rAcc, rOff) and
-     * (rzAcc, rzOff), for the parts' suffix states. With cq, ck it keeps each chunk's features there (row
-     * i at cOff + (i − from)·Mf) for {@link #causalReverseSweep}.
+     * (rzAcc, rzOff), for the parts' suffix states. With cq, ck, cg it keeps each chunk's features (row i
+     * at (cRow + i − from)·Mf) and score gradients (the chunk at c0: (cRow + c0 − from)·T) there for
+     * {@link #causalReverseSweep}.
      */
     private void causalForwardSweep(int from, int to, State st, float[] dout, int qo, int ko, int b, int bh,
                                     float[] s0, int s0Off, float[] z0, int z0Off, float[] rAcc, int rOff,
-                                    float[] rzAcc, int rzOff, float[] cq, float[] ck, int cOff, Work wk, float[] dq) {
-        int l = st.dims.lq();
+                                    float[] rzAcc, int rzOff, float[] cq, float[] ck, float[] cg, int cRow, Work wk,
+                                    float[] dq) {
+        int l = st.dims.lq(), cOff = cRow * mf;
         float[] s = wk.s2, z = wk.z2, a = wk.a, v = st.v, fq = wk.phiQ, fk = wk.phiK;
         float c = st.keyMax[bh];
         if (s0 == null) { Arrays.fill(s, 0f); Arrays.fill(z, 0f); }
@@ -839,8 +851,10 @@ public final class FavorAttention implements Attention {
                 upstream(st, dout, qo, bh * l, c0, t, wk);
                 kern.gemm(false, true, t, mf, d, 1f, wk.g, 0, d, s, 0, d, 0f, wk.dphi, po, mf);
                 for (int i = 0; i < t; i++) kern.axpy(wk.gden[i], z, 0, wk.dphi, po + i * mf, mf);
-                gradScores(t, wk, v, ko + c0 * d, a);
-                kern.gemmTriangular(false, t, mf, 1f, a, 0, t, fk, po, mf, 1f, wk.dphi, po, mf);
+                float[] ga = cg != null ? cg : a;
+                int gao = cg != null ? (cRow + c0 - from) * chunk : 0;
+                gradScores(t, wk, v, ko + c0 * d, ga, gao);
+                kern.gemmTriangular(false, t, mf, 1f, ga, gao, t, fk, po, mf, 1f, wk.dphi, po, mf);
                 kern.gemm(true, false, mf, d, t, 1f, fk, po, mf, v, ko + c0 * d, d, 1f, s, 0, d);
                 for (int j = 0; j < t; j++) kern.axpy(1f, fk, po + j * mf, z, 0, mf);
                 if (rAcc != null) {
@@ -857,12 +871,13 @@ public final class FavorAttention implements Attention {
      * suffix state (r0, rz0) of the rows after to (zero when null), with suffix states R (Mf×D), r (Mf):
      * dΦk[c] = V[c] Rᵀ + 1 rᵀ + tril(G[c] V[c]ᵀ + g 1ᵀ)ᵀ Φq[c];  dV[c] = Φk[c] R + tril(Φq[c] Φk[c]ᵀ)ᵀ G[c],
      * the last scores from the forward. The features come from the forward sweep's copies cq, ck (the same
-     * values) when given, else are recomputed a block of chunks at a time.
+     * values) when given, else are recomputed a block of chunks at a time; likewise the score gradients
+     * from cg.
      */
     private void causalReverseSweep(int from, int to, State st, float[] dout, int qo, int ko, int b, int bh,
-                                    float[] r0, int r0Off, float[] rz0, int rz0Off, float[] cq, float[] ck, int cOff,
-                                    Work wk, float[] dk, float[] dv) {
-        int l = st.dims.lq();
+                                    float[] r0, int r0Off, float[] rz0, int rz0Off, float[] cq, float[] ck, float[] cg,
+                                    int cRow, Work wk, float[] dk, float[] dv) {
+        int l = st.dims.lq(), cOff = cRow * mf;
         float[] r = wk.s2, rz = wk.z2, a = wk.a, v = st.v;
         float c = st.keyMax[bh];
         if (r0 == null) { Arrays.fill(r, 0f); Arrays.fill(rz, 0f); }
@@ -885,8 +900,10 @@ public final class FavorAttention implements Attention {
                 upstream(st, dout, qo, bh * l, c0, t, wk);
                 kern.gemm(false, true, t, mf, d, 1f, v, ko + c0 * d, d, r, 0, d, 0f, wk.dphi, go, mf);
                 for (int j = 0; j < t; j++) kern.axpy(1f, rz, 0, wk.dphi, go + j * mf, mf);
-                gradScores(t, wk, v, ko + c0 * d, a);
-                kern.gemmTriangular(true, t, mf, 1f, a, 0, t, fq, po, mf, 1f, wk.dphi, go, mf);
+                float[] ga = cg != null ? cg : a;
+                int gao = cg != null ? (cRow + c0 - from) * chunk : 0;
+                if (cg == null) gradScores(t, wk, v, ko + c0 * d, a, 0);
+                kern.gemmTriangular(true, t, mf, 1f, ga, gao, t, fq, po, mf, 1f, wk.dphi, go, mf);
                 kern.gemm(false, false, t, d, mf, 1f, fk, po, mf, r, 0, d, 0f, dv, ko + c0 * d, d);
                 chunkScores(st, bh, b, c0, t, a);     // tril(Φq Φkᵀ), from the forward
                 kern.gemmTriangular(true, t, d, 1f, a, 0, t, wk.g, 0, d, 1f, dv, ko + c0 * d, d);
@@ -899,14 +916,14 @@ public final class FavorAttention implements Attention {
     }
 
     /**
-     * a (t×t) = tril(G V[c]ᵀ + g 1ᵀ) from the chunk's upstream G, g in wk: the gradient w.r.t. the masked scores
+     * a (t×t at ao) = tril(G V[c]ᵀ + g 1ᵀ) from the chunk's upstream G, g in wk: the gradient w.r.t. the masked scores
      * φq_i·φk_j.
      */
-    private void gradScores(int t, Work wk, float[] v, int vOff, float[] a) {
-        kern.gemmLower(false, true, t, d, 1f, wk.g, 0, d, v, vOff, d, a, 0, t);
+    private void gradScores(int t, Work wk, float[] v, int vOff, float[] a, int ao) {
+        kern.gemmLower(false, true, t, d, 1f, wk.g, 0, d, v, vOff, d, a, ao, t);
         for (int i = 0; i < t; i++) {
             float gi = wk.gden[i];
-            for (int j = 0; j <= i; j++) a[i * t + j] += gi;
+            for (int j = 0; j <= i; j++) a[ao + i * t + j] += gi;
         }
     }
 }
