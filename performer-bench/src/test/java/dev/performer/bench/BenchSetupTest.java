@@ -169,4 +169,35 @@ class BenchSetupTest {
             sq.tearDown();
         }
     }
+
+    @Test
+    void chunkProductsComputeTheirProductsInBothForms() {
+        ChunkBench b = new ChunkBench();
+        b.backend = "vector";
+        b.threads = 1;
+        b.setup();
+        try {
+            int t = ChunkBench.T, m = ChunkBench.M, d = ChunkBench.D;
+            float[] lower = b.scoresLower().clone();
+            assertArrayEquals(b.scoresFull().clone(), lower, "scores: the two forms");
+            float[] full = new float[t * t];   // the double reference of Φq Φkᵀ, masked below
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j <= i; j++) {
+                    double sum = 0;
+                    for (int p = 0; p < m; p++) sum += (double) b.phiQ[i * m + p] * b.phiK[j * m + p];
+                    full[i * t + j] = (float) sum;
+                }
+            for (int i = 0; i < t * t; i++) assertEquals(full[i], lower[i], 1e-4 * Math.abs(full[i]) + 1e-6, "a " + i);
+            assertGemm("times values", false, false, t, d, t, b.a, b.v, b.timesValuesTriangular().clone());
+            assertArrayEquals(b.timesValuesFull().clone(), b.timesValuesTriangular().clone(), "a·V: the two forms");
+            assertGemm("times features", false, false, t, m, t, b.a, b.phiK, b.timesFeaturesTriangular().clone());
+            assertArrayEquals(b.timesFeaturesFull().clone(), b.timesFeaturesTriangular().clone(), "a·Φk");
+            assertGemm("transposed", true, false, t, m, t, b.a, b.phiQ,
+                    b.transposedTimesFeaturesTriangular().clone());
+            assertArrayEquals(b.transposedTimesFeaturesFull().clone(), b.transposedTimesFeaturesTriangular().clone(),
+                    "aᵀ·Φq: the two forms");
+        } finally {
+            b.tearDown();
+        }
+    }
 }
