@@ -198,7 +198,8 @@ final class BenchCommand extends Options.Command {
 
     @Option(names = "--interleave", description = "layer, model with --direction both: time the bidirectional and "
             + "the causal form of each point in one JVM, one run of each in turn, and report causal_over_bidir as "
-            + "the median of the rounds' ratios (a machine whose speed drifts moves both alike)")
+            + "the median of the rounds' ratios (a machine whose speed drifts moves both alike; the peak RSS is "
+            + "then of both, and a bidirectional-only method runs alone)")
     boolean interleave;
 
     @Override public Integer call() throws IOException, InterruptedException {
@@ -427,18 +428,38 @@ final class BenchCommand extends Options.Command {
                 "min_ms", "max_ms", "rss_mb", "gflops", "status");
         Map<String, double[]> last = new HashMap<>(); // series -> {L, median_ms} of the last success
         Map<String, String> dead = new HashMap<>();    // series -> why larger L are skipped
-        List<Object[]> order = new ArrayList<>();   // (method, direction, pass, L); interleaved: directions innermost
-        for (String method : methods) for (String dr : dirs) for (String ps : passes) for (int l : ls)
-            order.add(new Object[]{method, dr, ps, l});
-        if (interleave) order.sort(java.util.Comparator.comparing((Object[] o) -> methods.indexOf((String) o[0]))
-                .thenComparing(o -> passes.indexOf((String) o[2])).thenComparing(o -> (Integer) o[3])
-                .thenComparing(o -> dirs.indexOf((String) o[1])));
-        Map<String, Map<String, Double>> paired = new HashMap<>(); // interleaved child: direction -> result
+        List<Pt> order = new ArrayList<>();   // interleaved: the directions of a point one after the other
+        if (interleave) for (String method : methods) for (String ps : passes) for (int l : ls) for (String dr : dirs)
+            order.add(new Pt(method, dr, ps, l));
+        else for (String method : methods) for (String dr : dirs) for (String ps : passes) for (int l : ls)
+            order.add(new Pt(method, dr, ps, l));
+        // why a point does not run (null: it runs), from the series' earlier points
+        java.util.function.Function<Pt, String> skipOf = pt -> {
+            String skip = dead.get(pt.series());
+            if (skip == null && pt.method().equals("linformer") && pt.dir().equals("causal"))
+                skip = "linformer is bidirectional only";
+            double needGb = memoryEstimateGb(pt.method(), !pt.pass().equals("fwd"), batch, heads, pt.l(), dim, m,
+                    kern.threads()) * (modelScope ? ms.layers() : 1)
+                    + (modelScope ? modelActivationsGb(ms, batch, pt.l(), heads * dim) : 0);
+            if (skip == null && needGb > heapGb * 0.9)
+                skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
+            double[] prev = last.get(pt.series());
+            if (skip == null && prev != null) {
+                boolean quadratic = pt.method().equals("exact") || pt.method().equals("linformer"); // linformer: k = L/4
+                double grow = quadratic ? Math.pow((double) pt.l() / prev[0], 2) : (double) pt.l() / prev[0] * 1.1;
+                double predicted = prev[1] * grow * (reps + warmup + 1) / 1000 + 2;
+                if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted,
+                        budget);
+            }
+            return skip;
+        };
+        Map<String, Map<String, Double>> paired = new HashMap<>(); // the point's interleaved child: direction -> result
         String pairedFailure = null;
-        for (Object[] pt : order) {
-            String method = (String) pt[0], dr = (String) pt[1], ps = (String) pt[2];
-            int l = (Integer) pt[3];
-            String series = method + "/" + dr + "/" + ps;
+        boolean pairRan = false;
+        for (Pt pt : order) {
+            String method = pt.method(), dr = pt.dir(), ps = pt.pass();
+            int l = pt.l();
+            String series = pt.series();
             var row = t.add();
             row.put("scope", modelScope ? "model" : "layer"); row.put("model", modelLabel);
 
@@ -446,20 +467,12 @@ final class BenchCommand extends Options.Command {
             row.put("batch", batch);
             row.put("heads", heads); row.put("dim", dim); row.put("features", method.startsWith("favor") ? m : 0);
             row.put("threads", kern.threads()); row.put("backend", kern.name()); row.put("reps", reps);
-            String skip = dead.get(series);
-            if (skip == null && method.equals("linformer") && dr.equals("causal"))
-                skip = "linformer is bidirectional only";
-            double needGb = memoryEstimateGb(method, !ps.equals("fwd"), batch, heads, l, dim, m, kern.threads())
-                    * (modelScope ? ms.layers() : 1) + (modelScope ? modelActivationsGb(ms, batch, l, heads * dim) : 0);
-            if (skip == null && needGb > heapGb * 0.9)
-                skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
-            double[] prev = last.get(series);
-            if (skip == null && prev != null) {
-                boolean quadratic = method.equals("exact") || method.equals("linformer");   // linformer: k = L/4
-                double grow = quadratic ? Math.pow((double) l / prev[0], 2) : (double) l / prev[0] * 1.1;
-                double predicted = prev[1] * grow * (reps + warmup + 1) / 1000 + 2;
-                if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted,
-                        budget);
+            String skip = skipOf.apply(pt);
+            boolean first = interleave && dr.equals(dirs.get(0));
+            if (first) { // a pair runs only when neither of its directions would be skipped
+                paired = new HashMap<>();
+                pairedFailure = null;
+                pairRan = false;
             }
             if (skip != null) {
                 row.put("status", "skipped");
@@ -474,24 +487,26 @@ final class BenchCommand extends Options.Command {
             }
             Map<String, Double> res = new HashMap<>();
             String failure;
-            if (interleave && dr.equals(dirs.get(0)) && !dead.containsKey(method + "/" + dirs.get(1) + "/" + ps)) {
-                // the first direction of a pair runs the child of both; the second takes its share
+            if (first && skipOf.apply(new Pt(method, dirs.get(1), ps, l)) == null) {
+                // the first direction of a pair runs the child of both; the second takes its share (or its failure)
                 List<String> cmd = childCommand(heapGb, method, "both", ps, l, batch, heads, dim, m, reps, warmup,
                         kern, seed);
                 if (modelScope) cmd.addAll(List.of("--scope", "model", "--model", ms.name()));
-                paired = new HashMap<>();
+                pairRan = true;
                 pairedFailure = runChildren(cmd, paired);
                 failure = pairedFailure;
                 if (failure == null) {
                     res.putAll(paired.get(dr));
                     row.put("note", "interleaved with " + dirs.get(1) + " in one JVM (peak RSS of both)");
                 }
-            } else if (interleave && paired.containsKey(dr)) {
+            } else if (interleave && !first && pairRan) {
                 failure = pairedFailure;
-                res.putAll(paired.remove(dr));
-                row.put("note", "interleaved with " + dirs.get(0) + " in one JVM (peak RSS of both); ratio's quartiles "
-                        + Cli.fmt(res.get("ratio_q1")) + "-" + Cli.fmt(res.get("ratio_q3")));
-                row.put("causal_over_bidir", res.get("ratio_median"));
+                if (failure == null) {
+                    res.putAll(paired.get(dr));
+                    row.put("note", "interleaved with " + dirs.get(0) + " in one JVM (peak RSS of both); ratio's "
+                            + "quartiles " + Cli.fmt(res.get("ratio_q1")) + "-" + Cli.fmt(res.get("ratio_q3")));
+                    row.put("causal_over_bidir", res.get("ratio_median"));
+                }
             } else {
                 List<String> cmd = childCommand(heapGb, method, dr, ps, l, batch, heads, dim, m, reps, warmup, kern,
                         seed);
@@ -550,6 +565,11 @@ final class BenchCommand extends Options.Command {
     }
 
     /** Nominal flop counts documented in the help (0 for identity). */
+    /** One point of a layer or model sweep. */
+    record Pt(String method, String dir, String pass, int l) {
+        String series() { return method + "/" + dir + "/" + pass; }
+    }
+
     static double nominalFlops(String method, boolean bwd, int b, int h, int l, int d, int m) {
         if (method.equals("identity")) return 0;
         if (method.equals("exact")) return (bwd ? 12.0 : 4.0) * b * h * (double) l * l * d;
@@ -693,9 +713,9 @@ final class BenchCommand extends Options.Command {
                 warmUp(bidir, warmup);
                 warmUp(causal, warmup);
                 double[] tb = new double[reps], tc = new double[reps], ratio = new double[reps];
-                for (int i = 0; i < reps; i++) {
-                    tb[i] = timed(bidir);
-                    tc[i] = timed(causal);
+                for (int i = 0; i < reps; i++) { // which goes first alternates, so neither always follows the other
+                    if (i % 2 == 0) { tb[i] = timed(bidir); tc[i] = timed(causal); }
+                    else { tc[i] = timed(causal); tb[i] = timed(bidir); }
                     ratio[i] = tc[i] / tb[i];
                 }
                 Map<String, Double> rc = stats(tc);

@@ -371,12 +371,12 @@ class CliTest {
         assertUsageError(run("bench", "--interleave", "--direction", "causal"),
                 "--interleave needs --scope layer or model with --direction both");
         Path out = dir.resolve("pair");
-        Result r = run("bench", "--scope", "layer", "--methods", "favor-relu", "--direction", "both", "--pass", "fwd",
-                "--L", "128", "--reps", "5", "--warmup", "0", "--threads", "1", "--interleave", "--out",
-                out.toString());
+        Result r = run("bench", "--scope", "layer", "--methods", "favor-relu,linformer", "--direction", "both",
+                "--pass", "fwd", "--L", "128", "--reps", "5", "--warmup", "0", "--threads", "1", "--interleave",
+                "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         java.util.List<String> lines = Files.readAllLines(out.resolve("bench.csv"));
-        assertEquals(3, lines.size(), "a header, bidir and causal: " + lines);
+        assertEquals(5, lines.size(), "a header, bidir and causal of each method: " + lines);
         java.util.List<String> cols = Arrays.asList(lines.get(0).split(","));
         String[] bidir = lines.get(1).split(",", -1), causal = lines.get(2).split(",", -1);
         assertEquals("bidir", bidir[cols.indexOf("direction")]);
@@ -389,6 +389,12 @@ class CliTest {
         String[] q = note.substring(note.lastIndexOf(' ') + 1).split("-");
         assertTrue(Double.parseDouble(q[0]) <= ratio && ratio <= Double.parseDouble(q[1]), ratio + " in " + note);
         assertTrue(bidir[cols.indexOf("causal_over_bidir")].isEmpty(), "only the causal row has the ratio");
+        // a bidirectional-only method: its causal point is skipped, its bidirectional one runs alone
+        String[] linBidir = lines.get(3).split(",", -1), linCausal = lines.get(4).split(",", -1);
+        assertEquals("linformer", linBidir[cols.indexOf("method")]);
+        assertEquals("ok", linBidir[cols.indexOf("status")], lines.get(3));
+        assertFalse(linBidir[cols.indexOf("note")].contains("interleaved"), lines.get(3));
+        assertEquals("skipped", linCausal[cols.indexOf("status")], lines.get(4));
     }
 
     @Test

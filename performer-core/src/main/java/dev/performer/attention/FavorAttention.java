@@ -19,11 +19,14 @@ import java.util.Arrays;
  *   R_j = Σ_{i≥j} φq_i G_iᵀ, r_j = Σ_{i≥j} φq_i g_i are suffix states (all queries when bidirectional).
  * </pre>
  * The causal backward runs one forward sweep over chunks (rebuilding S, z by accumulation) and one
- * reverse sweep (accumulating R, r); within a chunk the work is masked T×T GEMMs. Nothing is ever
- * rebuilt by subtraction. Features are never stored for a whole sequence: forward and backward
- * compute φ block by block (backward recomputes them), so the attention keeps O(L) per head
- * (the denominators) plus O(Mf·D) states, with O(T·Mf + T²) scratch per thread: no O(L·M) and
- * no O(L·M·D) tensor. dq, dk come from {@link FeatureMap#backward} block by block.
+ * reverse sweep (accumulating R, r); within a chunk the work is masked T×T products
+ * ({@link Kernels#gemmLower}, {@link Kernels#gemmTriangular}). Nothing is ever rebuilt by
+ * subtraction. Features are not kept from forward to backward: forward computes φ block by block,
+ * and the causal backward's forward sweep computes them again and keeps them (with the chunks' score
+ * gradients) for its reverse sweep while they fit {@link #FEATURE_CACHE_FLOATS} per task, else the
+ * reverse sweep recomputes them. Between forward and backward the attention keeps O(L) per head (the
+ * denominators), O(Mf·D) states and, causal, the chunks' masked scores (O(L·T)): no O(L·M·D)
+ * tensor. dq, dk come from {@link FeatureMap#backward} block by block.
  *
  * <p>OPRF (FAVOR++) features: an adaptive map, in bidirectional attention, takes A* per batch-head
  * from ρ of that head's queries and unmasked keys ({@link FeatureMap#rho}, O(L·D)) and keeps it for
@@ -172,7 +175,8 @@ public final class FavorAttention implements Attention {
     /**
      * The causal backward keeps the query and key features its forward sweep computed for its reverse
      * sweep (instead of projecting and exponentiating them again) while each of the two takes at most this
-     * many floats per task (16M floats, 64 MB: L 65536 at M 256); beyond it the reverse sweep recomputes them.
+     * many floats per task (16M floats, 64 MB: L 65536 at M 256; the score gradients kept with them add T/Mf of
+     * that); beyond it the reverse sweep recomputes them.
      */
     static final long FEATURE_CACHE_FLOATS = 16L << 20;
 

@@ -177,7 +177,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gemmLower(boolean transA, boolean transB, int n, int k, float alpha, float[] a, int aOff, int lda,
                           float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        if (n <= FEW_ROWS) { // gemm's few-row paths, unpacked: nothing to skip
+        if (n <= FEW_ROWS) { // gemm itself below 16 rows (its few-row paths), so the entries stay gemm's
             Kernels.super.gemmLower(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
             return;
         }
