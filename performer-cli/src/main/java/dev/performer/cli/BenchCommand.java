@@ -445,7 +445,8 @@ final class BenchCommand extends Options.Command {
                 skip = String.format(Locale.ROOT, "needs about %.1f GB > %.1f GB heap", needGb, heapGb);
             double[] prev = last.get(pt.series());
             if (skip == null && prev != null) {
-                boolean quadratic = pt.method().equals("exact") || pt.method().equals("linformer"); // linformer: k = L/4
+                // linformer's k = L/4: quadratic too
+                boolean quadratic = pt.method().equals("exact") || pt.method().equals("linformer");
                 double grow = quadratic ? Math.pow((double) pt.l() / prev[0], 2) : (double) pt.l() / prev[0] * 1.1;
                 double predicted = prev[1] * grow * (reps + warmup + 1) / 1000 + 2;
                 if (predicted > budget) skip = String.format(Locale.ROOT, "predicted %.0f s > budget %.0f s", predicted,
