@@ -43,17 +43,18 @@ import picocli.CommandLine.Option;
         synopsisHeading = "usage: ", descriptionHeading = "%n", optionListHeading = "%noptions:%n",
         header = "time GEMM or attention layers over L; CSV, JSON and PNG plots",
         description = {
-            "layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D) inputs, each "
-                + "point in a fresh JVM (so that its peak RSS, read from /proc VmHWM, is its own; young generation "
-                + "fixed at 64 MB so that garbage does not inflate it), after at least --warmup runs and 3 s of "
-                + "warm-up, continued until three runs in a row agree within 10%% (JIT settled); reports median, min "
-                + "and max over --reps, peak RSS and peak heap, nominal GFLOP/s (FAVOR+: 8·B·H·L·M·D per forward, "
-                + "20·B·H·L·M·D per forward+backward; exact: 4·B·H·L²·D and 12·B·H·L²·D) against the FMA peak measured "
-                + "at the start, and the time ratio to identity attention ('X (OPT)', which returns V) at the same "
-                + "point. Points that would not fit in --max-heap-gb (default 75%% of RAM) or whose predicted time "
-                + "exceeds --budget-seconds are skipped with a note, as are larger L of a series that failed. Methods: "
-                + "exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig, favor-softmax-opt (FAVOR++), "
-                        + "favor-relu, favor-elu, favor-exp, favor-abs, identity.",
+            "layer: times forward (fwd) or forward+backward (fwdbwd) of one attention layer on (B,H,L,D) inputs "
+                + "(each forward recycling the previous run's buffers, as a training loop does), each point in a fresh "
+                + "JVM (so that its peak RSS, read from /proc VmHWM, is its own; young generation fixed at 64 MB so "
+                + "that garbage does not inflate it), after at least --warmup runs and 3 s of warm-up, continued until "
+                + "three runs in a row agree within 10%% (JIT settled); reports median, min and max over --reps, peak "
+                + "RSS, peak heap and the MB allocated per run (alloc_mb, all threads), nominal GFLOP/s (FAVOR+: "
+                + "8·B·H·L·M·D per forward, 20·B·H·L·M·D per forward+backward; exact: 4·B·H·L²·D and 12·B·H·L²·D) "
+                + "against the FMA peak measured at the start, and the time ratio to identity attention ('X (OPT)', "
+                + "which returns V) at the same point. Points that would not fit in --max-heap-gb (default 75%% of RAM)"
+                + " or whose predicted time exceeds --budget-seconds are skipped with a note, as are larger L of a "
+                + "series that failed. Methods: exact, favor-softmax, favor-softmax-hyp, favor-softmax-trig, "
+                + "favor-softmax-opt (FAVOR++), favor-relu, favor-elu, favor-exp, favor-abs, identity.",
             "",
             "model: the same measurements for a whole Performer model (embedding, blocks, tied output and "
                 + "cross-entropy loss; forward+backward includes the backward through every layer), as in the paper's "
@@ -93,8 +94,8 @@ final class BenchCommand extends Options.Command {
 
     static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch",
             "heads", "dim", "features", "threads", "backend", "reps", "median_ms", "min_ms", "max_ms", "peak_rss_mb",
-            "peak_heap_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity", "speedup_vs_exact",
-            "causal_over_bidir", "status", "note");
+            "peak_heap_mb", "alloc_mb", "gflops", "pct_fma_peak", "tokens_per_s", "ratio_to_identity",
+            "speedup_vs_exact", "causal_over_bidir", "status", "note");
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-softmax-opt", "favor-relu",
             "identity", "linformer", "reformer");
@@ -525,6 +526,7 @@ final class BenchCommand extends Options.Command {
                 double flops = modelScope ? 0 : nominalFlops(method, ps.equals("fwdbwd"), batch, heads, l, dim, m);
                 row.put("median_ms", med); row.put("min_ms", res.get("min_ms")); row.put("max_ms", res.get("max_ms"));
                 row.put("peak_rss_mb", res.get("peak_rss_mb")); row.put("peak_heap_mb", res.get("peak_heap_mb"));
+                row.put("alloc_mb", res.get("alloc_mb"));
                 row.put("gflops", flops > 0 ? flops / med / 1e6 : Double.NaN);
                 if (modelScope) row.put("tokens_per_s", batch * (double) l / med * 1e3);
                 row.put("pct_fma_peak", flops > 0 ? 100 * flops / med / 1e6 / peak : Double.NaN);
@@ -704,8 +706,9 @@ final class BenchCommand extends Options.Command {
                     Runnable once = point(kern, direction.equals("causal"), modelScope, bwd, step);
                     warmUp(once, warmup);
                     double[] t = new double[reps];
-                    for (int i = 0; i < reps; i++) t[i] = timed(once);
-                    out.println("RESULT " + json(stats(t)));
+                    long[] alloc = {0};
+                    for (int i = 0; i < reps; i++) t[i] = timed(once, alloc);
+                    out.println("RESULT " + json(stats(t, alloc[0])));
                     return 0;
                 }
                 // interleaved: one run of each in turn, so that a drifting machine moves both alike
@@ -714,18 +717,19 @@ final class BenchCommand extends Options.Command {
                 warmUp(bidir, warmup);
                 warmUp(causal, warmup);
                 double[] tb = new double[reps], tc = new double[reps], ratio = new double[reps];
+                long[] ab = {0}, ac = {0};
                 for (int i = 0; i < reps; i++) { // which goes first alternates, so neither always follows the other
-                    if (i % 2 == 0) { tb[i] = timed(bidir); tc[i] = timed(causal); }
-                    else { tc[i] = timed(causal); tb[i] = timed(bidir); }
+                    if (i % 2 == 0) { tb[i] = timed(bidir, ab); tc[i] = timed(causal, ac); }
+                    else { tc[i] = timed(causal, ac); tb[i] = timed(bidir, ab); }
                     ratio[i] = tc[i] / tb[i];
                 }
-                Map<String, Double> rc = stats(tc);
+                Map<String, Double> rc = stats(tc, ac[0]);
                 double[] rs = ratio.clone();
                 Arrays.sort(rs);
                 rc.put("ratio_median", Cli.median(ratio));
                 rc.put("ratio_q1", rs[(reps - 1) / 4]);
                 rc.put("ratio_q3", rs[(3 * (reps - 1) + 3) / 4]);
-                out.println("RESULT bidir " + json(stats(tb)));
+                out.println("RESULT bidir " + json(stats(tb, ab[0])));
                 out.println("RESULT causal " + json(rc));
             }
             return 0;
@@ -762,20 +766,29 @@ final class BenchCommand extends Options.Command {
                 };
             }
             Attention att = AttentionSpec.of(method, m, l).buildStandalone(kern, d, h, l, causal, seed);
+            // as a training loop calls it: each forward recycles the previous run's buffers
+            Attention.Saved[] last = {null};
             return () -> {
-                Attention.Saved s = att.forward(dims, q, k, v, null, o);
+                Attention.Saved s = att.forward(dims, q, k, v, null, o, last[0]);
                 if (bwd) att.backward(s, dout, dq, dk, dv);
+                last[0] = s;
             };
         }
 
-        private static double timed(Runnable once) {
-            long t0 = System.nanoTime();
+        /** Milliseconds of one run; the bytes it allocated (all of this JVM's threads) are added to alloc[0]. */
+        private static double timed(Runnable once, long[] alloc) {
+            long a0 = ALLOCATED.getTotalThreadAllocatedBytes(), t0 = System.nanoTime();
             once.run();
-            return (System.nanoTime() - t0) / 1e6;
+            long t1 = System.nanoTime();
+            alloc[0] += ALLOCATED.getTotalThreadAllocatedBytes() - a0;
+            return (t1 - t0) / 1e6;
         }
 
-        /** Median, min, max of the times, and this JVM's peak RSS and heap. */
-        private static Map<String, Double> stats(double[] t) {
+        private static final com.sun.management.ThreadMXBean ALLOCATED =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+        /** Median, min, max of the times, the MB allocated per run, and this JVM's peak RSS and heap. */
+        private static Map<String, Double> stats(double[] t, long allocated) {
             double[] s = t.clone();
             Arrays.sort(s);
             double heap = 0;
@@ -788,6 +801,7 @@ final class BenchCommand extends Options.Command {
             res.put("max_ms", s[s.length - 1]);
             res.put("peak_rss_mb", Machine.peakRssMb());
             res.put("peak_heap_mb", heap / (1 << 20));
+            res.put("alloc_mb", allocated / (double) t.length / (1 << 20));
             return res;
         }
 
