@@ -812,9 +812,17 @@ public final class VectorKernels implements Kernels {
         int i = 0, bound = S.loopBound(n);
         float m = x[off];
         if (bound > 0) {
-            FloatVector acc = FloatVector.fromArray(S, x, off);
-            for (i = LANES; i < bound; i += LANES) acc = acc.max(FloatVector.fromArray(S, x, off + i));
-            m = Math.max(m, acc.reduceLanes(VectorOperators.MAX));
+            // four chains: a vector max with Java's NaN and ±0 rules is several dependent uops (max is exact
+            // and order-free, so the split gives the same result)
+            FloatVector acc0 = FloatVector.fromArray(S, x, off), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (i = LANES; i + 3 * LANES < bound; i += 4 * LANES) {
+                acc0 = acc0.max(FloatVector.fromArray(S, x, off + i));
+                acc1 = acc1.max(FloatVector.fromArray(S, x, off + i + LANES));
+                acc2 = acc2.max(FloatVector.fromArray(S, x, off + i + 2 * LANES));
+                acc3 = acc3.max(FloatVector.fromArray(S, x, off + i + 3 * LANES));
+            }
+            for (; i < bound; i += LANES) acc0 = acc0.max(FloatVector.fromArray(S, x, off + i));
+            m = Math.max(m, acc0.max(acc1).max(acc2.max(acc3)).reduceLanes(VectorOperators.MAX));
         }
         for (; i < n; i++) m = Math.max(m, x[off + i]);
         return m;
@@ -884,10 +892,11 @@ public final class VectorKernels implements Kernels {
             P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
     static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = c.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+        // No clamp of x: outside [EXP_LO, EXP_HI] the 2^n bits are garbage, and the blends below replace
+        // them; a NaN stays NaN through the polynomial (Java's vector max/min, NaN-exact, cost ~5 uops each)
+        FloatVector t = x.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
         FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), c);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
         r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
         FloatVector p = r.fma(FloatVector.broadcast(S, P0), FloatVector.broadcast(S, P1));
         p = p.fma(r, FloatVector.broadcast(S, P2));
@@ -900,8 +909,7 @@ public final class VectorKernels implements Kernels {
                 .lanewise(VectorOperators.LSHL, 23);
         FloatVector y = p.mul(bits.reinterpretAsFloats());
         y = y.blend(FloatVector.zero(S), x.compare(VectorOperators.LT, EXP_LO));
-        y = y.blend(FloatVector.broadcast(S, Float.POSITIVE_INFINITY), x.compare(VectorOperators.GT, EXP_HI));
-        return y.blend(x, x.test(VectorOperators.IS_NAN));
+        return y.blend(FloatVector.broadcast(S, Float.POSITIVE_INFINITY), x.compare(VectorOperators.GT, EXP_HI));
     }
 
     /** The same algorithm for one value (the loop tails), so every element gets the same bits. */
