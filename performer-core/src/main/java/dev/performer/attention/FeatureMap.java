@@ -420,13 +420,7 @@ public final class FeatureMap {
                 for (int i = 0; i < rows; i++) {
                     int r = phiOff + i * mf, g = dphiOff + i * mf;
                     // g = dphi ⊙ (phi − ratio·eps): the derivative of phi w.r.t. its exponent
-                    float total = 0f;
-                    for (int j = 0; j < mf; j++) {
-                        float gj = dphi[g + j] * (phi[r + j] - sub);
-                        dphi[g + j] = gj;
-                        total += gj;
-                    }
-                    nsum[i] = total;
+                    nsum[i] = kern.mulShiftSum(dphi, g, phi, r, sub, mf);
                     if (hyp) for (int j = 0; j < m; j++) dphi[g + j] -= dphi[g + m + j];
                 }
                 // dx = s·(du W) − s²·(Σ_m du)·x

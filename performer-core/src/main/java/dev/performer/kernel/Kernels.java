@@ -85,6 +85,21 @@ public interface Kernels extends AutoCloseable {
     /** Σ x over n elements. */
     float sum(float[] x, int off, int n);
 
+    /**
+     * In place x[i] = x[i]·(y[i] − shift) over n elements; returns Σ x[i] of the new values (the
+     * backward of positive random features: dφ ⊙ (φ − ratio·eps) and its row sum). The default sums in
+     * index order; backends may sum in another fixed order.
+     */
+    default float mulShiftSum(float[] x, int xOff, float[] y, int yOff, float shift, int n) {
+        float total = 0f;
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i] * (y[yOff + i] - shift);
+            x[xOff + i] = v;
+            total += v;
+        }
+        return total;
+    }
+
     /** In place: x[i] = mul·exp(x[i] + shift) + add. The fused core of positive random features. */
     void expAffine(float[] x, int off, int n, float shift, float mul, float add);
 

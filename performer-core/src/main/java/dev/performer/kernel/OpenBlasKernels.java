@@ -40,6 +40,9 @@ public final class OpenBlasKernels implements Kernels {
     @Override public void scale(float[] x, int off, int n, float alpha) { rest.scale(x, off, n, alpha); }
     @Override public float max(float[] x, int off, int n) { return rest.max(x, off, n); }
     @Override public float sum(float[] x, int off, int n) { return rest.sum(x, off, n); }
+    @Override public float mulShiftSum(float[] x, int xOff, float[] y, int yOff, float shift, int n) {
+        return rest.mulShiftSum(x, xOff, y, yOff, shift, n);
+    }
     @Override public void expAffine(float[] x, int off, int n, float shift, float mul, float add) {
         rest.expAffine(x, off, n, shift, mul, add);
     }

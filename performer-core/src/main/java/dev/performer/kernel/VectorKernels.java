@@ -371,20 +371,22 @@ public final class VectorKernels implements Kernels {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir), cAt = cOff + (ic + ir) * ldc + jc + jr;
                             int row = row0 + ic + ir, k0 = 0, k1 = kc; // this panel's depth within the block
-                            if (structure == LOWER_C && jc + jr > row + mr - 1) continue;
+                            // the columns of this tile the panel needs: with LOWER_C those on or below the diagonal
+                            int need = structure == LOWER_C ? Math.min(nr, row + mr - (jc + jr)) : nr;
+                            if (need <= 0) continue;
                             if (structure == LOWER_A) k1 = Math.min(kc, row + mr - pc);
                             else if (structure == UPPER_A) k0 = Math.max(0, row - pc);
                             if (k1 <= k0) continue;
                             if (!direct) {
-                                micro(k1 - k0, s.packA, ir * kc + k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha,
-                                        c, cAt, ldc, mr, nr, s.tile);
+                                micro(need, k1 - k0, s.packA, ir * kc + k0 * MR, 1, MR, s.packB, bBase + k0 * NR,
+                                        alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else if (mr == MR) {
-                                micro(k1 - k0, a, aOff + (ic + ir) * rs + (pc + k0) * cs, rs, cs, s.packB,
+                                micro(need, k1 - k0, a, aOff + (ic + ir) * rs + (pc + k0) * cs, rs, cs, s.packB,
                                         bBase + k0 * NR, alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else { // a partial panel at the bottom edge: pack it alone, zero padded
                                 packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
-                                micro(k1 - k0, s.packA, k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha, c, cAt,
-                                        ldc, mr, nr, s.tile);
+                                micro(need, k1 - k0, s.packA, k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha, c,
+                                        cAt, ldc, mr, nr, s.tile);
                             }
                         }
                     }
@@ -588,11 +590,14 @@ public final class VectorKernels implements Kernels {
      * (six sequential row streams; skipping the packing pass was measured faster on the FAVOR+
      * shapes, where packing A cost 13% of a forward pass). Fully unrolled, with the stores written
      * inline: passing the accumulators to a helper made C2 box them (6 vs 99 GFLOP/s on one core).
+     * Only the first {@code need} columns are wanted (a triangle's tiles on its diagonal): with NV = 4
+     * and need ≤ 2 vectors the 6×2 kernel runs on the first half of the panel, the same sums for those
+     * columns at half the work (what it leaves out lies above the triangle's diagonal).
      */
-    private static void micro(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
-                              float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        if (NV == 4) micro4(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
-        else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
+    private static void micro(int need, int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase,
+                              float alpha, float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+        if (NV == 4 && need > 2 * LANES) micro4(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
+        else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, Math.min(nr, 2 * LANES), tile);
     }
 
     /** {@link #micro} with 6×2 vector accumulators (NV = 2). */
@@ -637,7 +642,7 @@ public final class VectorKernels implements Kernels {
             c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + LANES);
             c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + LANES);
             for (int r = 0; r < mr; r++)
-                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
+                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
         }
     }
 
@@ -703,7 +708,7 @@ public final class VectorKernels implements Kernels {
             c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile, 4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
             c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile, 5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
             for (int r = 0; r < mr; r++)
-                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
+                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
         }
     }
     // CHECKSTYLE.ON: LineLength
@@ -826,6 +831,33 @@ public final class VectorKernels implements Kernels {
         }
         for (; i < n; i++) m = Math.max(m, x[off + i]);
         return m;
+    }
+
+    @Override
+    public float mulShiftSum(float[] x, int xOff, float[] y, int yOff, float shift, int n) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S), sh = FloatVector.broadcast(S, shift);
+        for (; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i).mul(FloatVector.fromArray(S, y, yOff + i).sub(sh));
+            v.intoArray(x, xOff + i);
+            acc = acc.add(v);
+        }
+        FloatVector v = acc;
+        float s;
+        if (LANES > 16) s = sumLanesWide(v);
+        else {
+            if (LANES > 8) v = v.add(v.rearrange(X8));
+            if (LANES > 4) v = v.add(v.rearrange(X4));
+            if (LANES > 2) v = v.add(v.rearrange(X2));
+            if (LANES > 1) v = v.add(v.rearrange(X1));
+            s = v.lane(0);
+        }
+        for (; i < n; i++) {
+            float t = x[xOff + i] * (y[yOff + i] - shift);
+            x[xOff + i] = t;
+            s += t;
+        }
+        return s;
     }
 
     @Override

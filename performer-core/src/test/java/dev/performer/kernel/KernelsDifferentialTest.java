@@ -314,6 +314,15 @@ class KernelsDifferentialTest {
             REF.mul(x, off, y, off, ma, off, n); f.mul(x, off, y, off, mb, off, n);
             assertArrayEquals(ma, mb, "mul is exact per element");
 
+            // mulShiftSum: the same products (exact per element: one rounding of x·(y − shift) each), their sum
+            // in another order within n·u·Σ|terms|
+            float[] pa = x.clone(), pb = x.clone();
+            float sa2 = REF.mulShiftSum(pa, off, y, off, 0.125f, n), sb2 = f.mulShiftSum(pb, off, y, off, 0.125f, n);
+            assertArrayEquals(pa, pb, "mulShiftSum products");
+            double absProd = 0;
+            for (int i = 0; i < n; i++) absProd += Math.abs(pa[off + i]);
+            assertEquals(sa2, sb2, 2 * n * U * absProd + 1e-30, "mulShiftSum sum");
+
             float[] ea = x.clone(), eb = x.clone();
             REF.expAffine(ea, off, n, -0.7f, 0.25f, 1e-3f); f.expAffine(eb, off, n, -0.7f, 0.25f, 1e-3f);
             // SIMD exp is accurate to a few ulp (measured ≤ 2); allow 8 ulp relative plus the affine roundings
