@@ -836,28 +836,12 @@ public final class VectorKernels implements Kernels {
     @Override
     public float mulShiftSum(float[] x, int xOff, float[] y, int yOff, float shift, int n) {
         int i = 0, bound = S.loopBound(n);
-        FloatVector acc = FloatVector.zero(S), sh = FloatVector.broadcast(S, shift);
-        for (; i < bound; i += LANES) {
-            FloatVector v = FloatVector.fromArray(S, x, xOff + i).mul(FloatVector.fromArray(S, y, yOff + i).sub(sh));
-            v.intoArray(x, xOff + i);
-            acc = acc.add(v);
-        }
-        FloatVector v = acc;
-        float s;
-        if (LANES > 16) s = sumLanesWide(v);
-        else {
-            if (LANES > 8) v = v.add(v.rearrange(X8));
-            if (LANES > 4) v = v.add(v.rearrange(X4));
-            if (LANES > 2) v = v.add(v.rearrange(X2));
-            if (LANES > 1) v = v.add(v.rearrange(X1));
-            s = v.lane(0);
-        }
-        for (; i < n; i++) {
-            float t = x[xOff + i] * (y[yOff + i] - shift);
-            x[xOff + i] = t;
-            s += t;
-        }
-        return s;
+        FloatVector sh = FloatVector.broadcast(S, shift);
+        for (; i < bound; i += LANES)
+            FloatVector.fromArray(S, x, xOff + i).mul(FloatVector.fromArray(S, y, yOff + i).sub(sh))
+                    .intoArray(x, xOff + i);
+        for (; i < n; i++) x[xOff + i] *= y[yOff + i] - shift;
+        return sum(x, xOff, n);   // a second pass over n floats in L1, summed by sum's fixed lane tree
     }
 
     @Override
