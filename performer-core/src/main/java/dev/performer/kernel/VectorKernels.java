@@ -247,47 +247,98 @@ public final class VectorKernels implements Kernels {
     /** Up to this many rows of A·B (neither transposed) skip packing: {@link #fewRowsTimesMatrix}. */
     static final int FEW_ROWS = 16;
 
-    /** Rows of B per block of {@link #fewRowsTimesMatrix}: 16 rows of a 2048-wide B are 128 KB, in L2. */
-    static final int FEW_ROWS_KB = 16;
+    /** Rows of B per block of {@link #fewRowsTimesMatrix}, at most: C is loaded and stored once per block. */
+    static final int FEW_ROWS_KB = 64;
+
+    /** Floats of B per block of {@link #fewRowsTimesMatrix}, at most (64 rows of 1024, 256 KB): it stays in L2. */
+    static final int FEW_ROWS_BLOCK_FLOATS = 65536;
 
     /**
-     * c (m×n) += alpha·a (m×k)·B (k×n) for a few rows, without packing: blocks of 4 rows × 2
-     * vectors of C stay in registers while p runs over k, so each vector of B is loaded once per 4
-     * rows and C once per block. Row i sums over p in the same order, with the same operations
-     * (c = b·(alpha·a) + c, one rounding, on the vector columns; c += (alpha·a)·b on the tail columns),
-     * as {@link #rowTimesMatrix} does for one row, so a batch of rows gives each row's one-row
-     * result bit for bit (batched decoding equals decoding one sequence at a time). B is taken
-     * {@link #FEW_ROWS_KB} rows at a time: each block streams once from memory along its rows, with
-     * every row of C against it while it is hot, instead of column strips strided by ldb down all of B
-     * (a page per load once ldb passes 1024 floats).
+     * c (m×n) += alpha·a (m×k)·B (k×n) for a few rows, without packing: blocks of 4 rows × 4
+     * vectors of C (16 accumulators of the 32 AVX-512 registers; 4 × 2 below 512-bit vectors, where
+     * there are 16) stay in registers while p runs over k, so each vector of B is loaded once per 4
+     * rows, each broadcast of a serves 4 (or 2) vectors, and C is loaded once per block. Row i sums
+     * over p in the same order, with the same operations (c = b·(alpha·a) + c, one rounding, on the
+     * vector columns; c += (alpha·a)·b on the tail columns), as {@link #rowTimesMatrix} does for one
+     * row, so a batch of rows gives each row's one-row result bit for bit (batched decoding equals
+     * decoding one sequence at a time); alpha ≠ 1 scales a copy of A first (the same products
+     * alpha·a[p], rounded once). B is taken up to {@link #FEW_ROWS_KB} rows and
+     * {@link #FEW_ROWS_BLOCK_FLOATS} floats at a time: each block streams once from memory along its
+     * rows, with every row of C against it while it is hot, instead of column strips strided by ldb
+     * down all of B (a page per load once ldb passes 1024 floats).
      */
     private void fewRowsTimesMatrix(int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b,
                                     int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int bound = S.loopBound(n);
-        for (int p0 = 0; p0 < k; p0 += FEW_ROWS_KB) {    // B's rows [p0, p0 + kb): streamed once, then hot
-            int kb = Math.min(FEW_ROWS_KB, k - p0), ap = aOff + p0, bp = bOff + p0 * ldb;
+        if (alpha != 1f) {                               // the products alpha·a[p], once, as one row would round them
+            float[] scaled = new float[m * k];
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++) scaled[i * k + p] = alpha * a[aOff + i * lda + p];
+            a = scaled;
+            aOff = 0;
+            lda = k;
+        }
+        int bound = S.loopBound(n), wide = NV == 4 ? 4 * LANES : 2 * LANES;
+        int block = Math.max(1, Math.min(FEW_ROWS_KB, FEW_ROWS_BLOCK_FLOATS / Math.max(1, ldb)));
+        for (int p0 = 0; p0 < k; p0 += block) {          // B's rows [p0, p0 + kb): streamed once, then hot
+            int kb = Math.min(block, k - p0), ap = aOff + p0, bp = bOff + p0 * ldb;
             int i = 0;
             for (; i + 4 <= m; i += 4) {
                 int a0 = ap + i * lda, c0 = cOff + i * ldc;
                 int j = 0;
+                if (wide == 4 * LANES)
+                    for (; j + 4 * LANES <= bound; j += 4 * LANES)
+                        fourRowsFourVectors(kb, a, a0, lda, b, bp + j, ldb, c, c0 + j, ldc);
                 for (; j + 2 * LANES <= bound; j += 2 * LANES)
-                    fourRowsTwoVectors(kb, alpha, a, a0, lda, b, bp + j, ldb, c, c0 + j, ldc);
+                    fourRowsTwoVectors(kb, a, a0, lda, b, bp + j, ldb, c, c0 + j, ldc);
                 for (; j < bound; j += LANES)
-                    for (int r = 0; r < 4; r++) oneRowOneVector(kb, alpha, a, a0 + r * lda, b, bp + j, ldb, c,
+                    for (int r = 0; r < 4; r++) oneRowOneVector(kb, a, a0 + r * lda, b, bp + j, ldb, c,
                             c0 + r * ldc + j);
                 for (int r = 0; r < 4; r++)
-                    tailColumns(kb, alpha, a, a0 + r * lda, b, bp, ldb, c, c0 + r * ldc, bound, n);
+                    tailColumns(kb, 1f, a, a0 + r * lda, b, bp, ldb, c, c0 + r * ldc, bound, n);
             }
             for (; i < m; i++) {
                 int a0 = ap + i * lda, c0 = cOff + i * ldc;
-                for (int j = 0; j < bound; j += LANES) oneRowOneVector(kb, alpha, a, a0, b, bp + j, ldb, c, c0 + j);
-                tailColumns(kb, alpha, a, a0, b, bp, ldb, c, c0, bound, n);
+                for (int j = 0; j < bound; j += LANES) oneRowOneVector(kb, a, a0, b, bp + j, ldb, c, c0 + j);
+                tailColumns(kb, 1f, a, a0, b, bp, ldb, c, c0, bound, n);
             }
         }
     }
 
-    /** c[4 rows, 2 vectors] += over p of B[p, 2 vectors]·(alpha·a[row, p]), in p order. */
-    private static void fourRowsTwoVectors(int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff,
+    /** c[4 rows, 4 vectors] += over p of B[p, 4 vectors]·a[row, p], in p order. */
+    private static void fourRowsFourVectors(int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                            float[] c, int cOff, int ldc) {
+        int c1 = cOff + ldc, c2 = c1 + ldc, c3 = c2 + ldc, l2 = 2 * LANES, l3 = 3 * LANES;
+        FloatVector x00 = FloatVector.fromArray(S, c, cOff), x01 = FloatVector.fromArray(S, c, cOff + LANES);
+        FloatVector x02 = FloatVector.fromArray(S, c, cOff + l2), x03 = FloatVector.fromArray(S, c, cOff + l3);
+        FloatVector x10 = FloatVector.fromArray(S, c, c1), x11 = FloatVector.fromArray(S, c, c1 + LANES);
+        FloatVector x12 = FloatVector.fromArray(S, c, c1 + l2), x13 = FloatVector.fromArray(S, c, c1 + l3);
+        FloatVector x20 = FloatVector.fromArray(S, c, c2), x21 = FloatVector.fromArray(S, c, c2 + LANES);
+        FloatVector x22 = FloatVector.fromArray(S, c, c2 + l2), x23 = FloatVector.fromArray(S, c, c2 + l3);
+        FloatVector x30 = FloatVector.fromArray(S, c, c3), x31 = FloatVector.fromArray(S, c, c3 + LANES);
+        FloatVector x32 = FloatVector.fromArray(S, c, c3 + l2), x33 = FloatVector.fromArray(S, c, c3 + l3);
+        int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int p = 0; p < k; p++) {
+            int bp = bOff + p * ldb;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + LANES);
+            FloatVector b2 = FloatVector.fromArray(S, b, bp + l2), b3 = FloatVector.fromArray(S, b, bp + l3);
+            FloatVector s0 = FloatVector.broadcast(S, a[aOff + p]);
+            x00 = b0.fma(s0, x00); x01 = b1.fma(s0, x01); x02 = b2.fma(s0, x02); x03 = b3.fma(s0, x03);
+            FloatVector s1 = FloatVector.broadcast(S, a[a1 + p]);
+            x10 = b0.fma(s1, x10); x11 = b1.fma(s1, x11); x12 = b2.fma(s1, x12); x13 = b3.fma(s1, x13);
+            FloatVector s2 = FloatVector.broadcast(S, a[a2 + p]);
+            x20 = b0.fma(s2, x20); x21 = b1.fma(s2, x21); x22 = b2.fma(s2, x22); x23 = b3.fma(s2, x23);
+            FloatVector s3 = FloatVector.broadcast(S, a[a3 + p]);
+            x30 = b0.fma(s3, x30); x31 = b1.fma(s3, x31); x32 = b2.fma(s3, x32); x33 = b3.fma(s3, x33);
+        }
+        x00.intoArray(c, cOff); x01.intoArray(c, cOff + LANES);
+        x02.intoArray(c, cOff + l2); x03.intoArray(c, cOff + l3);
+        x10.intoArray(c, c1); x11.intoArray(c, c1 + LANES); x12.intoArray(c, c1 + l2); x13.intoArray(c, c1 + l3);
+        x20.intoArray(c, c2); x21.intoArray(c, c2 + LANES); x22.intoArray(c, c2 + l2); x23.intoArray(c, c2 + l3);
+        x30.intoArray(c, c3); x31.intoArray(c, c3 + LANES); x32.intoArray(c, c3 + l2); x33.intoArray(c, c3 + l3);
+    }
+
+    /** c[4 rows, 2 vectors] += over p of B[p, 2 vectors]·a[row, p], in p order. */
+    private static void fourRowsTwoVectors(int k, float[] a, int aOff, int lda, float[] b, int bOff,
                                            int ldb, float[] c, int cOff, int ldc) {
         int c1 = cOff + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
         FloatVector x00 = FloatVector.fromArray(S, c, cOff), x01 = FloatVector.fromArray(S, c, cOff + LANES);
@@ -298,13 +349,13 @@ public final class VectorKernels implements Kernels {
         for (int p = 0; p < k; p++) {
             int bp = bOff + p * ldb;
             FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + LANES);
-            FloatVector s0 = FloatVector.broadcast(S, alpha * a[aOff + p]);
+            FloatVector s0 = FloatVector.broadcast(S, a[aOff + p]);
             x00 = b0.fma(s0, x00); x01 = b1.fma(s0, x01);
-            FloatVector s1 = FloatVector.broadcast(S, alpha * a[a1 + p]);
+            FloatVector s1 = FloatVector.broadcast(S, a[a1 + p]);
             x10 = b0.fma(s1, x10); x11 = b1.fma(s1, x11);
-            FloatVector s2 = FloatVector.broadcast(S, alpha * a[a2 + p]);
+            FloatVector s2 = FloatVector.broadcast(S, a[a2 + p]);
             x20 = b0.fma(s2, x20); x21 = b1.fma(s2, x21);
-            FloatVector s3 = FloatVector.broadcast(S, alpha * a[a3 + p]);
+            FloatVector s3 = FloatVector.broadcast(S, a[a3 + p]);
             x30 = b0.fma(s3, x30); x31 = b1.fma(s3, x31);
         }
         x00.intoArray(c, cOff); x01.intoArray(c, cOff + LANES);
@@ -313,12 +364,12 @@ public final class VectorKernels implements Kernels {
         x30.intoArray(c, c3); x31.intoArray(c, c3 + LANES);
     }
 
-    /** c[one vector] += over p of B[p, vector]·(alpha·a[p]), in p order. */
-    private static void oneRowOneVector(int k, float alpha, float[] a, int aOff, float[] b, int bOff, int ldb,
-                                        float[] c, int cOff) {
+    /** c[one vector] += over p of B[p, vector]·a[p], in p order. */
+    private static void oneRowOneVector(int k, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
+                                        int cOff) {
         FloatVector x = FloatVector.fromArray(S, c, cOff);
         for (int p = 0; p < k; p++)
-            x = FloatVector.fromArray(S, b, bOff + p * ldb).fma(FloatVector.broadcast(S, alpha * a[aOff + p]), x);
+            x = FloatVector.fromArray(S, b, bOff + p * ldb).fma(FloatVector.broadcast(S, a[aOff + p]), x);
         x.intoArray(c, cOff);
     }
 

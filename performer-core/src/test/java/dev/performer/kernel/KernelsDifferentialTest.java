@@ -163,6 +163,39 @@ class KernelsDifferentialTest {
         }
     }
 
+    static Stream<Arguments> fewRowShapes() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        int seed = 500;
+        for (int m : new int[]{2, 4, 5, 8, 13, 16})
+            for (int n : new int[]{1, 17, 64, 100, 130, 384})
+                for (int k : new int[]{1, 70, 130}) b.add(Arguments.of(m, n, k, seed++));
+        return b.build();
+    }
+
+    /**
+     * Batched decoding's premise: a product of a few rows (the unpacked 4-row blocks of 4 or 2 vectors,
+     * the single rows, the tail columns) gives each row the bits of the one-row product, for alpha 1
+     * and not, with B's rows taken in blocks (a wide ldb makes them shorter than 64).
+     */
+    @ParameterizedTest(name = "few rows m={0} n={1} k={2}")
+    @MethodSource("fewRowShapes")
+    void aFewRowsGiveEachRowTheOneRowBits(int m, int n, int k, int seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int ldb : new int[]{n, 1100 + n})
+            for (float alpha : new float[]{1f, 0.7f}) {
+                int lda = k + 1, ldc = n + 2;
+                float[] a = rand(r, m * lda), bm = rand(r, k * ldb), c0 = rand(r, m * ldc);
+                for (Kernels fast : FAST) {
+                    float[] all = c0.clone(), one = c0.clone();
+                    fast.gemm(false, false, m, n, k, alpha, a, 0, lda, bm, 0, ldb, 1f, all, 0, ldc);
+                    for (int i = 0; i < m; i++)
+                        fast.gemm(false, false, 1, n, k, alpha, a, i * lda, lda, bm, 0, ldb, 1f, one, i * ldc, ldc);
+                    if (fast instanceof VectorKernels)
+                        assertArrayEquals(one, all, fast.describe() + " ldb=" + ldb + " alpha=" + alpha);
+                }
+            }
+    }
+
     /** Square sizes around the 6-row panels, the 8/16-lane tiles, KC = 256 and the 2-thread split. */
     static Stream<Arguments> triangleShapes() {
         Stream.Builder<Arguments> b = Stream.builder();
