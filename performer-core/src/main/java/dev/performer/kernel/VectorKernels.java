@@ -132,7 +132,8 @@ public final class VectorKernels implements Kernels {
             int parts = 2.0 * n * k < ROW_PARALLEL_FLOPS || n < 2 * LANES * threads || !team.available() ? 1
                     : threads;
             if (parts == 1) {
-                rowTimesMatrix(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff);
+                if (transA || transB) rowTimesMatrix(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff);
+                else fewRowsTimesMatrix(1, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, n); // C in registers
                 return;
             }
             // columns in parts of whole vectors, the tail columns in the last: each column sums as on one thread
@@ -298,7 +299,9 @@ public final class VectorKernels implements Kernels {
             }
             for (; i < m; i++) {
                 int a0 = ap + i * lda, c0 = cOff + i * ldc;
-                for (int j = 0; j < bound; j += LANES) oneRowOneVector(kb, a, a0, b, bp + j, ldb, c, c0 + j);
+                int j = 0;
+                for (; j + 4 * LANES <= bound; j += 4 * LANES) oneRowFourVectors(kb, a, a0, b, bp + j, ldb, c, c0 + j);
+                for (; j < bound; j += LANES) oneRowOneVector(kb, a, a0, b, bp + j, ldb, c, c0 + j);
                 tailColumns(kb, 1f, a, a0, b, bp, ldb, c, c0, bound, n);
             }
         }
@@ -362,6 +365,23 @@ public final class VectorKernels implements Kernels {
         x10.intoArray(c, c1); x11.intoArray(c, c1 + LANES);
         x20.intoArray(c, c2); x21.intoArray(c, c2 + LANES);
         x30.intoArray(c, c3); x31.intoArray(c, c3 + LANES);
+    }
+
+    /** c[one row, 4 vectors] += over p of B[p, 4 vectors]·a[p], in p order: four independent chains. */
+    private static void oneRowFourVectors(int k, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c,
+                                          int cOff) {
+        int l2 = 2 * LANES, l3 = 3 * LANES;
+        FloatVector x0 = FloatVector.fromArray(S, c, cOff), x1 = FloatVector.fromArray(S, c, cOff + LANES);
+        FloatVector x2 = FloatVector.fromArray(S, c, cOff + l2), x3 = FloatVector.fromArray(S, c, cOff + l3);
+        for (int p = 0; p < k; p++) {
+            int bp = bOff + p * ldb;
+            FloatVector s0 = FloatVector.broadcast(S, a[aOff + p]);
+            x0 = FloatVector.fromArray(S, b, bp).fma(s0, x0);
+            x1 = FloatVector.fromArray(S, b, bp + LANES).fma(s0, x1);
+            x2 = FloatVector.fromArray(S, b, bp + l2).fma(s0, x2);
+            x3 = FloatVector.fromArray(S, b, bp + l3).fma(s0, x3);
+        }
+        x0.intoArray(c, cOff); x1.intoArray(c, cOff + LANES); x2.intoArray(c, cOff + l2); x3.intoArray(c, cOff + l3);
     }
 
     /** c[one vector] += over p of B[p, vector]·a[p], in p order. */
