@@ -258,7 +258,8 @@ public final class VectorKernels implements Kernels {
      * c (m×n) += alpha·a (m×k)·B (k×n) for a few rows, without packing: blocks of 4 rows × 4
      * vectors of C (16 accumulators of the 32 AVX-512 registers; 4 × 2 below 512-bit vectors, where
      * there are 16) stay in registers while p runs over k, so each vector of B is loaded once per 4
-     * rows, each broadcast of a serves 4 (or 2) vectors, and C is loaded once per block. Row i sums
+     * rows, each broadcast of a serves 4 (or 2) vectors, and C is loaded once per block; 2 leftover
+     * rows go 2 × 4 vectors, a last row 1 × 4 (four chains, not one). Row i sums
      * over p in the same order, with the same operations (c = b·(alpha·a) + c, one rounding, on the
      * vector columns; c += (alpha·a)·b on the tail columns), as {@link #rowTimesMatrix} does for one
      * row, so a batch of rows gives each row's one-row result bit for bit (batched decoding equals
@@ -295,6 +296,17 @@ public final class VectorKernels implements Kernels {
                     for (int r = 0; r < 4; r++) oneRowOneVector(kb, a, a0 + r * lda, b, bp + j, ldb, c,
                             c0 + r * ldc + j);
                 for (int r = 0; r < 4; r++)
+                    tailColumns(kb, 1f, a, a0 + r * lda, b, bp, ldb, c, c0 + r * ldc, bound, n);
+            }
+            for (; i + 2 <= m; i += 2) {                 // two rows: each B vector serves both
+                int a0 = ap + i * lda, c0 = cOff + i * ldc;
+                int j = 0;
+                for (; j + 4 * LANES <= bound; j += 4 * LANES)
+                    twoRowsFourVectors(kb, a, a0, lda, b, bp + j, ldb, c, c0 + j, ldc);
+                for (; j < bound; j += LANES)
+                    for (int r = 0; r < 2; r++) oneRowOneVector(kb, a, a0 + r * lda, b, bp + j, ldb, c,
+                            c0 + r * ldc + j);
+                for (int r = 0; r < 2; r++)
                     tailColumns(kb, 1f, a, a0 + r * lda, b, bp, ldb, c, c0 + r * ldc, bound, n);
             }
             for (; i < m; i++) {
@@ -365,6 +377,28 @@ public final class VectorKernels implements Kernels {
         x10.intoArray(c, c1); x11.intoArray(c, c1 + LANES);
         x20.intoArray(c, c2); x21.intoArray(c, c2 + LANES);
         x30.intoArray(c, c3); x31.intoArray(c, c3 + LANES);
+    }
+
+    /** c[2 rows, 4 vectors] += over p of B[p, 4 vectors]·a[row, p], in p order. */
+    private static void twoRowsFourVectors(int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                           float[] c, int cOff, int ldc) {
+        int c1 = cOff + ldc, a1 = aOff + lda, l2 = 2 * LANES, l3 = 3 * LANES;
+        FloatVector x00 = FloatVector.fromArray(S, c, cOff), x01 = FloatVector.fromArray(S, c, cOff + LANES);
+        FloatVector x02 = FloatVector.fromArray(S, c, cOff + l2), x03 = FloatVector.fromArray(S, c, cOff + l3);
+        FloatVector x10 = FloatVector.fromArray(S, c, c1), x11 = FloatVector.fromArray(S, c, c1 + LANES);
+        FloatVector x12 = FloatVector.fromArray(S, c, c1 + l2), x13 = FloatVector.fromArray(S, c, c1 + l3);
+        for (int p = 0; p < k; p++) {
+            int bp = bOff + p * ldb;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp), b1 = FloatVector.fromArray(S, b, bp + LANES);
+            FloatVector b2 = FloatVector.fromArray(S, b, bp + l2), b3 = FloatVector.fromArray(S, b, bp + l3);
+            FloatVector s0 = FloatVector.broadcast(S, a[aOff + p]);
+            x00 = b0.fma(s0, x00); x01 = b1.fma(s0, x01); x02 = b2.fma(s0, x02); x03 = b3.fma(s0, x03);
+            FloatVector s1 = FloatVector.broadcast(S, a[a1 + p]);
+            x10 = b0.fma(s1, x10); x11 = b1.fma(s1, x11); x12 = b2.fma(s1, x12); x13 = b3.fma(s1, x13);
+        }
+        x00.intoArray(c, cOff); x01.intoArray(c, cOff + LANES);
+        x02.intoArray(c, cOff + l2); x03.intoArray(c, cOff + l3);
+        x10.intoArray(c, c1); x11.intoArray(c, c1 + LANES); x12.intoArray(c, c1 + l2); x13.intoArray(c, c1 + l3);
     }
 
     /** c[one row, 4 vectors] += over p of B[p, 4 vectors]·a[p], in p order: four independent chains. */
