@@ -6,6 +6,7 @@ import dev.performer.data.Tokenizer;
 import dev.performer.kernel.Kernels;
 import dev.performer.kernel.OpenBlas;
 import dev.performer.attention.AttentionSpec;
+import dev.performer.model.DecodeSplit;
 import dev.performer.model.Direction;
 import dev.performer.model.ModelConfig;
 import dev.performer.model.Positions;
@@ -71,7 +72,8 @@ import picocli.CommandLine.Option;
                 + "table2 by default (2 layers, width 128, 4 heads, ffn 256, the protein vocabulary), favor-softmax "
                 + "by default: tokens per second for each N of --samples (--tokens steps from position 0 per timed "
                 + "run, median of --reps after 3 s of warm-up per N, sampling not included) and the ratio to the "
-                + "first N, in one JVM.",
+                + "first point, in one JVM; --split rows,heads times both ways of spreading a step over the threads "
+                + "(DecodeSplit) in the same run.",
             "",
             "gemm: GEMM on the FAVOR+ shapes at each L (features L×D·D×M, state M×L·L×D with a transposed A, output "
                 + "L×M·M×D) and on squares, by this project's vector kernels and, when installed, OpenBLAS sgemm on "
@@ -89,7 +91,8 @@ import picocli.CommandLine.Option;
             "  performer bench --scope layer --methods favor-softmax --direction both --pass both --L 4096,16384 \\",
             "      --reps 15 --interleave",
             "  performer bench --scope model --model paper --methods exact,favor-softmax,identity --L 1024,4096,16384",
-            "  performer bench --scope decode --samples 1,8 --out results/decode"})
+            "  performer bench --scope decode --samples 1,8 --out results/decode",
+            "  performer bench --scope decode --split rows,heads --samples 1,2,4,8 --threads 2"})
 final class BenchCommand extends Options.Command {
 
     static final List<String> LAYER_COLUMNS = List.of("scope", "model", "method", "direction", "pass", "L", "batch",
@@ -99,7 +102,8 @@ final class BenchCommand extends Options.Command {
     /** Attention kinds a model can be built with. */
     static final Set<String> MODEL_METHODS = Set.of("exact", "favor-softmax", "favor-softmax-opt", "favor-relu",
             "identity", "linformer", "reformer");
-    static final List<String> DECODE_COLUMNS = List.of("scope", "model", "method", "samples", "tokens", "threads",
+    static final List<String> DECODE_COLUMNS = List.of("scope", "model", "method", "split", "samples", "tokens",
+            "threads",
             "backend", "reps", "median_ms", "min_ms", "max_ms", "ms_per_step", "tokens_per_s", "ratio_to_first");
     /** Attention kinds with a token-by-token decoder. */
     static final Set<String> DECODE_METHODS = Set.of("exact", "favor-softmax", "favor-softmax-opt", "favor-relu",
@@ -183,6 +187,12 @@ final class BenchCommand extends Options.Command {
             converter = Options.Ints.Parse.class,
             description = "decode: sequences decoded together (default ${DEFAULT-VALUE})")
     Options.Ints samplesOpt;
+
+    @Option(names = "--split", paramLabel = "S,S,...", defaultValue = "auto", converter = Options.Words.Plain.class,
+            description = "decode: how a step is spread over the threads, each of auto, rows (groups of sequences "
+                    + "per thread), heads (every thread a share of each layer's heads and columns) "
+                    + "(default ${DEFAULT-VALUE})")
+    Options.Words splitOpt;
 
     @Option(names = "--tokens", paramLabel = "N", defaultValue = "2000", converter = Options.AtLeast1.class,
             description = "decode: steps per timed run (default ${DEFAULT-VALUE})")
@@ -333,47 +343,52 @@ final class BenchCommand extends Options.Command {
         meta.put("model", String.format(Locale.ROOT, "%s: %d layers, width %d, %d heads, ffn %d, vocab %d, M %d, "
                 + "causal, rotary", ms.name(), ms.layers(), ms.width(), ms.heads(), ms.ffn(), ms.vocab(), m));
         Table t = new Table(DECODE_COLUMNS);
-        Progress prog = new Progress(err, "decode", methods.size() * ns.size());
-        out.printf(Locale.ROOT, "%-16s %7s %10s %10s %10s %12s %8s%n", "method", "samples", "median_ms", "min_ms",
-                "max_ms", "tokens/s", "ratio");
+        List<DecodeSplit> splits = splitOpt.check("--split", Set.of("auto", "rows", "heads")).stream()
+                .map(w -> DecodeSplit.valueOf(w.toUpperCase(Locale.ROOT))).toList();
+        Progress prog = new Progress(err, "decode", methods.size() * splits.size() * ns.size());
+        out.printf(Locale.ROOT, "%-16s %-6s %7s %10s %10s %10s %12s %8s%n", "method", "split", "samples", "median_ms",
+                "min_ms", "max_ms", "tokens/s", "ratio");
         for (String method : methods) {
             ModelConfig cfg = ModelConfig.builder().vocab(ms.vocab()).layers(ms.layers()).width(ms.width())
                     .heads(ms.heads()).ffn(ms.ffn()).attention(AttentionSpec.of(method, m))
                     .direction(Direction.CAUSAL).positions(Positions.ROTARY).maxLen(tokens).build();
             PerformerModel model = new PerformerModel(cfg, kern, seed);
             double first = Double.NaN;
-            for (int n : ns) {
-                Runnable run = () -> {
-                    PerformerModel.BatchDecoder dec = model.decoder(n);
-                    int[] tok = new int[n];
-                    for (int step = 0; step < tokens; step++) {
-                        for (int i = 0; i < n; i++) tok[i] = Tokenizer.FIRST_SYMBOL + (31 * step + 7 * i) % 20;
-                        dec.step(tok);
+            for (DecodeSplit split : splits)
+                for (int n : ns) {
+                    Runnable run = () -> {
+                        PerformerModel.BatchDecoder dec = model.decoder(n, split);
+                        int[] tok = new int[n];
+                        for (int step = 0; step < tokens; step++) {
+                            for (int i = 0; i < n; i++) tok[i] = Tokenizer.FIRST_SYMBOL + (31 * step + 7 * i) % 20;
+                            dec.step(tok);
+                        }
+                    };
+                    String chosen = model.decoder(n, split).split().name().toLowerCase(Locale.ROOT);
+                    long until = System.nanoTime() + 3_000_000_000L;
+                    for (int i = 0; i < warmup || System.nanoTime() < until; i++) run.run();
+                    double[] ms2 = new double[reps];
+                    for (int i = 0; i < reps; i++) {
+                        long s0 = System.nanoTime();
+                        run.run();
+                        ms2[i] = (System.nanoTime() - s0) / 1e6;
                     }
-                };
-                long until = System.nanoTime() + 3_000_000_000L;
-                for (int i = 0; i < warmup || System.nanoTime() < until; i++) run.run();
-                double[] ms2 = new double[reps];
-                for (int i = 0; i < reps; i++) {
-                    long s0 = System.nanoTime();
-                    run.run();
-                    ms2[i] = (System.nanoTime() - s0) / 1e6;
+                    double med = Cli.median(ms2), tps = (double) n * tokens / (med / 1e3);
+                    if (Double.isNaN(first)) first = tps;
+                    var row = t.add();
+                    row.put("scope", "decode"); row.put("model", ms.name()); row.put("method", method);
+                    row.put("split", chosen);
+                    row.put("samples", n); row.put("tokens", tokens); row.put("threads", kern.threads());
+                    row.put("backend", kern.name()); row.put("reps", reps); row.put("median_ms", med);
+                    row.put("min_ms", Arrays.stream(ms2).min().orElseThrow());
+                    row.put("max_ms", Arrays.stream(ms2).max().orElseThrow());
+                    row.put("ms_per_step", med / tokens); row.put("tokens_per_s", tps);
+                    row.put("ratio_to_first", tps / first);
+                    out.printf(Locale.ROOT, "%-16s %-6s %7d %10.1f %10.1f %10.1f %12.0f %8.2f%n", method, chosen, n,
+                            med, Arrays.stream(ms2).min().orElseThrow(), Arrays.stream(ms2).max().orElseThrow(), tps,
+                            tps / first);
+                    prog.step(method + " " + chosen + " N=" + n);
                 }
-                double med = Cli.median(ms2), tps = (double) n * tokens / (med / 1e3);
-                if (Double.isNaN(first)) first = tps;
-                var row = t.add();
-                row.put("scope", "decode"); row.put("model", ms.name()); row.put("method", method);
-                row.put("samples", n); row.put("tokens", tokens); row.put("threads", kern.threads());
-                row.put("backend", kern.name()); row.put("reps", reps); row.put("median_ms", med);
-                row.put("min_ms", Arrays.stream(ms2).min().orElseThrow());
-                row.put("max_ms", Arrays.stream(ms2).max().orElseThrow());
-                row.put("ms_per_step", med / tokens); row.put("tokens_per_s", tps);
-                row.put("ratio_to_first", tps / first);
-                out.printf(Locale.ROOT, "%-16s %7d %10.1f %10.1f %10.1f %12.0f %8.2f%n", method, n, med,
-                        Arrays.stream(ms2).min().orElseThrow(), Arrays.stream(ms2).max().orElseThrow(), tps,
-                        tps / first);
-                prog.step(method + " N=" + n);
-            }
         }
         t.writeCsv(dir.resolve("bench.csv"));
         t.writeJson(dir.resolve("bench.json"), meta);

@@ -341,6 +341,16 @@ final class Options {
             return values;
         }
 
+        /** Any comma-separated words, checked later with {@link #check}. */
+        static final class Plain implements ITypeConverter<Words> {
+            @Override public Words convert(String v) {
+                List<String> out = new ArrayList<>();
+                for (String p : v.split(",")) if (!p.trim().isEmpty()) out.add(p.trim());
+                if (out.isEmpty()) throw new TypeConversionException("is empty");
+                return new Words(List.copyOf(out));
+            }
+        }
+
         static final class MethodList implements ITypeConverter<Words> {
             @Override public Words convert(String v) {
                 List<String> out = new ArrayList<>();

@@ -21,7 +21,7 @@ public final class RecurrentFavor {
 
     private final Kernels kern;
     private final FeatureMap map;
-    private final float[] w;
+    private final float[] w;      // (M, D) prepared, shared ({@link Projection})
     private final int m, heads, d, mf;
     // state, per head h at offset h·(Mf·D) / h·Mf / h·D:
     private final float[] s;      // (H, Mf, D)  exponential part (stabilized maps) or the whole Σ φ(k) vᵀ
@@ -30,24 +30,54 @@ public final class RecurrentFavor {
     private final float[] cmax;   // (H)         running key stabilizer
     private long count;           // tokens seen
     // scratch
-    private final float[] wT;     // (D, M) the projection transposed
+    private final float[] wT;     // (D, M) the projection transposed, shared
     private final float[] phiQ, phiK; // (H, Mf) per step
 
+    /**
+     * A feature map with its projection prepared for stepping (M, D) and transposed (D, M): read-only,
+     * so the states of many sequences share one (one copy in cache instead of one per sequence).
+     */
+    public static final class Projection {
+        private final FeatureMap map;
+        private final float[] w, wT;   // (M, D), (D, M); null for maps without a projection
+        private final int m, d;
+
+        /** Prepares w (M, D), which is not modified (null for maps without a projection). */
+        public Projection(FeatureMap map, float[] w, int m, int d) {
+            if (map.projected() && (w == null || w.length != m * d))
+                throw new IllegalArgumentException("projection must be (M=" + m + ", D=" + d + ")");
+            this.map = map;
+            this.m = map.projected() ? m : 0;
+            this.d = d;
+            this.w = w == null ? null : map.prepare(w.clone(), m, d, map.fixedA(d), null); // OPRF: its fixed A
+            this.wT = w == null ? null : FeatureMap.transposed(this.w, m, d);
+        }
+
+        /** The map and projection of a (causal) FAVOR+ attention. */
+        public static Projection of(FavorAttention a) {
+            return new Projection(a.featureMap(), a.projection(), a.projections(), a.dim());
+        }
+    }
+
     public RecurrentFavor(Kernels kern, FeatureMap map, float[] w, int m, int heads, int d) {
+        this(kern, new Projection(map, w, m, d), heads);
+    }
+
+    /** A fresh state of H heads over a shared prepared projection. */
+    public RecurrentFavor(Kernels kern, Projection p, int heads) {
+        if (heads < 1) throw new IllegalArgumentException("a recurrent state needs at least 1 head, got " + heads);
         this.kern = kern;
-        this.map = map;
-        this.m = map.projected() ? m : 0;
+        this.map = p.map;
+        this.m = p.m;
         this.heads = heads;
-        this.d = d;
-        this.mf = map.features(m, d);
-        if (map.projected() && (w == null || w.length != m * d))
-            throw new IllegalArgumentException("projection must be (M=" + m + ", D=" + d + ")");
-        this.w = w == null ? null : map.prepare(w.clone(), m, d, map.fixedA(d), null); // OPRF: its fixed A
+        this.d = p.d;
+        this.mf = map.features(p.m, d);
+        this.w = p.w;
+        this.wT = p.wT;
         this.s = new float[heads * mf * d];
         this.z = new float[heads * mf];
         this.vsum = new float[heads * d];
         this.cmax = new float[heads];
-        this.wT = w == null ? null : FeatureMap.transposed(this.w, m, d);
         this.phiQ = new float[heads * mf];
         this.phiK = new float[heads * mf];
         reset();
@@ -55,7 +85,7 @@ public final class RecurrentFavor {
 
     /** A recurrent form of a (causal) FAVOR+ attention, with the same map and projection. */
     public static RecurrentFavor of(Kernels kern, FavorAttention a, int heads) {
-        return new RecurrentFavor(kern, a.featureMap(), a.projection(), a.projections(), heads, a.dim());
+        return new RecurrentFavor(kern, Projection.of(a), heads);
     }
 
     /** Forgets the prefix. */

@@ -115,6 +115,27 @@ public interface Kernels extends AutoCloseable {
      */
     void parallelFor(int n, IntConsumer body);
 
+    /** One part of one phase of {@link #phases}. */
+    @FunctionalInterface
+    interface PhaseBody {
+        void run(int phase, int part);
+    }
+
+    /**
+     * Runs {@code body.run(phase, part)} for every phase in [0, phases) in order and every part in
+     * [0, parts): the parts of a phase in parallel, each phase after all parts of the one before it
+     * (a barrier between phases, whose writes are visible to the next). Part j runs on the same thread
+     * in every phase and every call (thread j mod T of T), so what a part touches stays in that core's
+     * caches: a decoding step split by heads and columns keeps each half of the states and weights on
+     * its own core. Runs serially, phase by phase and part by part, on one thread, from inside a
+     * parallel body, or while another call runs; results must not depend on that. Rethrows the first
+     * failure after every thread has stopped (the phases after a failure are skipped).
+     */
+    default void phases(int parts, int phases, PhaseBody body) {
+        for (int p = 0; p < phases; p++)
+            for (int j = 0; j < parts; j++) body.run(p, j);
+    }
+
     @Override
     default void close() {}
 

@@ -53,5 +53,6 @@ public final class OpenBlasKernels implements Kernels {
         rest.map(op, x, xOff, out, outOff, n);
     }
     @Override public void parallelFor(int n, IntConsumer body) { rest.parallelFor(n, body); }
+    @Override public void phases(int parts, int phases, PhaseBody body) { rest.phases(parts, phases, body); }
     @Override public void close() { rest.close(); }
 }

@@ -149,6 +149,14 @@ public final class VectorKernels implements Kernels {
             fewRowsTimesMatrix(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
             return;
         }
+        if (m <= FEW_ROWS && !transA && transB) {       // a few rows against Bᵀ (the decoder's output layer): each
+            int nb = Math.max(1, FEW_ROWS_TB_FLOATS / Math.max(1, k)); // row as one row alone, B in blocks of rows
+            for (int j0 = 0; j0 < n; j0 += nb)
+                for (int i = 0; i < m; i++)
+                    rowTimesMatrix(false, true, Math.min(nb, n - j0), k, alpha, a, aOff + i * lda, lda, b,
+                            bOff + j0 * ldb, ldb, c, cOff + i * ldc + j0);
+            return;
+        }
         double flops = 2.0 * m * n * k;
         int parts = (flops < PARALLEL_FLOPS || !team.available()) ? 1 : threads;
         if (parts == 1) {
@@ -251,6 +259,9 @@ public final class VectorKernels implements Kernels {
     /** Rows of B per block of {@link #fewRowsTimesMatrix}, at most: C is loaded and stored once per block. */
     static final int FEW_ROWS_KB = 64;
 
+    /** Floats of Bᵀ per block of a few rows times Bᵀ, at most (32 KB): the block serves every row from L1. */
+    static final int FEW_ROWS_TB_FLOATS = 8192;
+
     /** Floats of B per block of {@link #fewRowsTimesMatrix}, at most (64 rows of 1024, 256 KB): it stays in L2. */
     static final int FEW_ROWS_BLOCK_FLOATS = 65536;
 
@@ -283,21 +294,19 @@ public final class VectorKernels implements Kernels {
         int block = Math.max(1, Math.min(FEW_ROWS_KB, FEW_ROWS_BLOCK_FLOATS / Math.max(1, ldb)));
         for (int p0 = 0; p0 < k; p0 += block) {          // B's rows [p0, p0 + kb): streamed once, then hot
             int kb = Math.min(block, k - p0), ap = aOff + p0, bp = bOff + p0 * ldb;
-            int i = 0;
-            for (; i + 4 <= m; i += 4) {
-                int a0 = ap + i * lda, c0 = cOff + i * ldc;
-                int j = 0;
-                if (wide == 4 * LANES)
-                    for (; j + 4 * LANES <= bound; j += 4 * LANES)
-                        fourRowsFourVectors(kb, a, a0, lda, b, bp + j, ldb, c, c0 + j, ldc);
-                for (; j + 2 * LANES <= bound; j += 2 * LANES)
-                    fourRowsTwoVectors(kb, a, a0, lda, b, bp + j, ldb, c, c0 + j, ldc);
-                for (; j < bound; j += LANES)
-                    for (int r = 0; r < 4; r++) oneRowOneVector(kb, a, a0 + r * lda, b, bp + j, ldb, c,
-                            c0 + r * ldc + j);
-                for (int r = 0; r < 4; r++)
-                    tailColumns(kb, 1f, a, a0 + r * lda, b, bp, ldb, c, c0 + r * ldc, bound, n);
-            }
+            int m4 = m / 4 * 4, jq = 0;                  // groups of 4 rows: columns outside, so that B's strip
+            if (wide == 4 * LANES)                       // (kb x 4 vectors) serves every group from L1
+                for (; jq + 4 * LANES <= bound; jq += 4 * LANES)
+                    for (int i = 0; i < m4; i += 4)
+                        fourRowsFourVectors(kb, a, ap + i * lda, lda, b, bp + jq, ldb, c, cOff + i * ldc + jq, ldc);
+            for (; jq + 2 * LANES <= bound; jq += 2 * LANES)
+                for (int i = 0; i < m4; i += 4)
+                    fourRowsTwoVectors(kb, a, ap + i * lda, lda, b, bp + jq, ldb, c, cOff + i * ldc + jq, ldc);
+            for (; jq < bound; jq += LANES)
+                for (int r = 0; r < m4; r++)
+                    oneRowOneVector(kb, a, ap + r * lda, b, bp + jq, ldb, c, cOff + r * ldc + jq);
+            for (int r = 0; r < m4; r++) tailColumns(kb, 1f, a, ap + r * lda, b, bp, ldb, c, cOff + r * ldc, bound, n);
+            int i = m4;
             for (; i + 2 <= m; i += 2) {                 // two rows: each B vector serves both
                 int a0 = ap + i * lda, c0 = cOff + i * ldc;
                 int j = 0;
@@ -1226,5 +1235,10 @@ public final class VectorKernels implements Kernels {
     @Override
     public void parallelFor(int n, IntConsumer body) {
         team.run(n, body);
+    }
+
+    @Override
+    public void phases(int parts, int phases, PhaseBody body) {
+        team.phases(parts, phases, body);
     }
 }

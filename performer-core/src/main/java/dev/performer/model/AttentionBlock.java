@@ -19,7 +19,9 @@ import java.util.Arrays;
  *             (rotated back) → join → dqkv → dLN1, added to the residual's dx
  *   rows:     the decoder's N tokens, one per sequence, all at one position: LN1, qkv (N rows at
  *             once), per row rotary and one step of its sequence's recurrent FAVOR+ state / the exact
- *             attention over its key-value cache / identity, proj (N rows), residual (no dropout)
+ *             attention over its key-value cache / identity, proj (N rows), residual (no dropout);
+ *             or split by heads: each part LN1 (its own copy), the q, k, v columns of its heads, their
+ *             attention over its own states; then (after a barrier) its columns of proj and residual
  * </pre>
  */
 final class AttentionBlock {
@@ -82,30 +84,44 @@ final class AttentionBlock {
     }
 
     /**
-     * The decoding state of this layer for one sequence: the recurrent FAVOR+ state, or the exact
-     * attention's key/value cache (C floats per token each, grown by doubling), or nothing (identity).
+     * The decoding state of this layer for one sequence, over all its heads or a range of them (a
+     * part of a step split by heads): the recurrent FAVOR+ state, or the exact attention's key/value
+     * cache (heads·D floats per token each, grown by doubling), or nothing (identity).
      */
     static final class State {
         private final RecurrentFavor rec;
+        private final int width;                  // heads·D, the cached floats per token
         private float[] kCache, vCache;
         private float[] scores = new float[16];   // exact attention scores over the cache (grown by doubling)
 
-        private State(RecurrentFavor rec, int c, boolean cache) {
+        private State(RecurrentFavor rec, int width, boolean cache) {
             this.rec = rec;
-            if (cache) { kCache = new float[16 * c]; vCache = new float[16 * c]; }
+            this.width = width;
+            if (cache) { kCache = new float[16 * width]; vCache = new float[16 * width]; }
         }
 
-        /** Floats of attention state kept after pos tokens of width C. */
-        long floats(int pos, int c) { return rec != null ? rec.stateFloats() : kCache != null ? 2L * pos * c : 0; }
+        /** Floats of attention state kept after pos tokens. */
+        long floats(int pos) { return rec != null ? rec.stateFloats() : kCache != null ? 2L * pos * width : 0; }
     }
 
-    /** A fresh decoding state for this layer. */
-    State newState() {
-        if (attention instanceof FavorAttention f) return new State(RecurrentFavor.of(kern, f, h), c, false);
+    /**
+     * Fresh decoding states of count sequences for this layer's heads of one part of a step (any
+     * heads in [0, H]; H for all of them); FAVOR+ states share one prepared projection.
+     */
+    State[] newStates(int count, int heads) {
+        if (heads < 0 || heads > h) throw new IllegalArgumentException("heads " + heads + " outside [0, " + h + "]");
+        State[] states = new State[count];
+        if (attention instanceof FavorAttention f) {
+            RecurrentFavor.Projection p = RecurrentFavor.Projection.of(f);
+            for (int i = 0; i < count; i++)
+                states[i] = new State(heads == 0 ? null : new RecurrentFavor(kern, p, heads), heads * d, false);
+            return states;
+        }
         if (!exact && !(attention instanceof IdentityAttention))
             throw new IllegalStateException(attention.name() + " attention has no token-by-token decoder "
                     + "(FAVOR+, exact and identity attention do)");
-        return new State(null, c, exact);
+        for (int i = 0; i < count; i++) states[i] = new State(null, heads * d, exact);
+        return states;
     }
 
     /**
@@ -117,40 +133,64 @@ final class AttentionBlock {
         int n = r.n;
         ln1.forward(r.x, r.a, r.mean, r.rstd, n);
         qkv.forward(r.a, r.qkv, n);
-        if (n == 1) attendRow(r, s[0], pos, 0);
-        else kern.parallelFor(n, i -> attendRow(r, s[i], pos, i));
+        if (n == 1) attendRow(r, s[0], pos, 0, 0, h);
+        else kern.parallelFor(n, i -> attendRow(r, s[i], pos, i, 0, h));
         proj.forward(r.o, r.tmp, n);
         for (int i = 0; i < n; i++) kern.axpy(1f, r.tmp, i * c, r.x, i * c, c);
     }
 
-    /** r.o row i (C) = attention of qkv row i (rotated first with rotary positions), advancing s. */
-    private void attendRow(RowBuffers r, State s, int pos, int i) {
-        int q = i * 3 * c;
-        if (rotary != null) rotary.forwardRow(r.qkv, q, h, r.cos, r.sin);
-        if (s.rec != null) s.rec.step(r.qkv, q, r.qkv, q + c, r.qkv, q + 2 * c, r.o, i * c);
-        else if (s.kCache != null) cachedAttention(r, s, pos, i);
-        else System.arraycopy(r.qkv, q + 2 * c, r.o, i * c, c);
+    /**
+     * Heads [h0, h1) of the decoder's N rows, the first half of an attention step split by heads:
+     * out (N, C) = LN1(r.x) (this part's own copy, with mean and rstd (N)), the q, k, v columns of
+     * those heads into r.qkv, and their attention into the same columns of r.o, row i advancing s[i]
+     * (this part's state of sequence i, over these heads). {@link #projectColumns} follows once every
+     * head is done.
+     */
+    void decodeHeads(RowBuffers r, float[] out, float[] mean, float[] rstd, State[] s, int pos, int h0, int h1) {
+        int n = r.n;
+        if (h0 == h1) return;
+        ln1.forward(r.x, out, mean, rstd, n);
+        for (int part = 0; part < 3; part++) qkv.forwardColumns(out, r.qkv, n, part * c + h0 * d, part * c + h1 * d);
+        for (int i = 0; i < n; i++) attendRow(r, s[i], pos, i, h0, h1);
     }
 
-    /** Exact causal attention of row i's token over its sequence's cached keys and values (itself included). */
-    private void cachedAttention(RowBuffers r, State s, int pos, int i) {
-        if ((pos + 1) * c > s.kCache.length) {
-            s.kCache = Arrays.copyOf(s.kCache, 2 * (pos + 1) * c);
-            s.vCache = Arrays.copyOf(s.vCache, 2 * (pos + 1) * c);
+    /** Columns [c0, c1) of r.x (N, C) += proj(r.o): the second half of an attention step split by heads. */
+    void projectColumns(RowBuffers r, int c0, int c1) {
+        proj.forwardColumns(r.o, r.tmp, r.n, c0, c1);
+        for (int i = 0; i < r.n; i++) kern.axpy(1f, r.tmp, i * c + c0, r.x, i * c + c0, c1 - c0);
+    }
+
+    /** Heads [h0, h1) of r.o row i = attention of qkv row i (rotated first with rotary positions), advancing s. */
+    private void attendRow(RowBuffers r, State s, int pos, int i, int h0, int h1) {
+        int q = i * 3 * c + h0 * d, k = q + c, v = q + 2 * c, o = i * c + h0 * d;
+        if (rotary != null) rotary.forwardRow(r.qkv, q, k, h1 - h0, r.cos, r.sin);
+        if (s.rec != null) s.rec.step(r.qkv, q, r.qkv, k, r.qkv, v, r.o, o);
+        else if (s.kCache != null) cachedAttention(r.qkv, q, k, v, r.o, o, s, pos, h1 - h0);
+        else System.arraycopy(r.qkv, v, r.o, o, (h1 - h0) * d);
+    }
+
+    /**
+     * Exact causal attention of one token over its sequence's cached keys and values (itself
+     * included), for the state's heads: q, k, v (heads·D) at qo, ko, vo of row, the output at oo of o.
+     */
+    private void cachedAttention(float[] row, int qo, int ko, int vo, float[] o, int oo, State s, int pos, int heads) {
+        int w = s.width;
+        if ((pos + 1) * w > s.kCache.length) {
+            s.kCache = Arrays.copyOf(s.kCache, 2 * (pos + 1) * w);
+            s.vCache = Arrays.copyOf(s.vCache, 2 * (pos + 1) * w);
         }
         if (pos + 1 > s.scores.length) s.scores = new float[2 * (pos + 1)];
-        float[] sc = s.scores, kc = s.kCache, vc = s.vCache, row = r.qkv, o = r.o;
-        int q = i * 3 * c, oo = i * c;
-        System.arraycopy(row, q + c, kc, pos * c, c);
-        System.arraycopy(row, q + 2 * c, vc, pos * c, c);
+        float[] sc = s.scores, kc = s.kCache, vc = s.vCache;
+        System.arraycopy(row, ko, kc, pos * w, w);
+        System.arraycopy(row, vo, vc, pos * w, w);
         float scale = (float) (1.0 / Math.sqrt(d));
-        for (int hi = 0; hi < h; hi++) {
-            for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(row, q + hi * d, kc, j * c + hi * d, d);
+        for (int hi = 0; hi < heads; hi++) {
+            for (int j = 0; j <= pos; j++) sc[j] = scale * kern.dot(row, qo + hi * d, kc, j * w + hi * d, d);
             float mx = kern.max(sc, 0, pos + 1);
             kern.expAffine(sc, 0, pos + 1, -mx, 1f, 0f);
             float z = kern.sum(sc, 0, pos + 1);
             Arrays.fill(o, oo + hi * d, oo + (hi + 1) * d, 0f);
-            for (int j = 0; j <= pos; j++) kern.axpy(sc[j] / z, vc, j * c + hi * d, o, oo + hi * d, d);
+            for (int j = 0; j <= pos; j++) kern.axpy(sc[j] / z, vc, j * w + hi * d, o, oo + hi * d, d);
         }
     }
 

@@ -75,6 +75,24 @@ final class FeedForward {
         for (int i = 0; i < n; i++) kern.axpy(1f, r.tmp, i * c, r.x, i * c, c);
     }
 
+    /**
+     * Hidden columns [f0, f1) of the decoder's N rows: out (N, C) = LN2(r.x) (this part's own copy, with
+     * mean and rstd (N)), r.hid[:, f0:f1] = gelu(fc columns of out). The first half of a feed-forward
+     * step split by columns; {@link #projectColumns} is the second, after all hidden columns are done.
+     */
+    void hiddenColumns(RowBuffers r, float[] out, float[] mean, float[] rstd, int f0, int f1) {
+        int n = r.n;
+        ln2.forward(r.x, out, mean, rstd, n);
+        fc.forwardColumns(out, r.hid, n, f0, f1);
+        for (int i = 0; i < n; i++) kern.map(ElementwiseOp.GELU, r.hid, i * f + f0, r.hid, i * f + f0, f1 - f0);
+    }
+
+    /** Columns [c0, c1) of r.x (N, C) += fcproj(r.hid): the second half of a step split by columns. */
+    void projectColumns(RowBuffers r, int c0, int c1) {
+        fcproj.forwardColumns(r.hid, r.tmp, r.n, c0, c1);
+        for (int i = 0; i < r.n; i++) kern.axpy(1f, r.tmp, i * c + c0, r.x, i * c + c0, c1 - c0);
+    }
+
     /** out = op(x) over n elements, split across the backend's threads. */
     private void map(ElementwiseOp op, float[] x, float[] out, int n) {
         int tasks = (n + MAP_CHUNK - 1) / MAP_CHUNK;

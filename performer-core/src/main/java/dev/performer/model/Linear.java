@@ -33,6 +33,19 @@ final class Linear {
         for (int r = 0; r < n; r++) kern.axpy(1f, params, bOff, y, r * out, out);
     }
 
+    /**
+     * Columns [j0, j1) of y (n, O) = x (n, I)·W + b, the other columns untouched: one part of a
+     * decoding step split by columns. Each column sums as in {@link #forward} (bit for bit when j0 and
+     * j1 are multiples of the vector width, or j1 = O).
+     */
+    void forwardColumns(float[] x, float[] y, int n, int j0, int j1) {
+        if (j0 < 0 || j1 > out || j0 > j1)
+            throw new IllegalArgumentException("columns [" + j0 + ", " + j1 + ") outside [0, " + out + ")");
+        if (j0 == j1) return;
+        kern.gemm(false, false, n, j1 - j0, in, 1f, x, 0, in, params, wOff + j0, out, 0f, y, j0, out);
+        for (int r = 0; r < n; r++) kern.axpy(1f, params, bOff + j0, y, r * out + j0, j1 - j0);
+    }
+
     /** dx += dy·Wᵀ; dW += xᵀ·dy; db += Σ rows of dy. */
     void backward(float[] x, float[] dy, float[] dx, int n) {
         kern.gemm(false, true, n, in, out, 1f, dy, 0, out, params, wOff, out, 1f, dx, 0, in);

@@ -573,7 +573,10 @@ public final class PerformerModel {
     public Decoder decoder() { return new Decoder(); }
 
     /** A decoder for n causal sequences advanced together, one token each per step (see {@link BatchDecoder}). */
-    public BatchDecoder decoder(int n) { return new BatchDecoder(n); }
+    public BatchDecoder decoder(int n) { return new BatchDecoder(n, DecodeSplit.AUTO); }
+
+    /** As {@link #decoder(int)}, with the step spread over the backend's threads as split says. */
+    public BatchDecoder decoder(int n, DecodeSplit split) { return new BatchDecoder(n, split); }
 
     /**
      * One-token-at-a-time causal decoding. FAVOR+ layers keep O(M·D) state per head
@@ -585,7 +588,7 @@ public final class PerformerModel {
      * layers on one row.
      */
     public final class Decoder {
-        private final BatchDecoder batch = new BatchDecoder(1);
+        private final BatchDecoder batch = new BatchDecoder(1, DecodeSplit.AUTO);
         private final int[] one = new int[1];
 
         private Decoder() {}
@@ -611,29 +614,64 @@ public final class PerformerModel {
      * token per sequence. The N rows go through each layer's LayerNorm, linear maps (one gemm of N
      * rows each, instead of N one-row products), GELU and output layer as (N, C) matrices; the
      * attention state is one per sequence ({@link RecurrentFavor} for FAVOR+, a key/value cache for
-     * exact attention, nothing for identity). With T backend threads the rows are split into
-     * min(T, N) groups of consecutive rows, each taken through the whole step on its own thread
-     * (one fork and join per step: the products of a decoding step are too small to split
-     * op by op, and a worker's wake-up costs more than half of one). Row i equals a {@link Decoder}
-     * fed sequence i's tokens up to float rounding (a few-row product sums as a one-row one, bit for bit,
-     * but the output layer's packed product does not); with N = 1 it is that decoder.
+     * exact attention, nothing for identity). The step is spread over the backend's T threads as
+     * {@link DecodeSplit} says: {@link DecodeSplit#ROWS} takes min(T, N) groups of consecutive rows
+     * through the whole step, one group per thread (one fork and join per step);
+     * {@link DecodeSplit#HEADS} gives every thread all rows and a part of each layer (its heads, its
+     * output columns), with {@link Kernels#phases} (4 barriers per layer), so that each core keeps
+     * its part of the states and weights in its cache. Row i equals a {@link Decoder} fed sequence
+     * i's tokens up to float rounding: a few-row product sums as a one-row one and a column of a
+     * split product as in the whole one, bit for bit (with D and the parts' column bounds multiples
+     * of the vector width), but the output layer's packed product of a group of rows does not.
      * Embedding: {@link Embedding#forwardRow}, then per layer {@link AttentionBlock#decodeRows} and
-     * {@link FeedForward#forwardRows}, then {@link OutputLoss#forwardRows}.
+     * {@link FeedForward#forwardRows} (rows) or {@link AttentionBlock#decodeHeads},
+     * {@link AttentionBlock#projectColumns}, {@link FeedForward#hiddenColumns} and
+     * {@link FeedForward#projectColumns} (heads), then {@link OutputLoss#forwardRows}.
      */
     public final class BatchDecoder {
+        /** Column bounds of a split step are multiples of this (the widest vector): columns sum as in one product. */
+        private static final int ALIGN = 16;
+
         private final int n;
-        private final int[] from;                        // group g holds rows [from[g], from[g + 1])
-        private final RowBuffers[] rows;                 // [group]
-        private final AttentionBlock.State[][][] state;  // [group][layer][row in the group]
+        private final DecodeSplit split;
+        private final int[] from;                        // rows: group g holds rows [from[g], from[g + 1])
+        private final RowBuffers[] rows;                 // rows: [group]; heads: [0], all rows
+        private final AttentionBlock.State[][][] state;  // rows [group][layer][row in group], heads [part][layer][row]
         private final float[] logits;                    // (N, V)
+        // heads: part p has heads [hFrom[p], hFrom[p + 1]), columns [cFrom[p], cFrom[p + 1]) of C, [fFrom[p], …) of F
+        private final int[] hFrom, cFrom, fFrom;
+        private final float[][] partLn, partMean, partRstd; // [part] (N, C), (N), (N): a part's own LayerNorm rows
+        private final Kernels.PhaseBody phase = this::phase;
         private int pos;
 
-        private BatchDecoder(int n) {
+        private BatchDecoder(int n, DecodeSplit split) {
             if (!cfg.causal())
                 throw new IllegalStateException("only causal models generate text; this one is bidirectional");
             if (n < 1) throw new IllegalArgumentException("a decoding batch needs at least 1 sequence, got " + n);
+            if (split == null) throw new IllegalArgumentException("a decoding split is required (AUTO, ROWS or HEADS)");
             this.n = n;
-            int groups = Math.min(n, Math.max(1, kern.threads()));
+            int threads = Math.max(1, kern.threads());
+            this.split = split == DecodeSplit.AUTO ? (n < threads ? DecodeSplit.HEADS : DecodeSplit.ROWS) : split;
+            int c = cfg.width();
+            if (this.split == DecodeSplit.HEADS) {
+                int parts = threads;
+                this.from = new int[] {0, n};
+                this.rows = new RowBuffers[] {new RowBuffers(cfg, n)};
+                this.hFrom = bounds(cfg.heads(), parts, 1);
+                this.cFrom = bounds(c, parts, ALIGN);
+                this.fFrom = bounds(cfg.ffn(), parts, ALIGN);
+                this.partLn = new float[parts][n * c];
+                this.partMean = new float[parts][n];
+                this.partRstd = new float[parts][n];
+                this.state = new AttentionBlock.State[parts][cfg.layers()][];
+                for (int p = 0; p < parts; p++)
+                    for (int l = 0; l < cfg.layers(); l++) state[p][l] = attn[l].newStates(n, hFrom[p + 1] - hFrom[p]);
+                this.logits = rows[0].logits;
+                return;
+            }
+            this.hFrom = this.cFrom = this.fFrom = null;
+            this.partLn = this.partMean = this.partRstd = null;
+            int groups = Math.min(n, threads);
             this.from = new int[groups + 1];
             this.rows = new RowBuffers[groups];
             this.state = new AttentionBlock.State[groups][cfg.layers()][];
@@ -641,16 +679,25 @@ public final class PerformerModel {
                 from[g + 1] = (int) ((long) n * (g + 1) / groups);
                 int size = from[g + 1] - from[g];
                 rows[g] = new RowBuffers(cfg, size);
-                for (int l = 0; l < cfg.layers(); l++) {
-                    state[g][l] = new AttentionBlock.State[size];
-                    for (int i = 0; i < size; i++) state[g][l][i] = attn[l].newState();
-                }
+                for (int l = 0; l < cfg.layers(); l++) state[g][l] = attn[l].newStates(size, cfg.heads());
             }
             this.logits = groups == 1 ? rows[0].logits : new float[n * cfg.vocab()];
         }
 
+        /** [0, total) in parts pieces: bounds (parts + 1), even shares rounded to multiples of unit. */
+        private static int[] bounds(int total, int parts, int unit) {
+            int[] b = new int[parts + 1];
+            for (int p = 1; p < parts; p++)
+                b[p] = Math.min(total, Math.max(b[p - 1], (int) Math.round((double) total * p / parts / unit) * unit));
+            b[parts] = total;
+            return b;
+        }
+
         /** N, the sequences decoded together. */
         public int size() { return n; }
+
+        /** How the steps are spread over the threads (never AUTO: what AUTO chose). */
+        public DecodeSplit split() { return split; }
 
         /** Tokens consumed so far by each sequence. */
         public int position() { return pos; }
@@ -660,7 +707,7 @@ public final class PerformerModel {
             long f = 0;
             for (AttentionBlock.State[][] group : state)
                 for (AttentionBlock.State[] layer : group)
-                    for (AttentionBlock.State s : layer) f += s.floats(pos, cfg.width());
+                    for (AttentionBlock.State s : layer) f += s.floats(pos);
             return f;
         }
 
@@ -675,7 +722,12 @@ public final class PerformerModel {
             if (cfg.positions() == Positions.LEARNED && pos >= cfg.maxLen())
                 throw new IllegalArgumentException("position " + pos + " is past the model's " + cfg.maxLen()
                         + " learned positions");
-            if (rows.length == 1) {
+            if (split == DecodeSplit.HEADS) {
+                RowBuffers row = rows[0];
+                embedRows(row, tokens, 0);
+                kern.phases(hFrom.length - 1, 4 * cfg.layers(), phase);
+                output.forwardRows(row);
+            } else if (rows.length == 1) {
                 stepGroup(0, tokens);
             } else {
                 kern.parallelFor(rows.length, g -> stepGroup(g, tokens));
@@ -687,17 +739,35 @@ public final class PerformerModel {
             return logits;
         }
 
-        /** Rows [from[g], from[g + 1]) through the whole model (on one thread: nested kernels run serially). */
-        private void stepGroup(int g, int[] tokens) {
-            RowBuffers row = rows[g];
+        /** The embeddings of rows [from[g], from[g + 1]) into row.x, and the rotary angles of pos. */
+        private void embedRows(RowBuffers row, int[] tokens, int g) {
             int c = cfg.width();
             for (int i = 0; i < row.n; i++) embedding.forwardRow(tokens[from[g] + i], pos, row.x, i * c);
             if (rotary != null) rotary.angles(pos, row.cos, row.sin); // any position, not only < maxLen
+        }
+
+        /** Rows [from[g], from[g + 1]) through the whole model (on one thread: nested kernels run serially). */
+        private void stepGroup(int g, int[] tokens) {
+            RowBuffers row = rows[g];
+            embedRows(row, tokens, g);
             for (int l = 0; l < cfg.layers(); l++) {
                 attn[l].decodeRows(row, state[g][l], pos);
                 ffn[l].forwardRows(row);
             }
             output.forwardRows(row);
+        }
+
+        /** Part p of phase ph of a step split by heads: layer ph / 4, quarter ph % 4 ({@link DecodeSplit#HEADS}). */
+        private void phase(int ph, int p) {
+            RowBuffers r = rows[0];
+            int l = ph / 4;
+            switch (ph % 4) {
+                case 0 -> attn[l].decodeHeads(r, partLn[p], partMean[p], partRstd[p], state[p][l], pos, hFrom[p],
+                        hFrom[p + 1]);
+                case 1 -> attn[l].projectColumns(r, cFrom[p], cFrom[p + 1]);
+                case 2 -> ffn[l].hiddenColumns(r, partLn[p], partMean[p], partRstd[p], fFrom[p], fFrom[p + 1]);
+                default -> ffn[l].projectColumns(r, cFrom[p], cFrom[p + 1]);
+            }
         }
     }
 }

@@ -63,10 +63,14 @@ final class Rotary {
      * {@link #angles}.
      */
     void forwardRow(float[] qkvRow, int off, int h, float[] rowCos, float[] rowSin) {
-        int c = h * d;
+        forwardRow(qkvRow, off, off + h * d, h, rowCos, rowSin);
+    }
+
+    /** As {@link #forwardRow(float[], int, int, float[], float[])} on h heads of q at qOff and of k at kOff. */
+    void forwardRow(float[] qkvRow, int qOff, int kOff, int h, float[] rowCos, float[] rowSin) {
         for (int hi = 0; hi < h; hi++) {
-            rotatePairs(qkvRow, off + hi * d, rowCos, rowSin, 0, d, false);
-            rotatePairs(qkvRow, off + c + hi * d, rowCos, rowSin, 0, d, false);
+            rotatePairs(qkvRow, qOff + hi * d, rowCos, rowSin, 0, d, false);
+            rotatePairs(qkvRow, kOff + hi * d, rowCos, rowSin, 0, d, false);
         }
     }
 

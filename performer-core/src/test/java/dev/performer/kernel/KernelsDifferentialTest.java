@@ -196,6 +196,51 @@ class KernelsDifferentialTest {
             }
     }
 
+    /**
+     * A decoding step split by columns: columns [j0, j1) of a few-row product (B and C offset by j0,
+     * the same ldb and ldc) have the bits of the same columns of the whole product, for bounds on
+     * multiples of 16 floats (the widest vector) and the last part ending at n.
+     */
+    @ParameterizedTest(name = "column parts m={0} n={1} k={2}")
+    @MethodSource("fewRowShapes")
+    void columnPartsOfAFewRowProductHaveTheWholeProductsBits(int m, int n, int k, int seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int lda = k + 1, ldb = n + 3, ldc = n + 2;
+        float[] a = rand(r, m * lda), bm = rand(r, k * ldb), c0 = rand(r, m * ldc);
+        for (Kernels fast : FAST) {
+            if (!(fast instanceof VectorKernels)) continue;
+            float[] whole = c0.clone();
+            fast.gemm(false, false, m, n, k, 1f, a, 0, lda, bm, 0, ldb, 0f, whole, 0, ldc);
+            for (int cut = 16; cut < n; cut += 48) {
+                float[] parts = c0.clone();
+                fast.gemm(false, false, m, cut, k, 1f, a, 0, lda, bm, 0, ldb, 0f, parts, 0, ldc);
+                fast.gemm(false, false, m, n - cut, k, 1f, a, 0, lda, bm, cut, ldb, 0f, parts, cut, ldc);
+                assertArrayEquals(whole, parts, fast.describe() + " cut at " + cut);
+            }
+        }
+    }
+
+    /**
+     * The decoder's output layer: a few rows against a transposed B (m ≤ 16) give each row the bits of
+     * the one-row product, also when Bᵀ is taken in blocks of rows (k = 130 makes them 63 rows).
+     */
+    @ParameterizedTest(name = "few rows times Bt m={0} n={1} k={2}")
+    @MethodSource("fewRowShapes")
+    void aFewRowsTimesATransposedMatrixGiveEachRowTheOneRowBits(int m, int n, int k, int seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int lda = k + 1, ldb = k + 5, ldc = n + 2;
+        float[] a = rand(r, m * lda), bm = rand(r, n * ldb), c0 = rand(r, m * ldc);
+        for (float alpha : new float[]{1f, 0.7f})
+            for (Kernels fast : FAST) {
+                if (!(fast instanceof VectorKernels)) continue;
+                float[] all = c0.clone(), one = c0.clone();
+                fast.gemm(false, true, m, n, k, alpha, a, 0, lda, bm, 0, ldb, 1f, all, 0, ldc);
+                for (int i = 0; i < m; i++)
+                    fast.gemm(false, true, 1, n, k, alpha, a, i * lda, lda, bm, 0, ldb, 1f, one, i * ldc, ldc);
+                assertArrayEquals(one, all, fast.describe() + " alpha=" + alpha);
+            }
+    }
+
     /** Square sizes around the 6-row panels, the 8/16-lane tiles, KC = 256 and the 2-thread split. */
     static Stream<Arguments> triangleShapes() {
         Stream.Builder<Arguments> b = Stream.builder();
