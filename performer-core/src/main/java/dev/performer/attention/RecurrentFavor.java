@@ -109,36 +109,101 @@ public final class RecurrentFavor {
      * then updated and read in one pass ({@link Kernels#rankOneUpdateThenRead}).
      */
     public void step(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff) {
-        count++;
         map.projectTransposed(kern, k, kOff, heads, d, w, wT, m, phiK, 0);   // (H, Mf) key pre-activations
         map.projectTransposed(kern, q, qOff, heads, d, w, wT, m, phiQ, 0);   // (H, Mf) query pre-activations
-        map.activateQueries(kern, q, qOff, heads, d, m, phiQ, 0);
-        if (!map.stabilized()) map.activateKeys(kern, k, kOff, heads, d, m, phiK, 0, 0f, true);
+        advance(q, qOff, k, kOff, v, vOff, out, outOff, phiQ, 0, phiK, 0);
+    }
+
+    /**
+     * The step after the projections: pq and pk hold the (H, Mf) query and key pre-activations at
+     * pqOff and pkOff (overwritten with the features).
+     */
+    private void advance(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, float[] out, int outOff,
+                         float[] pq, int pqOff, float[] pk, int pkOff) {
+        count++;
+        map.activateQueries(kern, q, qOff, heads, d, m, pq, pqOff);
+        if (!map.stabilized()) map.activateKeys(kern, k, kOff, heads, d, m, pk, pkOff, 0f, true);
         float ratio = map.stabilized() ? map.ratio(m) : 0f, sc = (float) Math.pow(d, -0.25);
         for (int h = 0; h < heads; h++) {
-            int so = h * mf * d, zo = h * mf, xo = h * d, fo = h * mf;
+            int so = h * mf * d, zo = h * mf, xo = h * d, fq = pqOff + h * mf, fk = pkOff + h * mf;
             if (map.stabilized()) {
                 // e = u − n with n = |k~|²/2; the running max of u is the key stabilizer
                 float n = 0.5f * sc * sc * kern.dot(k, kOff + xo, k, kOff + xo, d);
-                for (int j = 0; j < mf; j++) phiK[fo + j] -= n;
-                float cNew = Math.max(cmax[h], kern.max(phiK, fo, mf) + n);
+                for (int j = 0; j < mf; j++) pk[fk + j] -= n;
+                float cNew = Math.max(cmax[h], kern.max(pk, fk, mf) + n);
                 if (cNew > cmax[h] && cmax[h] != Float.NEGATIVE_INFINITY) {
                     float rescale = (float) Math.exp(cmax[h] - cNew);
                     kern.scale(s, so, mf * d, rescale);
                     kern.scale(z, zo, mf, rescale);
                 }
                 cmax[h] = cNew;
-                kern.expAffine(phiK, fo, mf, -cNew, ratio, 0f);                 // exponential part of φ(k)
-                kern.rankOneUpdateThenRead(s, so, mf, d, phiK, fo, v, vOff + xo, phiQ, fo, out, outOff + xo);
-                kern.axpy(1f, phiK, fo, z, zo, mf);
+                kern.expAffine(pk, fk, mf, -cNew, ratio, 0f);                   // exponential part of φ(k)
+                kern.rankOneUpdateThenRead(s, so, mf, d, pk, fk, v, vOff + xo, pq, fq, out, outOff + xo);
+                kern.axpy(1f, pk, fk, z, zo, mf);
                 kern.axpy(1f, v, vOff + xo, vsum, xo, d);
-                float epsPart = ratio * map.eps() * kern.sum(phiQ, fo, mf);     // (φq·1)·ratio·eps
+                float epsPart = ratio * map.eps() * kern.sum(pq, fq, mf);       // (φq·1)·ratio·eps
                 kern.axpy(epsPart, vsum, xo, out, outOff + xo, d);
-                finish(out, outOff + xo, kern.dot(phiQ, fo, z, zo, mf) + epsPart * count);
+                finish(out, outOff + xo, kern.dot(pq, fq, z, zo, mf) + epsPart * count);
             } else {
-                kern.rankOneUpdateThenRead(s, so, mf, d, phiK, fo, v, vOff + xo, phiQ, fo, out, outOff + xo);
-                kern.axpy(1f, phiK, fo, z, zo, mf);
-                finish(out, outOff + xo, kern.dot(phiQ, fo, z, zo, mf));
+                kern.rankOneUpdateThenRead(s, so, mf, d, pk, fk, v, vOff + xo, pq, fq, out, outOff + xo);
+                kern.axpy(1f, pk, fk, z, zo, mf);
+                finish(out, outOff + xo, kern.dot(pq, fq, z, zo, mf));
+            }
+        }
+    }
+
+    /** Rows of one projection product of a {@link Batch}, at most (VectorKernels' unpacked few-row path). */
+    public static final int BATCH_ROWS = 16;
+
+    /**
+     * Scratch for stepping the states of several sequences (one projection, H heads each) together:
+     * their query and key projections as one product each per chunk of up to {@link #BATCH_ROWS}
+     * rows (sequences × H), instead of two H-row products per sequence. A few-row product sums each
+     * row as a one-row one, so the results are those of {@link #step}, bit for bit. One per thread.
+     */
+    public static final class Batch {
+        private final int heads, d, mf, perChunk;
+        private final float[] xq, xk, pq, pk;   // (R, D) gathered q and k; (R, Mf) their pre-activations
+
+        /** Scratch for states of H heads over p. */
+        public Batch(Projection p, int heads) {
+            if (heads < 1) throw new IllegalArgumentException("a batch needs at least 1 head, got " + heads);
+            this.heads = heads;
+            this.d = p.d;
+            this.mf = p.map.features(p.m, p.d);
+            this.perChunk = Math.max(1, BATCH_ROWS / heads);
+            int rows = perChunk * heads;
+            this.xq = new float[rows * d];
+            this.xk = new float[rows * d];
+            this.pq = new float[rows * mf];
+            this.pk = new float[rows * mf];
+        }
+
+        /**
+         * Steps s[0..n) by one token each: sequence i's q, k, v (H, D) at qOff, kOff, vOff + i·stride of
+         * x, its output (H, D) at outOff + i·outStride of out; as n calls of {@link #step}.
+         */
+        public void step(RecurrentFavor[] s, int n, float[] x, int qOff, int kOff, int vOff, int stride, float[] out,
+                         int outOff, int outStride) {
+            int hd = heads * d;
+            for (int i0 = 0; i0 < n; i0 += perChunk) {
+                int cs = Math.min(perChunk, n - i0), rows = cs * heads;
+                for (int j = 0; j < cs; j++) {
+                    RecurrentFavor r = s[i0 + j];
+                    if (r.heads != heads || r.d != d || r.mf != mf || r.wT != s[i0].wT)
+                        throw new IllegalArgumentException("state " + (i0 + j) + " has another shape or projection "
+                                + "than the batch");
+                    System.arraycopy(x, qOff + (i0 + j) * stride, xq, j * hd, hd);
+                    System.arraycopy(x, kOff + (i0 + j) * stride, xk, j * hd, hd);
+                }
+                RecurrentFavor r0 = s[i0];
+                r0.map.projectTransposed(r0.kern, xk, 0, rows, d, r0.w, r0.wT, r0.m, pk, 0);
+                r0.map.projectTransposed(r0.kern, xq, 0, rows, d, r0.w, r0.wT, r0.m, pq, 0);
+                for (int j = 0; j < cs; j++) {
+                    int i = i0 + j;
+                    s[i].advance(x, qOff + i * stride, x, kOff + i * stride, x, vOff + i * stride, out,
+                            outOff + i * outStride, pq, j * heads * mf, pk, j * heads * mf);
+                }
             }
         }
     }

@@ -105,36 +105,61 @@ final class AttentionBlock {
     }
 
     /**
-     * Fresh decoding states of count sequences for this layer's heads of one part of a step (any
-     * heads in [0, H]; H for all of them); FAVOR+ states share one prepared projection.
+     * The decoding states of a group of sequences for this layer (one thread's rows, or one part's
+     * heads of all rows), with the scratch that steps FAVOR+ states together.
      */
-    State[] newStates(int count, int heads) {
-        if (heads < 0 || heads > h) throw new IllegalArgumentException("heads " + heads + " outside [0, " + h + "]");
-        State[] states = new State[count];
-        if (attention instanceof FavorAttention f) {
-            RecurrentFavor.Projection p = RecurrentFavor.Projection.of(f);
-            for (int i = 0; i < count; i++)
-                states[i] = new State(heads == 0 ? null : new RecurrentFavor(kern, p, heads), heads * d, false);
-            return states;
+    static final class States {
+        private final State[] of;              // [sequence]
+        private final RecurrentFavor[] rec;    // [sequence] the FAVOR+ states, or null
+        private final RecurrentFavor.Batch batch;
+
+        private States(State[] of, RecurrentFavor[] rec, RecurrentFavor.Batch batch) {
+            this.of = of;
+            this.rec = rec;
+            this.batch = batch;
         }
-        if (!exact && !(attention instanceof IdentityAttention))
-            throw new IllegalStateException(attention.name() + " attention has no token-by-token decoder "
-                    + "(FAVOR+, exact and identity attention do)");
-        for (int i = 0; i < count; i++) states[i] = new State(null, heads * d, exact);
-        return states;
+
+        /** Floats of attention state kept after pos tokens, over the sequences. */
+        long floats(int pos) {
+            long f = 0;
+            for (State s : of) f += s.floats(pos);
+            return f;
+        }
     }
 
     /**
-     * r.x (N, C) += attention branch of the N tokens at pos (0-based), row i advancing the state s[i]
-     * of its own sequence by its token. The linear maps run on the N rows at once (one gemm each);
-     * the attention of the sequences, which is independent, runs on the backend's threads when N > 1.
+     * Fresh decoding states of count sequences for this layer's heads of one part of a step (any
+     * heads in [0, H]; H for all of them); FAVOR+ states share one prepared projection.
      */
-    void decodeRows(RowBuffers r, State[] s, int pos) {
+    States newStates(int count, int heads) {
+        if (heads < 0 || heads > h) throw new IllegalArgumentException("heads " + heads + " outside [0, " + h + "]");
+        State[] states = new State[count];
+        if (attention instanceof FavorAttention f && heads > 0) {
+            RecurrentFavor.Projection p = RecurrentFavor.Projection.of(f);
+            RecurrentFavor[] rec = new RecurrentFavor[count];
+            for (int i = 0; i < count; i++) {
+                rec[i] = new RecurrentFavor(kern, p, heads);
+                states[i] = new State(rec[i], heads * d, false);
+            }
+            return new States(states, rec, new RecurrentFavor.Batch(p, heads));
+        }
+        if (!exact && !(attention instanceof IdentityAttention) && !(attention instanceof FavorAttention))
+            throw new IllegalStateException(attention.name() + " attention has no token-by-token decoder "
+                    + "(FAVOR+, exact and identity attention do)");
+        for (int i = 0; i < count; i++) states[i] = new State(null, heads * d, exact);
+        return new States(states, null, null);
+    }
+
+    /**
+     * r.x (N, C) += attention branch of the N tokens at pos (0-based), row i advancing the state of
+     * its own sequence by its token. The linear maps run on the N rows at once (one gemm each), and
+     * so do the FAVOR+ feature projections of all rows and heads (up to 16 rows per product).
+     */
+    void decodeRows(RowBuffers r, States s, int pos) {
         int n = r.n;
         ln1.forward(r.x, r.a, r.mean, r.rstd, n);
         qkv.forward(r.a, r.qkv, n);
-        if (n == 1) attendRow(r, s[0], pos, 0, 0, h);
-        else kern.parallelFor(n, i -> attendRow(r, s[i], pos, i, 0, h));
+        attend(r, s, pos, 0, h);
         proj.forward(r.o, r.tmp, n);
         for (int i = 0; i < n; i++) kern.axpy(1f, r.tmp, i * c, r.x, i * c, c);
     }
@@ -142,16 +167,29 @@ final class AttentionBlock {
     /**
      * Heads [h0, h1) of the decoder's N rows, the first half of an attention step split by heads:
      * out (N, C) = LN1(r.x) (this part's own copy, with mean and rstd (N)), the q, k, v columns of
-     * those heads into r.qkv, and their attention into the same columns of r.o, row i advancing s[i]
-     * (this part's state of sequence i, over these heads). {@link #projectColumns} follows once every
-     * head is done.
+     * those heads into r.qkv, and their attention into the same columns of r.o, row i advancing its
+     * sequence's state in s (this part's states, over these heads). {@link #projectColumns} follows
+     * once every head is done.
      */
-    void decodeHeads(RowBuffers r, float[] out, float[] mean, float[] rstd, State[] s, int pos, int h0, int h1) {
+    void decodeHeads(RowBuffers r, float[] out, float[] mean, float[] rstd, States s, int pos, int h0, int h1) {
         int n = r.n;
         if (h0 == h1) return;
         ln1.forward(r.x, out, mean, rstd, n);
         for (int part = 0; part < 3; part++) qkv.forwardColumns(out, r.qkv, n, part * c + h0 * d, part * c + h1 * d);
-        for (int i = 0; i < n; i++) attendRow(r, s[i], pos, i, h0, h1);
+        attend(r, s, pos, h0, h1);
+    }
+
+    /** Heads [h0, h1) of r.o (N, C) = attention of the N qkv rows (rotated first with rotary positions). */
+    private void attend(RowBuffers r, States s, int pos, int h0, int h1) {
+        int n = r.n, q = h0 * d;
+        if (s.batch == null) {
+            for (int i = 0; i < n; i++) attendRow(r, s.of[i], pos, i, h0, h1);
+            return;
+        }
+        if (rotary != null)
+            for (int i = 0; i < n; i++) rotary.forwardRow(r.qkv, i * 3 * c + q, i * 3 * c + c + q, h1 - h0, r.cos,
+                    r.sin);
+        s.batch.step(s.rec, n, r.qkv, q, c + q, 2 * c + q, 3 * c, r.o, q, c);
     }
 
     /** Columns [c0, c1) of r.x (N, C) += proj(r.o): the second half of an attention step split by heads. */

@@ -636,7 +636,7 @@ public final class PerformerModel {
         private final DecodeSplit split;
         private final int[] from;                        // rows: group g holds rows [from[g], from[g + 1])
         private final RowBuffers[] rows;                 // rows: [group]; heads: [0], all rows
-        private final AttentionBlock.State[][][] state;  // rows [group][layer][row in group], heads [part][layer][row]
+        private final AttentionBlock.States[][] state;   // rows: [group][layer]; heads: [part][layer]
         private final float[] logits;                    // (N, V)
         // heads: part p has heads [hFrom[p], hFrom[p + 1]), columns [cFrom[p], cFrom[p + 1]) of C, [fFrom[p], …) of F
         private final int[] hFrom, cFrom, fFrom;
@@ -663,7 +663,7 @@ public final class PerformerModel {
                 this.partLn = new float[parts][n * c];
                 this.partMean = new float[parts][n];
                 this.partRstd = new float[parts][n];
-                this.state = new AttentionBlock.State[parts][cfg.layers()][];
+                this.state = new AttentionBlock.States[parts][cfg.layers()];
                 for (int p = 0; p < parts; p++)
                     for (int l = 0; l < cfg.layers(); l++) state[p][l] = attn[l].newStates(n, hFrom[p + 1] - hFrom[p]);
                 this.logits = rows[0].logits;
@@ -674,7 +674,7 @@ public final class PerformerModel {
             int groups = Math.min(n, threads);
             this.from = new int[groups + 1];
             this.rows = new RowBuffers[groups];
-            this.state = new AttentionBlock.State[groups][cfg.layers()][];
+            this.state = new AttentionBlock.States[groups][cfg.layers()];
             for (int g = 0; g < groups; g++) {
                 from[g + 1] = (int) ((long) n * (g + 1) / groups);
                 int size = from[g + 1] - from[g];
@@ -705,9 +705,8 @@ public final class PerformerModel {
         /** Floats of attention state kept now, over all layers and sequences. */
         public long stateFloats() {
             long f = 0;
-            for (AttentionBlock.State[][] group : state)
-                for (AttentionBlock.State[] layer : group)
-                    for (AttentionBlock.State s : layer) f += s.floats(pos);
+            for (AttentionBlock.States[] group : state)
+                for (AttentionBlock.States layer : group) f += layer.floats(pos);
             return f;
         }
 

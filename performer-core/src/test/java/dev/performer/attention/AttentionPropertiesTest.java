@@ -167,6 +167,40 @@ class AttentionPropertiesTest {
         assertEquals((long) h * (m * d + m + d + 1), rec.stateFloats());
     }
 
+    /**
+     * Stepping several sequences' states together (their projections as one product per chunk of up
+     * to 16 rows) gives each sequence the bits of stepping it alone: 5 sequences of 3 heads (one
+     * 15-row chunk), 6 of 4 (chunks of 4 and 2), 2 of 17 (one per chunk), for the SM+, SMhyp+ and
+     * ReLU maps.
+     */
+    @Test
+    void batchedStepsEqualSingleStepsBitForBit() {
+        int d = 8, m = 16, steps = 12;
+        for (FeatureMap map : new FeatureMap[]{FeatureMap.softmax(1e-3f), FeatureMap.softmaxHyp(1e-3f),
+                FeatureMap.relu(1e-3f)})
+            for (int[] nh : new int[][]{{5, 3}, {6, 4}, {2, 17}}) {
+                int n = nh[0], h = nh[1], hd = h * d, stride = 3 * hd + 5;
+                SplittableRandom r = new SplittableRandom(n * 31L + h);
+                float[] w = Projection.draw(Projection.Type.IID, Projection.Scaling.CHI, m, d, 11);
+                RecurrentFavor.Projection p = new RecurrentFavor.Projection(map, w, m, d);
+                RecurrentFavor[] together = new RecurrentFavor[n], alone = new RecurrentFavor[n];
+                for (int i = 0; i < n; i++) {
+                    together[i] = new RecurrentFavor(KERN, p, h);
+                    alone[i] = new RecurrentFavor(KERN, map, w, m, h, d);
+                }
+                RecurrentFavor.Batch batch = new RecurrentFavor.Batch(p, h);
+                for (int t = 0; t < steps; t++) {
+                    float[] x = rand(r, n * stride, 1.5);
+                    float[] got = new float[n * hd], want = new float[n * hd];
+                    batch.step(together, n, x, 1, 1 + hd, 1 + 2 * hd, stride, got, 0, hd);
+                    for (int i = 0; i < n; i++)
+                        alone[i].step(x, 1 + i * stride, x, 1 + hd + i * stride, x, 1 + 2 * hd + i * stride, want,
+                                i * hd);
+                    assertArrayEquals(want, got, map.name() + " n=" + n + " h=" + h + " step " + t);
+                }
+            }
+    }
+
     static float[] recurrent(RecurrentFavor rec, Dims dims, float[] q, float[] k, float[] v) {
         int h = dims.heads(), l = dims.lq(), d = dims.dim();
         float[] qt = new float[h * d], kt = new float[h * d], vt = new float[h * d], ot = new float[h * d];
