@@ -91,21 +91,22 @@ final class Team implements AutoCloseable {
         }
 
         /**
-         * Spins until the counter reaches target. A phase takes microseconds: the first spins skip the
-         * PAUSE of {@link Thread#onSpinWait} (here one-sequence decoding split by heads, 8 phases per
-         * token, took 44.5-45.8 ms per 2,000 tokens without it against 50.2-51.6 ms with it), later
-         * ones pause, and a wait of seconds yields.
+         * Spins until the counter reaches target (a phase takes microseconds), pausing in the loop,
+         * and yields once a wait runs to seconds. Spinning without PAUSE for the first 16K turns was
+         * tried: interleaved over three JVMs, one sequence split by heads took 43.6-49.6 ms per 2,000
+         * tokens against 47.3-51.8 with PAUSE, and 8 sequences 275-278 against 258-269: noise or
+         * worse, not kept.
          */
         void awaitArrivals(int target) {
             for (long spins = 0; arrived.get() < target; spins++) {
-                if (spins > BUSY_SPINS) Thread.onSpinWait();
+                Thread.onSpinWait();
                 if (spins > YIELD_SPINS) Thread.yield();
             }
         }
     }
 
-    /** Barrier spins without PAUSE (a few microseconds), then with it (up to about a second), then yielding. */
-    private static final long BUSY_SPINS = 1 << 14, YIELD_SPINS = 1 << 24;
+    /** Barrier spins (with PAUSE, tens of nanoseconds each) before a waiting thread also yields. */
+    private static final long YIELD_SPINS = 1 << 24;
 
     private final Thread[] workers;
     private final AtomicBoolean busy = new AtomicBoolean();
