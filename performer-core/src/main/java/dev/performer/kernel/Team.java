@@ -148,9 +148,7 @@ final class Team implements AutoCloseable {
         }
         Loop loop = new Loop(body, n, Thread.currentThread());
         try {
-            current = loop;
-            if (parkedCount.get() > 0)
-                for (int w = 0; w < workers.length; w++) if (parked[w]) LockSupport.unpark(workers[w]);
+            publish(loop);
             loop.work(0);
             long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (loop.pending.get() > 0) {
@@ -160,7 +158,17 @@ final class Team implements AutoCloseable {
         } finally {
             busy.set(false);
         }
-        Throwable e = loop.error;
+        rethrow(loop.error);
+    }
+
+    /** Makes job the current one and wakes the parked workers. */
+    private void publish(Job job) {
+        current = job;
+        if (parkedCount.get() > 0)
+            for (int w = 0; w < workers.length; w++) if (parked[w]) LockSupport.unpark(workers[w]);
+    }
+
+    private static void rethrow(Throwable e) {
         if (e instanceof RuntimeException r) throw r;
         if (e instanceof Error err) throw err;
         if (e != null) throw new IllegalStateException(e);
@@ -180,17 +188,12 @@ final class Team implements AutoCloseable {
         }
         Region region = new Region(body, parts, phases, Math.min(parts, size()));
         try {
-            current = region;
-            if (parkedCount.get() > 0)
-                for (int w = 0; w < workers.length; w++) if (parked[w]) LockSupport.unpark(workers[w]);
+            publish(region);
             region.work(0);                            // returns when every thread has passed the last phase
         } finally {
             busy.set(false);
         }
-        Throwable e = region.error;
-        if (e instanceof RuntimeException r) throw r;
-        if (e instanceof Error err) throw err;
-        if (e != null) throw new IllegalStateException(e);
+        rethrow(region.error);
     }
 
     /** A worker: waits for each new job (spinning, then parked), works on it, waits again. */

@@ -59,14 +59,9 @@ final class Rotary {
     }
 
     /**
-     * q and k of one qkv row (3C at off, columns q | k | v of H heads) rotated by the angles of
-     * {@link #angles}.
+     * h heads of q (at qOff) and of k (at kOff) of one qkv row (columns q | k | v), D each, rotated
+     * by the angles of {@link #angles}: all H heads, or one part's heads of a step split by heads.
      */
-    void forwardRow(float[] qkvRow, int off, int h, float[] rowCos, float[] rowSin) {
-        forwardRow(qkvRow, off, off + h * d, h, rowCos, rowSin);
-    }
-
-    /** As {@link #forwardRow(float[], int, int, float[], float[])} on h heads of q at qOff and of k at kOff. */
     void forwardRow(float[] qkvRow, int qOff, int kOff, int h, float[] rowCos, float[] rowSin) {
         for (int hi = 0; hi < h; hi++) {
             rotatePairs(qkvRow, qOff + hi * d, rowCos, rowSin, 0, d, false);
