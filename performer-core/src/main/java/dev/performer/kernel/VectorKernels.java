@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>GEMM follows the Goto/BLIS scheme: op(B) is packed in KC×NC blocks of NR-wide panels,
  * op(A) in MC×KC blocks of MR-tall panels (zero padded), and a register-blocked micro-kernel
- * computes an MR×NR = 6×(NV·lanes) tile of C: 24 vector accumulators with 512-bit vectors (6×64 on
- * AVX-512), 12 otherwise (6×16 on AVX2, whose 16 vector registers cannot hold 24; see {@link #NV}).
+ * computes an MR×NR = MR×(2·lanes) tile of C: 14×32 with 512-bit vectors (28 vector accumulators of
+ * AVX-512's 32 registers), 6×16 otherwise (12 of AVX2's 16; see {@link #MR}).
  * Transposes are absorbed by the packing. Problems above {@link #PARALLEL_FLOPS} are split
  * across the pool along M (or along N when M is small); each part packs its own panels.
  *
@@ -33,20 +33,21 @@ public final class VectorKernels implements Kernels {
     public static final String LANES_PROPERTY = "performer.vector.lanes";
     static final VectorSpecies<Float> S = species(System.getProperty(LANES_PROPERTY));
     static final int LANES = S.length();
-    /** Micro-tile rows. */
-    static final int MR = 6;
-    /** Micro-tile columns: four vectors. */
     /**
-     * Vectors of C per micro-tile row: 4 with 512-bit vectors (AVX-512 has 32 vector registers: 24
-     * accumulators, 4 of B, a broadcast), else 2 (AVX2 has 16: 6×4 accumulators would spill, 6×2
-     * leave room for 2 vectors of B and a broadcast).
+     * Micro-tile rows: 14 with 512-bit vectors (AVX-512 has 32 vector registers: 28 accumulators, 2 of
+     * B, a broadcast), else 6 (AVX2 has 16: 12 accumulators, 2 of B, a broadcast). On AVX-512 the
+     * 14×2 tile ran a packed panel at 198 GFLOP/s on one core where 6×4 ran 140-157 (Intel Xeon,
+     * one thread's FMA peak about 215): per vector of B loaded it does 14 FMAs, not 6, and its B
+     * panel (32 columns × KC) fits the 48 KB L1 where 64 columns do not.
      */
-    static final int NV = S.vectorBitSize() >= 512 ? 4 : 2;
+    static final int MR = S.vectorBitSize() >= 512 ? 14 : 6;
+    /** Vectors of C per micro-tile row. */
+    static final int NV = 2;
     static final int NR = NV * LANES;
     /** Depth of a packed block. */
     static final int KC = 256;
-    /** Rows of a packed A block (a multiple of MR). */
-    static final int MC = 144;
+    /** Rows of a packed A block (a multiple of MR, about 144). */
+    static final int MC = 144 / MR * MR;
     /** Columns of a packed B block (a multiple of NR). */
     static final int NC = 32 * NR;
     /**
@@ -64,7 +65,7 @@ public final class VectorKernels implements Kernels {
 
     /** Per-thread packing buffers. packA: MC×KC, packB: KC×NC, tile: MR×NR. */
     private static final class Scratch {
-        final float[] packA = new float[MC * KC];
+        final float[] packA = new float[MC * KC + LANES]; // + LANES: packA's whole-vector stores run past a panel
         final float[] packB = new float[KC * NC];
         final float[] tile = new float[MR * NR];
     }
@@ -290,7 +291,7 @@ public final class VectorKernels implements Kernels {
             aOff = 0;
             lda = k;
         }
-        int bound = S.loopBound(n), wide = NV == 4 ? 4 * LANES : 2 * LANES;
+        int bound = S.loopBound(n), wide = S.vectorBitSize() >= 512 ? 4 * LANES : 2 * LANES;
         int block = Math.max(1, Math.min(FEW_ROWS_KB, FEW_ROWS_BLOCK_FLOATS / Math.max(1, ldb)));
         for (int p0 = 0; p0 < k; p0 += block) {          // B's rows [p0, p0 + kb): streamed once, then hot
             int kb = Math.min(block, k - p0), ap = aOff + p0, bp = bOff + p0 * ldb;
@@ -448,7 +449,7 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Leading dimensions up to this read A in place (no packing). Beyond it the six rows of a panel
+     * Leading dimensions up to this read A in place (no packing; 6-row panels only). Beyond it the six rows of a panel
      * (or, transposed, each kk step) lie on different pages, and a packed panel is faster.
      */
     static final int DIRECT_LDA = 1024;
@@ -469,7 +470,8 @@ public final class VectorKernels implements Kernels {
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, int structure, int row0) {
         Scratch s = scratch.get();
-        boolean direct = lda <= DIRECT_LDA;
+        boolean direct = MR == 6 && lda <= DIRECT_LDA;    // 14-row panels read A packed only (micro14s, micro14r)
+        boolean rowPanels = MR == 14 && !transA;           // packed by rows: op(A) = A copied row by row
         int rs = transA ? 1 : lda, cs = transA ? lda : 1;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
@@ -492,14 +494,16 @@ public final class VectorKernels implements Kernels {
                             else if (structure == UPPER_A) k0 = Math.max(0, row - pc);
                             if (k1 <= k0) continue;
                             if (!direct) {
-                                micro(need, k1 - k0, s.packA, ir * kc + k0 * MR, 1, MR, s.packB, bBase + k0 * NR,
+                                if (rowPanels) micro(k1 - k0, s.packA, ir * KC + k0, KC, 1, s.packB, bBase + k0 * NR,
+                                        alpha, c, cAt, ldc, mr, nr, s.tile);
+                                else micro(k1 - k0, s.packA, ir * kc + k0 * MR, 1, MR, s.packB, bBase + k0 * NR,
                                         alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else if (mr == MR) {
-                                micro(need, k1 - k0, a, aOff + (ic + ir) * rs + (pc + k0) * cs, rs, cs, s.packB,
+                                micro(k1 - k0, a, aOff + (ic + ir) * rs + (pc + k0) * cs, rs, cs, s.packB,
                                         bBase + k0 * NR, alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else { // a partial panel at the bottom edge: pack it alone, zero padded
                                 packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
-                                micro(need, k1 - k0, s.packA, k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha, c,
+                                micro(k1 - k0, s.packA, k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha, c,
                                         cAt, ldc, mr, nr, s.tile);
                             }
                         }
@@ -509,16 +513,58 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    /** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: panel p, element [kk*MR + r]. */
+    /**
+     * Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels: in steps, panel p's element (r, kk) at
+     * p·MR·kc + kk·MR + r; for 14-row panels of op(A) = A by rows instead, at (p·MR + r)·KC + kk.
+     */
     private static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
                               float[] pa) {
+        if (MR == 14 && !transA) {                          // by rows at stride KC (micro14r): row copies
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                for (int r = 0; r < mr; r++)
+                    System.arraycopy(a, aOff + (ic + ir + r) * lda + pc, pa, (ir + r) * KC, kc);
+                for (int r = mr; r < MR; r++) java.util.Arrays.fill(pa, (ir + r) * KC, (ir + r) * KC + kc, 0f);
+            }
+            return;
+        }
+        if (MR == 14 && LANES == 16) {                      // op(A) = Aᵀ in steps, by vectors
+            int done = packA14(a, aOff, lda, ic, mc, pc, kc, pa);
+            if (done == mc) return;
+            ic += done;                                     // the rest, element by element, into the panels after
+            mc -= done;
+            packAScalar(transA, a, aOff, lda, ic, mc, pc, kc, pa, done * kc);
+            return;
+        }
+        packAScalar(transA, a, aOff, lda, ic, mc, pc, kc, pa, 0);
+    }
+
+    /**
+     * The leading whole 14-row panels of op(A) = Aᵀ in packA's block as vector copies; returns the rows
+     * packed (a multiple of 14). A step kk of a panel is 14 floats, contiguous in A: loaded and stored
+     * as one 16-lane vector whose last two lanes the next step overwrites (steps in increasing order;
+     * the buffer has LANES spare). A panel whose 16 loaded floats would run past the array stops it.
+     */
+    private static int packA14(float[] a, int aOff, int lda, int ic, int mc, int pc, int kc, float[] pa) {
+        int ir = 0;
+        for (; ir + MR <= mc; ir += MR) {
+            int base = ir * kc, src = aOff + pc * lda + ic + ir;
+            if (src + (kc - 1) * lda + LANES > a.length) break;
+            for (int kk = 0; kk < kc; kk++) FloatVector.fromArray(S, a, src + kk * lda).intoArray(pa, base + kk * MR);
+        }
+        return ir;
+    }
+
+    /** packA element by element, into pa from paOff. */
+    private static void packAScalar(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+                                    float[] pa, int paOff) {
         if (transA) {
             // op(A) = Aᵀ: row kk of A holds a contiguous stretch of op(A)'s column; read it once
             // and scatter it over the panels (reading panel by panel strides across rows: 3× slower).
             for (int kk = 0; kk < kc; kk++) {
                 int src = aOff + (pc + kk) * lda + ic;
                 for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir), dst = ir * kc + kk * MR;
+                    int mr = Math.min(MR, mc - ir), dst = paOff + ir * kc + kk * MR;
                     for (int r = 0; r < mr; r++) pa[dst + r] = a[src + ir + r];
                     for (int r = mr; r < MR; r++) pa[dst + r] = 0f;
                 }
@@ -527,7 +573,7 @@ public final class VectorKernels implements Kernels {
         }
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
-            int base = ir * kc;
+            int base = paOff + ir * kc;
             for (int r = 0; r < mr; r++) {
                 int src = aOff + (ic + ir + r) * lda + pc;
                 for (int kk = 0; kk < kc; kk++) pa[base + kk * MR + r] = a[src + kk];
@@ -698,23 +744,34 @@ public final class VectorKernels implements Kernels {
     // The unrolled kernel keeps one line per row of accumulators, so that they read as a grid.
     // CHECKSTYLE.OFF: LineLength
     /**
-     * The micro-kernel: C[0:mr, 0:nr] += alpha·A·B for a 6-row panel of A, element (r, kk) at
-     * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, with 6×NV vector accumulators. A is
-     * either a packed panel (rs = 1, cs = MR, zero padded) or read in place from the matrix
-     * (six sequential row streams; skipping the packing pass was measured faster on the FAVOR+
-     * shapes, where packing A cost 13% of a forward pass). Fully unrolled, with the stores written
-     * inline: passing the accumulators to a helper made C2 box them (6 vs 99 GFLOP/s on one core).
-     * Only the first {@code need} columns are wanted (a triangle's tiles on its diagonal): with NV = 4
-     * and need ≤ 2 vectors the 6×2 kernel runs on the first half of the panel, the same sums for those
-     * columns at half the work (what it leaves out lies above the triangle's diagonal).
+     * The micro-kernel: C[0:mr, 0:nr] += alpha·A·B for an MR-row panel of A, element (r, kk) at
+     * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, with MR×NV vector accumulators (a panel of
+     * at most 6 rows runs the 6-row kernel). A is either a packed panel (rs = 1, cs = MR, zero padded)
+     * or, with 6-row panels, read in place from the matrix (six sequential row streams; skipping the
+     * packing pass was measured faster on the FAVOR+ shapes, where packing A cost 13% of a forward
+     * pass). 14-row panels are always packed, by rows (rs KC, cs 1) or in steps (rs 1, cs MR). Fully
+     * unrolled, with the stores written inline: passing the accumulators to a helper made C2 box them
+     * (6 vs 99 GFLOP/s on one core). Every entry of C sums its products in the order of kk whatever
+     * the tile, so the tile's shape does not change a result's bits.
      */
-    private static void micro(int need, int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase,
+    private static void micro(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase,
                               float alpha, float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        if (NV == 4 && need > 2 * LANES) micro4(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
-        else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, Math.min(nr, 2 * LANES), tile);
+        if (MR == 14 && mr > 6) { // a packed panel: by rows (rs KC, cs 1) or in steps (rs 1, cs MR)
+            if (mr == MR && nr == NR) {
+                if (cs == 1) micro14r(kc, a, aBase, pb, bBase, alpha, c, cOff, ldc);
+                else micro14s(kc, a, aBase, pb, bBase, alpha, c, cOff, ldc);
+                return;
+            }
+            // an edge tile: the sums into the zeroed tile (alpha 1: exact), then c = fma(alpha, sum, c)
+            java.util.Arrays.fill(tile, 0f);
+            if (cs == 1) micro14r(kc, a, aBase, pb, bBase, 1f, tile, 0, NR);
+            else micro14s(kc, a, aBase, pb, bBase, 1f, tile, 0, NR);
+            for (int r = 0; r < mr; r++)
+                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
+        } else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
     }
 
-    /** {@link #micro} with 6×2 vector accumulators (NV = 2). */
+    /** {@link #micro} with 6×2 vector accumulators. */
     private static void micro2(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
                                float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
@@ -760,70 +817,114 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    /** {@link #micro} with 6×4 vector accumulators (NV = 4). */
-    private static void micro4(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
-                               float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S), c03 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S), c13 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S), c23 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S), c33 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c42 = FloatVector.zero(S), c43 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S), c52 = FloatVector.zero(S), c53 = FloatVector.zero(S);
-        int a0 = aBase, a1 = aBase + rs, a2 = aBase + 2 * rs, a3 = aBase + 3 * rs, a4 = aBase + 4 * rs, a5 = aBase + 5 * rs;
-        for (int kk = 0, ao = 0, bo = bBase; kk < kc; kk++, ao += cs, bo += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, pb, bo + 0 * LANES);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bo + 1 * LANES);
-            FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * LANES);
-            FloatVector b3 = FloatVector.fromArray(S, pb, bo + 3 * LANES);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ao]);
-            c00 = b0.fma(x0, c00); c01 = b1.fma(x0, c01); c02 = b2.fma(x0, c02); c03 = b3.fma(x0, c03);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ao]);
-            c10 = b0.fma(x1, c10); c11 = b1.fma(x1, c11); c12 = b2.fma(x1, c12); c13 = b3.fma(x1, c13);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ao]);
-            c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21); c22 = b2.fma(x2, c22); c23 = b3.fma(x2, c23);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ao]);
-            c30 = b0.fma(x3, c30); c31 = b1.fma(x3, c31); c32 = b2.fma(x3, c32); c33 = b3.fma(x3, c33);
-            FloatVector x4 = FloatVector.broadcast(S, a[a4 + ao]);
-            c40 = b0.fma(x4, c40); c41 = b1.fma(x4, c41); c42 = b2.fma(x4, c42); c43 = b3.fma(x4, c43);
-            FloatVector x5 = FloatVector.broadcast(S, a[a5 + ao]);
-            c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52); c53 = b3.fma(x5, c53);
+    /**
+     * {@link #micro}'s 14×2 vector accumulators (512-bit vectors: 28 of the 32 registers, 2 of B, a
+     * broadcast) for a whole tile, over a panel packed in steps (element (r, kk) at aBase + kk·14 + r),
+     * written back inline. Its parameters are what the loop needs and C: with A's strides as well
+     * (rs, cs: 14 row offsets live across the loop) it ran at about 150 GFLOP/s on one core, packed it
+     * runs 185-205 (6×4 ran 140-157).
+     */
+    private static void micro14s(int kc, float[] a, int aBase, float[] pb, int bBase, float alpha, float[] c, int cOff, int ldc) {
+        FloatVector c000 = FloatVector.zero(S), c001 = FloatVector.zero(S);
+        FloatVector c010 = FloatVector.zero(S), c011 = FloatVector.zero(S);
+        FloatVector c020 = FloatVector.zero(S), c021 = FloatVector.zero(S);
+        FloatVector c030 = FloatVector.zero(S), c031 = FloatVector.zero(S);
+        FloatVector c040 = FloatVector.zero(S), c041 = FloatVector.zero(S);
+        FloatVector c050 = FloatVector.zero(S), c051 = FloatVector.zero(S);
+        FloatVector c060 = FloatVector.zero(S), c061 = FloatVector.zero(S);
+        FloatVector c070 = FloatVector.zero(S), c071 = FloatVector.zero(S);
+        FloatVector c080 = FloatVector.zero(S), c081 = FloatVector.zero(S);
+        FloatVector c090 = FloatVector.zero(S), c091 = FloatVector.zero(S);
+        FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
+        FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
+        FloatVector c120 = FloatVector.zero(S), c121 = FloatVector.zero(S);
+        FloatVector c130 = FloatVector.zero(S), c131 = FloatVector.zero(S);
+        for (int kk = 0, ao = aBase, bo = bBase; kk < kc; kk++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo), b1 = FloatVector.fromArray(S, pb, bo + LANES);
+            FloatVector x00 = FloatVector.broadcast(S, a[ao + 0]); c000 = b0.fma(x00, c000); c001 = b1.fma(x00, c001);
+            FloatVector x01 = FloatVector.broadcast(S, a[ao + 1]); c010 = b0.fma(x01, c010); c011 = b1.fma(x01, c011);
+            FloatVector x02 = FloatVector.broadcast(S, a[ao + 2]); c020 = b0.fma(x02, c020); c021 = b1.fma(x02, c021);
+            FloatVector x03 = FloatVector.broadcast(S, a[ao + 3]); c030 = b0.fma(x03, c030); c031 = b1.fma(x03, c031);
+            FloatVector x04 = FloatVector.broadcast(S, a[ao + 4]); c040 = b0.fma(x04, c040); c041 = b1.fma(x04, c041);
+            FloatVector x05 = FloatVector.broadcast(S, a[ao + 5]); c050 = b0.fma(x05, c050); c051 = b1.fma(x05, c051);
+            FloatVector x06 = FloatVector.broadcast(S, a[ao + 6]); c060 = b0.fma(x06, c060); c061 = b1.fma(x06, c061);
+            FloatVector x07 = FloatVector.broadcast(S, a[ao + 7]); c070 = b0.fma(x07, c070); c071 = b1.fma(x07, c071);
+            FloatVector x08 = FloatVector.broadcast(S, a[ao + 8]); c080 = b0.fma(x08, c080); c081 = b1.fma(x08, c081);
+            FloatVector x09 = FloatVector.broadcast(S, a[ao + 9]); c090 = b0.fma(x09, c090); c091 = b1.fma(x09, c091);
+            FloatVector x10 = FloatVector.broadcast(S, a[ao + 10]); c100 = b0.fma(x10, c100); c101 = b1.fma(x10, c101);
+            FloatVector x11 = FloatVector.broadcast(S, a[ao + 11]); c110 = b0.fma(x11, c110); c111 = b1.fma(x11, c111);
+            FloatVector x12 = FloatVector.broadcast(S, a[ao + 12]); c120 = b0.fma(x12, c120); c121 = b1.fma(x12, c121);
+            FloatVector x13 = FloatVector.broadcast(S, a[ao + 13]); c130 = b0.fma(x13, c130); c131 = b1.fma(x13, c131);
         }
-        if (mr == MR && nr == NR) {
-            FloatVector al = FloatVector.broadcast(S, alpha);
-            c00.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 0 * LANES)).intoArray(c, cOff + 0 * ldc + 0 * LANES);
-            c01.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 1 * LANES)).intoArray(c, cOff + 0 * ldc + 1 * LANES);
-            c02.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 2 * LANES)).intoArray(c, cOff + 0 * ldc + 2 * LANES);
-            c03.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + 3 * LANES)).intoArray(c, cOff + 0 * ldc + 3 * LANES);
-            c10.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 0 * LANES)).intoArray(c, cOff + 1 * ldc + 0 * LANES);
-            c11.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 1 * LANES)).intoArray(c, cOff + 1 * ldc + 1 * LANES);
-            c12.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 2 * LANES)).intoArray(c, cOff + 1 * ldc + 2 * LANES);
-            c13.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + 3 * LANES)).intoArray(c, cOff + 1 * ldc + 3 * LANES);
-            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 0 * LANES)).intoArray(c, cOff + 2 * ldc + 0 * LANES);
-            c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 1 * LANES)).intoArray(c, cOff + 2 * ldc + 1 * LANES);
-            c22.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 2 * LANES)).intoArray(c, cOff + 2 * ldc + 2 * LANES);
-            c23.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + 3 * LANES)).intoArray(c, cOff + 2 * ldc + 3 * LANES);
-            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 0 * LANES)).intoArray(c, cOff + 3 * ldc + 0 * LANES);
-            c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 1 * LANES)).intoArray(c, cOff + 3 * ldc + 1 * LANES);
-            c32.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 2 * LANES)).intoArray(c, cOff + 3 * ldc + 2 * LANES);
-            c33.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + 3 * LANES)).intoArray(c, cOff + 3 * ldc + 3 * LANES);
-            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 0 * LANES)).intoArray(c, cOff + 4 * ldc + 0 * LANES);
-            c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 1 * LANES)).intoArray(c, cOff + 4 * ldc + 1 * LANES);
-            c42.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 2 * LANES)).intoArray(c, cOff + 4 * ldc + 2 * LANES);
-            c43.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + 3 * LANES)).intoArray(c, cOff + 4 * ldc + 3 * LANES);
-            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 0 * LANES)).intoArray(c, cOff + 5 * ldc + 0 * LANES);
-            c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 1 * LANES)).intoArray(c, cOff + 5 * ldc + 1 * LANES);
-            c52.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 2 * LANES)).intoArray(c, cOff + 5 * ldc + 2 * LANES);
-            c53.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + 3 * LANES)).intoArray(c, cOff + 5 * ldc + 3 * LANES);
-        } else {
-            c00.intoArray(tile, 0 * NR + 0 * LANES); c01.intoArray(tile, 0 * NR + 1 * LANES); c02.intoArray(tile, 0 * NR + 2 * LANES); c03.intoArray(tile, 0 * NR + 3 * LANES);
-            c10.intoArray(tile, 1 * NR + 0 * LANES); c11.intoArray(tile, 1 * NR + 1 * LANES); c12.intoArray(tile, 1 * NR + 2 * LANES); c13.intoArray(tile, 1 * NR + 3 * LANES);
-            c20.intoArray(tile, 2 * NR + 0 * LANES); c21.intoArray(tile, 2 * NR + 1 * LANES); c22.intoArray(tile, 2 * NR + 2 * LANES); c23.intoArray(tile, 2 * NR + 3 * LANES);
-            c30.intoArray(tile, 3 * NR + 0 * LANES); c31.intoArray(tile, 3 * NR + 1 * LANES); c32.intoArray(tile, 3 * NR + 2 * LANES); c33.intoArray(tile, 3 * NR + 3 * LANES);
-            c40.intoArray(tile, 4 * NR + 0 * LANES); c41.intoArray(tile, 4 * NR + 1 * LANES); c42.intoArray(tile, 4 * NR + 2 * LANES); c43.intoArray(tile, 4 * NR + 3 * LANES);
-            c50.intoArray(tile, 5 * NR + 0 * LANES); c51.intoArray(tile, 5 * NR + 1 * LANES); c52.intoArray(tile, 5 * NR + 2 * LANES); c53.intoArray(tile, 5 * NR + 3 * LANES);
-            for (int r = 0; r < mr; r++)
-                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        c000.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc)).intoArray(c, cOff + 0 * ldc); c001.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + LANES)).intoArray(c, cOff + 0 * ldc + LANES);
+        c010.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc)).intoArray(c, cOff + 1 * ldc); c011.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + LANES)).intoArray(c, cOff + 1 * ldc + LANES);
+        c020.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc); c021.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
+        c030.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc); c031.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
+        c040.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc); c041.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
+        c050.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc); c051.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
+        c060.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc)).intoArray(c, cOff + 6 * ldc); c061.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc + LANES)).intoArray(c, cOff + 6 * ldc + LANES);
+        c070.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc)).intoArray(c, cOff + 7 * ldc); c071.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc + LANES)).intoArray(c, cOff + 7 * ldc + LANES);
+        c080.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc)).intoArray(c, cOff + 8 * ldc); c081.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc + LANES)).intoArray(c, cOff + 8 * ldc + LANES);
+        c090.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc)).intoArray(c, cOff + 9 * ldc); c091.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc + LANES)).intoArray(c, cOff + 9 * ldc + LANES);
+        c100.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc)).intoArray(c, cOff + 10 * ldc); c101.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc + LANES)).intoArray(c, cOff + 10 * ldc + LANES);
+        c110.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc)).intoArray(c, cOff + 11 * ldc); c111.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc + LANES)).intoArray(c, cOff + 11 * ldc + LANES);
+        c120.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc)).intoArray(c, cOff + 12 * ldc); c121.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc + LANES)).intoArray(c, cOff + 12 * ldc + LANES);
+        c130.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc)).intoArray(c, cOff + 13 * ldc); c131.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc + LANES)).intoArray(c, cOff + 13 * ldc + LANES);
+    }
+
+    /**
+     * {@link #micro14s} over a panel packed by rows (element (r, kk) at aBase + r·KC + kk): a constant
+     * row stride, so one index register, and packing op(A) = A is a row copy (in steps it was a 16×16
+     * transpose per block, a fifth of a 4096×64×256 product).
+     */
+    private static void micro14r(int kc, float[] a, int aBase, float[] pb, int bBase, float alpha, float[] c, int cOff, int ldc) {
+        FloatVector c000 = FloatVector.zero(S), c001 = FloatVector.zero(S);
+        FloatVector c010 = FloatVector.zero(S), c011 = FloatVector.zero(S);
+        FloatVector c020 = FloatVector.zero(S), c021 = FloatVector.zero(S);
+        FloatVector c030 = FloatVector.zero(S), c031 = FloatVector.zero(S);
+        FloatVector c040 = FloatVector.zero(S), c041 = FloatVector.zero(S);
+        FloatVector c050 = FloatVector.zero(S), c051 = FloatVector.zero(S);
+        FloatVector c060 = FloatVector.zero(S), c061 = FloatVector.zero(S);
+        FloatVector c070 = FloatVector.zero(S), c071 = FloatVector.zero(S);
+        FloatVector c080 = FloatVector.zero(S), c081 = FloatVector.zero(S);
+        FloatVector c090 = FloatVector.zero(S), c091 = FloatVector.zero(S);
+        FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
+        FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
+        FloatVector c120 = FloatVector.zero(S), c121 = FloatVector.zero(S);
+        FloatVector c130 = FloatVector.zero(S), c131 = FloatVector.zero(S);
+        for (int kk = 0, ao = aBase, bo = bBase; kk < kc; kk++, ao++, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo), b1 = FloatVector.fromArray(S, pb, bo + LANES);
+            FloatVector x00 = FloatVector.broadcast(S, a[ao]); c000 = b0.fma(x00, c000); c001 = b1.fma(x00, c001);
+            FloatVector x01 = FloatVector.broadcast(S, a[ao + 1 * KC]); c010 = b0.fma(x01, c010); c011 = b1.fma(x01, c011);
+            FloatVector x02 = FloatVector.broadcast(S, a[ao + 2 * KC]); c020 = b0.fma(x02, c020); c021 = b1.fma(x02, c021);
+            FloatVector x03 = FloatVector.broadcast(S, a[ao + 3 * KC]); c030 = b0.fma(x03, c030); c031 = b1.fma(x03, c031);
+            FloatVector x04 = FloatVector.broadcast(S, a[ao + 4 * KC]); c040 = b0.fma(x04, c040); c041 = b1.fma(x04, c041);
+            FloatVector x05 = FloatVector.broadcast(S, a[ao + 5 * KC]); c050 = b0.fma(x05, c050); c051 = b1.fma(x05, c051);
+            FloatVector x06 = FloatVector.broadcast(S, a[ao + 6 * KC]); c060 = b0.fma(x06, c060); c061 = b1.fma(x06, c061);
+            FloatVector x07 = FloatVector.broadcast(S, a[ao + 7 * KC]); c070 = b0.fma(x07, c070); c071 = b1.fma(x07, c071);
+            FloatVector x08 = FloatVector.broadcast(S, a[ao + 8 * KC]); c080 = b0.fma(x08, c080); c081 = b1.fma(x08, c081);
+            FloatVector x09 = FloatVector.broadcast(S, a[ao + 9 * KC]); c090 = b0.fma(x09, c090); c091 = b1.fma(x09, c091);
+            FloatVector x10 = FloatVector.broadcast(S, a[ao + 10 * KC]); c100 = b0.fma(x10, c100); c101 = b1.fma(x10, c101);
+            FloatVector x11 = FloatVector.broadcast(S, a[ao + 11 * KC]); c110 = b0.fma(x11, c110); c111 = b1.fma(x11, c111);
+            FloatVector x12 = FloatVector.broadcast(S, a[ao + 12 * KC]); c120 = b0.fma(x12, c120); c121 = b1.fma(x12, c121);
+            FloatVector x13 = FloatVector.broadcast(S, a[ao + 13 * KC]); c130 = b0.fma(x13, c130); c131 = b1.fma(x13, c131);
         }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        c000.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc)).intoArray(c, cOff + 0 * ldc); c001.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + LANES)).intoArray(c, cOff + 0 * ldc + LANES);
+        c010.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc)).intoArray(c, cOff + 1 * ldc); c011.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + LANES)).intoArray(c, cOff + 1 * ldc + LANES);
+        c020.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc); c021.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
+        c030.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc); c031.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
+        c040.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc); c041.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
+        c050.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc); c051.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
+        c060.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc)).intoArray(c, cOff + 6 * ldc); c061.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc + LANES)).intoArray(c, cOff + 6 * ldc + LANES);
+        c070.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc)).intoArray(c, cOff + 7 * ldc); c071.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc + LANES)).intoArray(c, cOff + 7 * ldc + LANES);
+        c080.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc)).intoArray(c, cOff + 8 * ldc); c081.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc + LANES)).intoArray(c, cOff + 8 * ldc + LANES);
+        c090.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc)).intoArray(c, cOff + 9 * ldc); c091.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc + LANES)).intoArray(c, cOff + 9 * ldc + LANES);
+        c100.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc)).intoArray(c, cOff + 10 * ldc); c101.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc + LANES)).intoArray(c, cOff + 10 * ldc + LANES);
+        c110.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc)).intoArray(c, cOff + 11 * ldc); c111.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc + LANES)).intoArray(c, cOff + 11 * ldc + LANES);
+        c120.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc)).intoArray(c, cOff + 12 * ldc); c121.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc + LANES)).intoArray(c, cOff + 12 * ldc + LANES);
+        c130.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc)).intoArray(c, cOff + 13 * ldc); c131.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc + LANES)).intoArray(c, cOff + 13 * ldc + LANES);
     }
     // CHECKSTYLE.ON: LineLength
 

@@ -72,8 +72,9 @@ class KernelsDifferentialTest {
         int want = lanes == null ? FloatVector.SPECIES_PREFERRED.length() : Integer.parseInt(lanes.trim());
         assertEquals(want, VectorKernels.LANES, VectorKernels.LANES_PROPERTY + "=" + lanes);
         assertEquals(want * Float.SIZE, VectorKernels.S.vectorBitSize(), "species " + VectorKernels.S);
-        // four vectors per micro-tile row with 512-bit vectors (32 registers), two below (16 registers)
-        assertEquals((want >= 16 ? 4 : 2) * want, VectorKernels.NR, "micro-tile width in vectors");
+        // 14 rows of two vectors with 512-bit vectors (32 registers), 6 below (16 registers)
+        assertEquals(2 * want, VectorKernels.NR, "micro-tile width: two vectors");
+        assertEquals(want >= 16 ? 14 : 6, VectorKernels.MR, "micro-tile rows");
         assertTrue(new VectorKernels(1).describe().contains(want + " float lanes"), new VectorKernels(1).describe());
     }
 
@@ -102,7 +103,10 @@ class KernelsDifferentialTest {
         int seed = 0;
         for (int m : sizes) for (int n : sizes) for (int k : new int[]{1, 17, 65})
             b.add(Arguments.of(m, n, k, seed++));
-        // block boundaries: > MC rows, > NC columns, > KC depth, and FAVOR+-like skinny shapes
+        // the 14-row panels of AVX-512: one and a 6-row rest, one and a 7-row rest, two, two and one row
+        for (int m : new int[]{20, 21, 28, 29}) b.add(Arguments.of(m, 47, 33, seed++));
+        // block boundaries: > MC rows (140 or 144), > NC columns, > KC depth, and FAVOR+-like skinny shapes
+        b.add(Arguments.of(141, 70, 257, seed++));
         b.add(Arguments.of(145, 70, 257, seed++));
         b.add(Arguments.of(300, 2100, 300, seed++));
         b.add(Arguments.of(513, 256, 64, seed++));
@@ -241,11 +245,11 @@ class KernelsDifferentialTest {
             }
     }
 
-    /** Square sizes around the 6-row panels, the 8/16-lane tiles, KC = 256 and the 2-thread split. */
+    /** Square sizes around the 6- and 14-row panels, the 16/32-column tiles, KC = 256 and the 2-thread split. */
     static Stream<Arguments> triangleShapes() {
         Stream.Builder<Arguments> b = Stream.builder();
         int seed = 100;
-        for (int n : new int[]{1, 5, 6, 7, 16, 17, 33, 64, 65, 300})
+        for (int n : new int[]{1, 5, 6, 7, 16, 17, 21, 29, 33, 64, 65, 300})
             for (int k : new int[]{1, 17, 64, 257}) b.add(Arguments.of(n, k, seed++));
         return b.build();
     }
