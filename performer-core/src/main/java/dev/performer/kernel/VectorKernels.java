@@ -470,9 +470,11 @@ public final class VectorKernels implements Kernels {
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float[] c, int cOff, int ldc, int structure, int row0) {
         Scratch s = scratch.get();
-        boolean direct = MR == 6 && lda <= DIRECT_LDA;    // 14-row panels read A packed only (micro14s, micro14r)
         boolean rowPanels = MR == 14 && !transA;           // packed by rows: op(A) = A copied row by row
+        // A read in place: 6-row panels up to DIRECT_LDA; 14-row ones (micro14r) only at a row stride of KC
+        boolean direct = MR == 6 ? lda <= DIRECT_LDA : rowPanels && lda == KC;
         int rs = transA ? 1 : lda, cs = transA ? lda : 1;
+        int prs = rowPanels ? KC : 1, pcs = rowPanels ? 1 : MR; // a packed panel's strides
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -494,17 +496,16 @@ public final class VectorKernels implements Kernels {
                             else if (structure == UPPER_A) k0 = Math.max(0, row - pc);
                             if (k1 <= k0) continue;
                             if (!direct) {
-                                if (rowPanels) micro(k1 - k0, s.packA, ir * KC + k0, KC, 1, s.packB, bBase + k0 * NR,
-                                        alpha, c, cAt, ldc, mr, nr, s.tile);
-                                else micro(k1 - k0, s.packA, ir * kc + k0 * MR, 1, MR, s.packB, bBase + k0 * NR,
-                                        alpha, c, cAt, ldc, mr, nr, s.tile);
+                                int at = rowPanels ? ir * KC + k0 : ir * kc + k0 * MR;
+                                micro(k1 - k0, s.packA, at, prs, pcs, s.packB, bBase + k0 * NR, alpha, c, cAt, ldc,
+                                        mr, nr, s.tile);
                             } else if (mr == MR) {
                                 micro(k1 - k0, a, aOff + (ic + ir) * rs + (pc + k0) * cs, rs, cs, s.packB,
                                         bBase + k0 * NR, alpha, c, cAt, ldc, mr, nr, s.tile);
                             } else { // a partial panel at the bottom edge: pack it alone, zero padded
                                 packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
-                                micro(k1 - k0, s.packA, k0 * MR, 1, MR, s.packB, bBase + k0 * NR, alpha, c,
-                                        cAt, ldc, mr, nr, s.tile);
+                                micro(k1 - k0, s.packA, rowPanels ? k0 : k0 * MR, prs, pcs, s.packB, bBase + k0 * NR,
+                                        alpha, c, cAt, ldc, mr, nr, s.tile);
                             }
                         }
                     }
@@ -766,8 +767,15 @@ public final class VectorKernels implements Kernels {
             java.util.Arrays.fill(tile, 0f);
             if (cs == 1) micro14r(kc, a, aBase, pb, bBase, 1f, tile, 0, NR);
             else micro14s(kc, a, aBase, pb, bBase, 1f, tile, 0, NR);
-            for (int r = 0; r < mr; r++)
-                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
+            if (nr == NR) {
+                FloatVector al = FloatVector.broadcast(S, alpha);
+                for (int r = 0; r < mr; r++)
+                    for (int j = 0; j < NR; j += LANES)
+                        FloatVector.fromArray(S, tile, r * NR + j).fma(al, FloatVector.fromArray(S, c, cOff + r * ldc + j)).intoArray(c, cOff + r * ldc + j);
+            } else {
+                for (int r = 0; r < mr; r++)
+                    for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
+            }
         } else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
     }
 

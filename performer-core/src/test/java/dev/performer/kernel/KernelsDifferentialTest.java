@@ -245,6 +245,51 @@ class KernelsDifferentialTest {
             }
     }
 
+    static Stream<Arguments> inPlaceShapes() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        int seed = 300;
+        for (int m : new int[]{17, 20, 29, 64, 141, 300})
+            for (int k : new int[]{17, 64, VectorKernels.KC})
+                for (int n : new int[]{32, 47, 64}) b.add(Arguments.of(m, n, k, seed++));
+        return b.build();
+    }
+
+    /**
+     * A at a row stride of KC is read in place by the 14-row panels of AVX-512 (at any other stride it is
+     * packed, and 6-row panels read it in place up to DIRECT_LDA): the same sums either way, so the
+     * product, its lower triangle and a lower-triangular A's product keep their bits when the same A
+     * sits at the stride KC + 3 instead, for alpha 1 and not, edge panels and edge tiles included.
+     */
+    @ParameterizedTest(name = "A in place m={0} n={1} k={2}")
+    @MethodSource("inPlaceShapes")
+    void aRowStrideOfKcGivesTheBitsOfAnyOther(int m, int n, int k, int seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int kc = VectorKernels.KC, ldc = n + 1, rows = Math.max(m, n);
+        float[] a = rand(r, rows * kc), wide = new float[rows * (kc + 3)], bm = rand(r, Math.max(k, rows) * n);
+        for (int i = 0; i < rows; i++) System.arraycopy(a, i * kc, wide, i * (kc + 3), kc);
+        for (Kernels fast : FAST) {
+            if (!(fast instanceof VectorKernels)) continue;
+            for (float alpha : new float[]{1f, -0.75f}) {
+                float[] c0 = rand(r, Math.max(m, n) * ldc), x = c0.clone(), y = c0.clone();
+                fast.gemm(false, false, m, n, k, alpha, a, 0, kc, bm, 0, n, 1f, x, 0, ldc);
+                fast.gemm(false, false, m, n, k, alpha, wide, 0, kc + 3, bm, 0, n, 1f, y, 0, ldc);
+                assertArrayEquals(y, x, fast.describe() + " gemm alpha=" + alpha);
+                if (n <= k) {                                   // gemmLower: A n×k, B k×n
+                    x = c0.clone(); y = c0.clone();
+                    fast.gemmLower(false, false, n, k, alpha, a, 0, kc, bm, 0, n, x, 0, ldc);
+                    fast.gemmLower(false, false, n, k, alpha, wide, 0, kc + 3, bm, 0, n, y, 0, ldc);
+                    assertArrayEquals(y, x, fast.describe() + " gemmLower alpha=" + alpha);
+                }
+                if (m <= kc) {                                  // gemmTriangular: L m×m, B m×n
+                    x = c0.clone(); y = c0.clone();
+                    fast.gemmTriangular(false, m, n, alpha, a, 0, kc, bm, 0, n, 0.5f, x, 0, ldc);
+                    fast.gemmTriangular(false, m, n, alpha, wide, 0, kc + 3, bm, 0, n, 0.5f, y, 0, ldc);
+                    assertArrayEquals(y, x, fast.describe() + " gemmTriangular alpha=" + alpha);
+                }
+            }
+        }
+    }
+
     /** Square sizes around the 6- and 14-row panels, the 16/32-column tiles, KC = 256 and the 2-thread split. */
     static Stream<Arguments> triangleShapes() {
         Stream.Builder<Arguments> b = Stream.builder();
