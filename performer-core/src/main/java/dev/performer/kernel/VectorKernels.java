@@ -165,9 +165,8 @@ public final class VectorKernels implements Kernels {
             return;
         }
         if (m >= parts * 2 * MR || m >= n) {
-            int step = ((m + parts - 1) / parts + MR - 1) / MR * MR;
-            team.run((m + step - 1) / step, p -> {
-                int r0 = p * step, rows = Math.min(step, m - r0);
+            team.run(parts, p -> {
+                int r0 = panelStart(p, parts, m), rows = panelStart(p + 1, parts, m) - r0;
                 int ao = transA ? aOff + r0 : aOff + r0 * lda;
                 gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda, b, bOff, ldb, c, cOff + r0 * ldc, ldc);
             });
@@ -179,6 +178,16 @@ public final class VectorKernels implements Kernels {
                 gemmSerial(transA, transB, m, cols, k, alpha, a, aOff, lda, b, bo, ldb, c, cOff + c0, ldc);
             });
         }
+    }
+
+    /**
+     * The first row of part p of m rows split into parts along whole MR-row panels, the panels dealt
+     * out evenly (256 rows in 14-row panels over 2 parts: 126 and 130 rows; rounding each part up to
+     * whole panels gave 140 and 116).
+     */
+    static int panelStart(int p, int parts, int m) {
+        long panels = (m + MR - 1) / MR;
+        return (int) Math.min(m, panels * p / parts * MR);
     }
 
     /** gemmSerial's block structures: none, C's lower triangle only, op(A) lower or upper triangular. */
@@ -228,9 +237,8 @@ public final class VectorKernels implements Kernels {
         }
         // rows in parts of whole panels; the lower-triangle structures do more work further down, so the
         // parts are not balanced (they are only used on causal chunks, serially)
-        int step = ((m + parts - 1) / parts + MR - 1) / MR * MR;
-        team.run((m + step - 1) / step, p -> {
-            int r0 = p * step, rows = Math.min(step, m - r0);
+        team.run(parts, p -> {
+            int r0 = panelStart(p, parts, m), rows = panelStart(p + 1, parts, m) - r0;
             int ao = transA ? aOff + r0 : aOff + r0 * lda;
             gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda, b, bOff, ldb, c, cOff + r0 * ldc, ldc,
                     structure, r0);

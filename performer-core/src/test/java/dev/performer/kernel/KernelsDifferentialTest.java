@@ -245,6 +245,26 @@ class KernelsDifferentialTest {
             }
     }
 
+    @Test
+    void rowPartsAreWholePanelsDealtOutEvenly() {
+        int mr = VectorKernels.MR;
+        for (int parts = 1; parts <= 5; parts++)
+            for (int m = 0; m <= 700; m++) {
+                assertEquals(0, VectorKernels.panelStart(0, parts, m), "m=" + m);
+                assertEquals(m, VectorKernels.panelStart(parts, parts, m), "m=" + m + " parts=" + parts);
+                int least = Integer.MAX_VALUE, most = 0;
+                for (int p = 0; p < parts; p++) {
+                    int r0 = VectorKernels.panelStart(p, parts, m), r1 = VectorKernels.panelStart(p + 1, parts, m);
+                    assertEquals(0, r0 % mr, "part " + p + " starts inside a panel, m=" + m);
+                    assertTrue(r1 >= r0, "parts out of order, m=" + m);
+                    least = Math.min(least, r1 - r0);
+                    most = Math.max(most, r1 - r0);
+                }
+                assertTrue(most - least <= mr, "m=" + m + " parts=" + parts + ": " + least + " to " + most + " rows");
+            }
+        if (mr == 14) assertEquals(126, VectorKernels.panelStart(1, 2, 256));
+    }
+
     static Stream<Arguments> inPlaceShapes() {
         Stream.Builder<Arguments> b = Stream.builder();
         int seed = 300;
