@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The tiled exact attention (online softmax; and the materialising form it replaced) against an
  * analytic double-precision reference of softmax attention and its gradients, which is itself
- * checked by finite differences; over sizes that cross the tile boundaries (BQ = 64 query rows,
+ * checked by finite differences; over sizes that cross the tile boundaries (BQ = 84 query rows,
  * BK = 256 keys), causal and bidirectional, with key masks (one batch row masked entirely), cross
  * attention and one head on several threads.
  */
@@ -101,7 +101,8 @@ class ExactAttentionTest {
                 Arguments.of(1, 1, 64, 64, 16, true, false), Arguments.of(2, 1, 65, 65, 16, false, true),
                 Arguments.of(1, 2, 257, 257, 8, true, true), Arguments.of(1, 1, 300, 300, 64, false, false),
                 Arguments.of(1, 1, 300, 300, 64, true, false), Arguments.of(2, 2, 70, 513, 8, false, true),
-                Arguments.of(1, 3, 129, 129, 12, true, true),
+                Arguments.of(1, 3, 129, 129, 12, true, true), Arguments.of(1, 1, 84, 84, 16, true, false),
+                Arguments.of(1, 2, 85, 85, 16, false, true), Arguments.of(1, 1, 169, 169, 8, true, true),
                 // on 2 threads one head (300) and three heads (600) split their key blocks into parts
                 Arguments.of(1, 3, 600, 600, 16, true, true), Arguments.of(1, 1, 1100, 1100, 8, true, false));
     }
