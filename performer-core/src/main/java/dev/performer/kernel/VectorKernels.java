@@ -68,6 +68,7 @@ public final class VectorKernels implements Kernels {
         final float[] packA = new float[MC * KC + LANES]; // + LANES: packA's whole-vector stores run past a panel
         final float[] packB = new float[KC * NC];
         final float[] tile = new float[MR * NR];
+        float[] scaledRows = new float[0];                // fewRowsTimesMatrix's alpha·A, grown to the largest seen
     }
 
     /** The species for a value of {@value #LANES_PROPERTY}: null means the preferred species. */
@@ -292,7 +293,9 @@ public final class VectorKernels implements Kernels {
     private void fewRowsTimesMatrix(int m, int n, int k, float alpha, float[] a, int aOff, int lda, float[] b,
                                     int bOff, int ldb, float[] c, int cOff, int ldc) {
         if (alpha != 1f) {                               // the products alpha·a[p], once, as one row would round them
-            float[] scaled = new float[m * k];
+            Scratch sc = scratch.get();                  // (a thread's buffer: a training step allocates nothing)
+            if (sc.scaledRows.length < m * k) sc.scaledRows = new float[m * k];
+            float[] scaled = sc.scaledRows;
             for (int i = 0; i < m; i++)
                 for (int p = 0; p < k; p++) scaled[i * k + p] = alpha * a[aOff + i * lda + p];
             a = scaled;
