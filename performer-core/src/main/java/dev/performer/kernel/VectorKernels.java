@@ -761,7 +761,8 @@ public final class VectorKernels implements Kernels {
      * at most 6 rows runs the 6-row kernel). A is either a packed panel (rs = 1, cs = MR, zero padded)
      * or, with 6-row panels, read in place from the matrix (six sequential row streams; skipping the
      * packing pass was measured faster on the FAVOR+ shapes, where packing A cost 13% of a forward
-     * pass). 14-row panels are always packed, by rows (rs KC, cs 1) or in steps (rs 1, cs MR). Fully
+     * pass). 14-row panels are packed by rows (rs KC, cs 1) or in steps (rs 1, cs MR), or read in place
+     * by rows when A's row stride is KC. Fully
      * unrolled, with the stores written inline: passing the accumulators to a helper made C2 box them
      * (6 vs 99 GFLOP/s on one core). Every entry of C sums its products in the order of kk whatever
      * the tile, so the tile's shape does not change a result's bits.
