@@ -122,7 +122,10 @@ public final class VectorKernels implements Kernels {
                      float beta, float[] c, int cOff, int ldc) {
         Kernels.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        if (beta != 1f) {
+        // the packed path overwrites C itself when beta = 0 (gemmSerial's overwrite); the others add to a zeroed C
+        boolean packed = k > 0 && alpha != 0f && m > 1 && m > FEW_ROWS;
+        boolean overwrite = beta == 0f && packed;
+        if (beta != 1f && !overwrite) {
             for (int i = 0; i < m; i++) {
                 int row = cOff + i * ldc;
                 if (beta == 0f) java.util.Arrays.fill(c, row, row + n, 0f);
@@ -162,21 +165,22 @@ public final class VectorKernels implements Kernels {
         double flops = 2.0 * m * n * k;
         int parts = (flops < PARALLEL_FLOPS || !team.available()) ? 1 : threads;
         if (parts == 1) {
-            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, overwrite);
             return;
         }
         if (m >= parts * 2 * MR || m >= n) {
             team.run(parts, p -> {
                 int r0 = panelStart(p, parts, m), rows = panelStart(p + 1, parts, m) - r0;
                 int ao = transA ? aOff + r0 : aOff + r0 * lda;
-                gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda, b, bOff, ldb, c, cOff + r0 * ldc, ldc);
+                gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda, b, bOff, ldb, c, cOff + r0 * ldc, ldc,
+                        overwrite);
             });
         } else {
             int step = ((n + parts - 1) / parts + NR - 1) / NR * NR;
             team.run((n + step - 1) / step, p -> {
                 int c0 = p * step, cols = Math.min(step, n - c0);
                 int bo = transB ? bOff + c0 * ldb : bOff + c0;
-                gemmSerial(transA, transB, m, cols, k, alpha, a, aOff, lda, b, bo, ldb, c, cOff + c0, ldc);
+                gemmSerial(transA, transB, m, cols, k, alpha, a, aOff, lda, b, bo, ldb, c, cOff + c0, ldc, overwrite);
             });
         }
     }
@@ -233,7 +237,7 @@ public final class VectorKernels implements Kernels {
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         int parts = 2.0 * m * n * k < PARALLEL_FLOPS || m < threads * 2 * MR || !team.available() ? 1 : threads;
         if (parts == 1) {
-            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, structure, 0);
+            gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, structure, 0, false);
             return;
         }
         // rows in parts of whole panels; the lower-triangle structures do more work further down, so the
@@ -242,7 +246,7 @@ public final class VectorKernels implements Kernels {
             int r0 = panelStart(p, parts, m), rows = panelStart(p + 1, parts, m) - r0;
             int ao = transA ? aOff + r0 : aOff + r0 * lda;
             gemmSerial(transA, transB, rows, n, k, alpha, a, ao, lda, b, bOff, ldb, c, cOff + r0 * ldc, ldc,
-                    structure, r0);
+                    structure, r0, false);
         });
     }
 
@@ -465,12 +469,22 @@ public final class VectorKernels implements Kernels {
      */
     static final int DIRECT_LDA = 1024;
 
-    /** C += alpha·op(A)·op(B) on the calling thread. */
+    /**
+     * C = alpha·op(A)·op(B) (overwrite: C's old values are not read, nor need to be zeroed first) or
+     * C += alpha·op(A)·op(B), on the calling thread.
+     */
     private void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                            float[] c, int cOff, int ldc) {
-        gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, FULL, 0);
+                            float[] c, int cOff, int ldc, boolean overwrite) {
+        gemmSerial(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, FULL, 0, overwrite);
     }
+
+    /**
+     * What an overwriting product's first depth block reads as C: zeros, a tile's worth (so that
+     * C = fma(alpha, sum, 0) has the bits of a product into a zeroed C, without the pass that zeroes
+     * it and the reads of C; for a 256×256×64 block that was 512 KB of C's 768 KB of traffic).
+     */
+    private static final float[] ZERO_TILE = new float[MR * NR];
 
     /**
      * {@link #gemmSerial} with a block structure, for rows starting at row0 of the whole product: with
@@ -479,7 +493,7 @@ public final class VectorKernels implements Kernels {
      */
     private void gemmSerial(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                            float[] c, int cOff, int ldc, int structure, int row0) {
+                            float[] c, int cOff, int ldc, int structure, int row0, boolean overwrite) {
         Scratch s = scratch.get();
         boolean rowPanels = MR == 14 && !transA;           // packed by rows: op(A) = A copied row by row
         // A read in place: 6-row panels up to DIRECT_LDA; 14-row ones (micro14r) only at a row stride of KC
@@ -506,17 +520,20 @@ public final class VectorKernels implements Kernels {
                             if (structure == LOWER_A) k1 = Math.min(kc, row + mr - pc);
                             else if (structure == UPPER_A) k0 = Math.max(0, row - pc);
                             if (k1 <= k0) continue;
+                            boolean ow = overwrite && pc == 0; // the first depth block writes C, later ones add
+                            float[] ci = ow ? ZERO_TILE : c;
+                            int ciOff = ow ? 0 : cAt, ldci = ow ? NR : ldc;
                             if (!direct) {
                                 int at = rowPanels ? ir * KC + k0 : ir * kc + k0 * MR;
                                 micro(k1 - k0, s.packA, at, prs, pcs, s.packB, bBase + k0 * NR, alpha, c, cAt, ldc,
-                                        mr, nr, s.tile);
+                                        ci, ciOff, ldci, mr, nr, s.tile);
                             } else if (mr == MR) {
                                 micro(k1 - k0, a, aOff + (ic + ir) * rs + (pc + k0) * cs, rs, cs, s.packB,
-                                        bBase + k0 * NR, alpha, c, cAt, ldc, mr, nr, s.tile);
+                                        bBase + k0 * NR, alpha, c, cAt, ldc, ci, ciOff, ldci, mr, nr, s.tile);
                             } else { // a partial panel at the bottom edge: pack it alone, zero padded
                                 packA(transA, a, aOff, lda, ic + ir, mr, pc, kc, s.packA);
                                 micro(k1 - k0, s.packA, rowPanels ? k0 : k0 * MR, prs, pcs, s.packB, bBase + k0 * NR,
-                                        alpha, c, cAt, ldc, mr, nr, s.tile);
+                                        alpha, c, cAt, ldc, ci, ciOff, ldci, mr, nr, s.tile);
                             }
                         }
                     }
@@ -773,32 +790,34 @@ public final class VectorKernels implements Kernels {
      * the tile, so the tile's shape does not change a result's bits.
      */
     private static void micro(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase,
-                              float alpha, float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+                              float alpha, float[] c, int cOff, int ldc, float[] ci, int ciOff, int ldci, int mr,
+                              int nr, float[] tile) {
         if (MR == 14 && mr > 6) { // a packed panel: by rows (rs KC, cs 1) or in steps (rs 1, cs MR)
             if (mr == MR && nr == NR) {
-                if (cs == 1) micro14r(kc, a, aBase, pb, bBase, alpha, c, cOff, ldc);
-                else micro14s(kc, a, aBase, pb, bBase, alpha, c, cOff, ldc);
+                if (cs == 1) micro14r(kc, a, aBase, pb, bBase, alpha, c, cOff, ldc, ci, ciOff, ldci);
+                else micro14s(kc, a, aBase, pb, bBase, alpha, c, cOff, ldc, ci, ciOff, ldci);
                 return;
             }
             // an edge tile: the sums into the zeroed tile (alpha 1: exact), then c = fma(alpha, sum, c)
             java.util.Arrays.fill(tile, 0f);
-            if (cs == 1) micro14r(kc, a, aBase, pb, bBase, 1f, tile, 0, NR);
-            else micro14s(kc, a, aBase, pb, bBase, 1f, tile, 0, NR);
+            if (cs == 1) micro14r(kc, a, aBase, pb, bBase, 1f, tile, 0, NR, tile, 0, NR);
+            else micro14s(kc, a, aBase, pb, bBase, 1f, tile, 0, NR, tile, 0, NR);
             if (nr == NR) {
                 FloatVector al = FloatVector.broadcast(S, alpha);
                 for (int r = 0; r < mr; r++)
                     for (int j = 0; j < NR; j += LANES)
-                        FloatVector.fromArray(S, tile, r * NR + j).fma(al, FloatVector.fromArray(S, c, cOff + r * ldc + j)).intoArray(c, cOff + r * ldc + j);
+                        FloatVector.fromArray(S, tile, r * NR + j).fma(al, FloatVector.fromArray(S, ci, ciOff + r * ldci + j)).intoArray(c, cOff + r * ldc + j);
             } else {
                 for (int r = 0; r < mr; r++)
-                    for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
+                    for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], ci[ciOff + r * ldci + j]);
             }
-        } else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, mr, nr, tile);
+        } else micro2(kc, a, aBase, rs, cs, pb, bBase, alpha, c, cOff, ldc, ci, ciOff, ldci, mr, nr, tile);
     }
 
     /** {@link #micro} with 6×2 vector accumulators. */
     private static void micro2(int kc, float[] a, int aBase, int rs, int cs, float[] pb, int bBase, float alpha,
-                               float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+                               float[] c, int cOff, int ldc, float[] ci, int ciOff, int ldci, int mr, int nr,
+                               float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -824,12 +843,12 @@ public final class VectorKernels implements Kernels {
         }
         if (mr == MR && nr == NR) {
             FloatVector al = FloatVector.broadcast(S, alpha);
-            c00.fma(al, FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff); c01.fma(al, FloatVector.fromArray(S, c, cOff + LANES)).intoArray(c, cOff + LANES);
-            c10.fma(al, FloatVector.fromArray(S, c, cOff + ldc)).intoArray(c, cOff + ldc); c11.fma(al, FloatVector.fromArray(S, c, cOff + ldc + LANES)).intoArray(c, cOff + ldc + LANES);
-            c20.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc); c21.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
-            c30.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc); c31.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
-            c40.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc); c41.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
-            c50.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc); c51.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
+            c00.fma(al, FloatVector.fromArray(S, ci, ciOff)).intoArray(c, cOff); c01.fma(al, FloatVector.fromArray(S, ci, ciOff + LANES)).intoArray(c, cOff + LANES);
+            c10.fma(al, FloatVector.fromArray(S, ci, ciOff + ldci)).intoArray(c, cOff + ldc); c11.fma(al, FloatVector.fromArray(S, ci, ciOff + ldci + LANES)).intoArray(c, cOff + ldc + LANES);
+            c20.fma(al, FloatVector.fromArray(S, ci, ciOff + 2 * ldci)).intoArray(c, cOff + 2 * ldc); c21.fma(al, FloatVector.fromArray(S, ci, ciOff + 2 * ldci + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
+            c30.fma(al, FloatVector.fromArray(S, ci, ciOff + 3 * ldci)).intoArray(c, cOff + 3 * ldc); c31.fma(al, FloatVector.fromArray(S, ci, ciOff + 3 * ldci + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
+            c40.fma(al, FloatVector.fromArray(S, ci, ciOff + 4 * ldci)).intoArray(c, cOff + 4 * ldc); c41.fma(al, FloatVector.fromArray(S, ci, ciOff + 4 * ldci + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
+            c50.fma(al, FloatVector.fromArray(S, ci, ciOff + 5 * ldci)).intoArray(c, cOff + 5 * ldc); c51.fma(al, FloatVector.fromArray(S, ci, ciOff + 5 * ldci + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
         } else {
             c00.intoArray(tile, 0); c01.intoArray(tile, LANES);
             c10.intoArray(tile, NR); c11.intoArray(tile, NR + LANES);
@@ -838,7 +857,7 @@ public final class VectorKernels implements Kernels {
             c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + LANES);
             c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + LANES);
             for (int r = 0; r < mr; r++)
-                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], c[cOff + r * ldc + j]);
+                for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] = Math.fma(alpha, tile[r * NR + j], ci[ciOff + r * ldci + j]);
         }
     }
 
@@ -849,7 +868,8 @@ public final class VectorKernels implements Kernels {
      * (rs, cs: 14 row offsets live across the loop) it ran at about 150 GFLOP/s on one core, packed it
      * runs 185-205 (6×4 ran 140-157).
      */
-    private static void micro14s(int kc, float[] a, int aBase, float[] pb, int bBase, float alpha, float[] c, int cOff, int ldc) {
+    private static void micro14s(int kc, float[] a, int aBase, float[] pb, int bBase, float alpha, float[] c, int cOff, int ldc,
+                                 float[] ci, int ciOff, int ldci) {
         FloatVector c000 = FloatVector.zero(S), c001 = FloatVector.zero(S);
         FloatVector c010 = FloatVector.zero(S), c011 = FloatVector.zero(S);
         FloatVector c020 = FloatVector.zero(S), c021 = FloatVector.zero(S);
@@ -882,20 +902,20 @@ public final class VectorKernels implements Kernels {
             FloatVector x13 = FloatVector.broadcast(S, a[ao + 13]); c130 = b0.fma(x13, c130); c131 = b1.fma(x13, c131);
         }
         FloatVector al = FloatVector.broadcast(S, alpha);
-        c000.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc)).intoArray(c, cOff + 0 * ldc); c001.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + LANES)).intoArray(c, cOff + 0 * ldc + LANES);
-        c010.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc)).intoArray(c, cOff + 1 * ldc); c011.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + LANES)).intoArray(c, cOff + 1 * ldc + LANES);
-        c020.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc); c021.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
-        c030.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc); c031.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
-        c040.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc); c041.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
-        c050.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc); c051.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
-        c060.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc)).intoArray(c, cOff + 6 * ldc); c061.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc + LANES)).intoArray(c, cOff + 6 * ldc + LANES);
-        c070.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc)).intoArray(c, cOff + 7 * ldc); c071.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc + LANES)).intoArray(c, cOff + 7 * ldc + LANES);
-        c080.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc)).intoArray(c, cOff + 8 * ldc); c081.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc + LANES)).intoArray(c, cOff + 8 * ldc + LANES);
-        c090.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc)).intoArray(c, cOff + 9 * ldc); c091.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc + LANES)).intoArray(c, cOff + 9 * ldc + LANES);
-        c100.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc)).intoArray(c, cOff + 10 * ldc); c101.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc + LANES)).intoArray(c, cOff + 10 * ldc + LANES);
-        c110.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc)).intoArray(c, cOff + 11 * ldc); c111.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc + LANES)).intoArray(c, cOff + 11 * ldc + LANES);
-        c120.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc)).intoArray(c, cOff + 12 * ldc); c121.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc + LANES)).intoArray(c, cOff + 12 * ldc + LANES);
-        c130.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc)).intoArray(c, cOff + 13 * ldc); c131.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc + LANES)).intoArray(c, cOff + 13 * ldc + LANES);
+        c000.fma(al, FloatVector.fromArray(S, ci, ciOff + 0 * ldci)).intoArray(c, cOff + 0 * ldc); c001.fma(al, FloatVector.fromArray(S, ci, ciOff + 0 * ldci + LANES)).intoArray(c, cOff + 0 * ldc + LANES);
+        c010.fma(al, FloatVector.fromArray(S, ci, ciOff + 1 * ldci)).intoArray(c, cOff + 1 * ldc); c011.fma(al, FloatVector.fromArray(S, ci, ciOff + 1 * ldci + LANES)).intoArray(c, cOff + 1 * ldc + LANES);
+        c020.fma(al, FloatVector.fromArray(S, ci, ciOff + 2 * ldci)).intoArray(c, cOff + 2 * ldc); c021.fma(al, FloatVector.fromArray(S, ci, ciOff + 2 * ldci + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
+        c030.fma(al, FloatVector.fromArray(S, ci, ciOff + 3 * ldci)).intoArray(c, cOff + 3 * ldc); c031.fma(al, FloatVector.fromArray(S, ci, ciOff + 3 * ldci + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
+        c040.fma(al, FloatVector.fromArray(S, ci, ciOff + 4 * ldci)).intoArray(c, cOff + 4 * ldc); c041.fma(al, FloatVector.fromArray(S, ci, ciOff + 4 * ldci + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
+        c050.fma(al, FloatVector.fromArray(S, ci, ciOff + 5 * ldci)).intoArray(c, cOff + 5 * ldc); c051.fma(al, FloatVector.fromArray(S, ci, ciOff + 5 * ldci + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
+        c060.fma(al, FloatVector.fromArray(S, ci, ciOff + 6 * ldci)).intoArray(c, cOff + 6 * ldc); c061.fma(al, FloatVector.fromArray(S, ci, ciOff + 6 * ldci + LANES)).intoArray(c, cOff + 6 * ldc + LANES);
+        c070.fma(al, FloatVector.fromArray(S, ci, ciOff + 7 * ldci)).intoArray(c, cOff + 7 * ldc); c071.fma(al, FloatVector.fromArray(S, ci, ciOff + 7 * ldci + LANES)).intoArray(c, cOff + 7 * ldc + LANES);
+        c080.fma(al, FloatVector.fromArray(S, ci, ciOff + 8 * ldci)).intoArray(c, cOff + 8 * ldc); c081.fma(al, FloatVector.fromArray(S, ci, ciOff + 8 * ldci + LANES)).intoArray(c, cOff + 8 * ldc + LANES);
+        c090.fma(al, FloatVector.fromArray(S, ci, ciOff + 9 * ldci)).intoArray(c, cOff + 9 * ldc); c091.fma(al, FloatVector.fromArray(S, ci, ciOff + 9 * ldci + LANES)).intoArray(c, cOff + 9 * ldc + LANES);
+        c100.fma(al, FloatVector.fromArray(S, ci, ciOff + 10 * ldci)).intoArray(c, cOff + 10 * ldc); c101.fma(al, FloatVector.fromArray(S, ci, ciOff + 10 * ldci + LANES)).intoArray(c, cOff + 10 * ldc + LANES);
+        c110.fma(al, FloatVector.fromArray(S, ci, ciOff + 11 * ldci)).intoArray(c, cOff + 11 * ldc); c111.fma(al, FloatVector.fromArray(S, ci, ciOff + 11 * ldci + LANES)).intoArray(c, cOff + 11 * ldc + LANES);
+        c120.fma(al, FloatVector.fromArray(S, ci, ciOff + 12 * ldci)).intoArray(c, cOff + 12 * ldc); c121.fma(al, FloatVector.fromArray(S, ci, ciOff + 12 * ldci + LANES)).intoArray(c, cOff + 12 * ldc + LANES);
+        c130.fma(al, FloatVector.fromArray(S, ci, ciOff + 13 * ldci)).intoArray(c, cOff + 13 * ldc); c131.fma(al, FloatVector.fromArray(S, ci, ciOff + 13 * ldci + LANES)).intoArray(c, cOff + 13 * ldc + LANES);
     }
 
     /**
@@ -903,7 +923,8 @@ public final class VectorKernels implements Kernels {
      * row stride, so one index register, and packing op(A) = A is a row copy (in steps it was a 16×16
      * transpose per block, a fifth of a 4096×64×256 product).
      */
-    private static void micro14r(int kc, float[] a, int aBase, float[] pb, int bBase, float alpha, float[] c, int cOff, int ldc) {
+    private static void micro14r(int kc, float[] a, int aBase, float[] pb, int bBase, float alpha, float[] c, int cOff, int ldc,
+                                 float[] ci, int ciOff, int ldci) {
         FloatVector c000 = FloatVector.zero(S), c001 = FloatVector.zero(S);
         FloatVector c010 = FloatVector.zero(S), c011 = FloatVector.zero(S);
         FloatVector c020 = FloatVector.zero(S), c021 = FloatVector.zero(S);
@@ -936,20 +957,20 @@ public final class VectorKernels implements Kernels {
             FloatVector x13 = FloatVector.broadcast(S, a[ao + 13 * KC]); c130 = b0.fma(x13, c130); c131 = b1.fma(x13, c131);
         }
         FloatVector al = FloatVector.broadcast(S, alpha);
-        c000.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc)).intoArray(c, cOff + 0 * ldc); c001.fma(al, FloatVector.fromArray(S, c, cOff + 0 * ldc + LANES)).intoArray(c, cOff + 0 * ldc + LANES);
-        c010.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc)).intoArray(c, cOff + 1 * ldc); c011.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + LANES)).intoArray(c, cOff + 1 * ldc + LANES);
-        c020.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc); c021.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
-        c030.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc); c031.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
-        c040.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc); c041.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
-        c050.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc); c051.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
-        c060.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc)).intoArray(c, cOff + 6 * ldc); c061.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc + LANES)).intoArray(c, cOff + 6 * ldc + LANES);
-        c070.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc)).intoArray(c, cOff + 7 * ldc); c071.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc + LANES)).intoArray(c, cOff + 7 * ldc + LANES);
-        c080.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc)).intoArray(c, cOff + 8 * ldc); c081.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc + LANES)).intoArray(c, cOff + 8 * ldc + LANES);
-        c090.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc)).intoArray(c, cOff + 9 * ldc); c091.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc + LANES)).intoArray(c, cOff + 9 * ldc + LANES);
-        c100.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc)).intoArray(c, cOff + 10 * ldc); c101.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc + LANES)).intoArray(c, cOff + 10 * ldc + LANES);
-        c110.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc)).intoArray(c, cOff + 11 * ldc); c111.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc + LANES)).intoArray(c, cOff + 11 * ldc + LANES);
-        c120.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc)).intoArray(c, cOff + 12 * ldc); c121.fma(al, FloatVector.fromArray(S, c, cOff + 12 * ldc + LANES)).intoArray(c, cOff + 12 * ldc + LANES);
-        c130.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc)).intoArray(c, cOff + 13 * ldc); c131.fma(al, FloatVector.fromArray(S, c, cOff + 13 * ldc + LANES)).intoArray(c, cOff + 13 * ldc + LANES);
+        c000.fma(al, FloatVector.fromArray(S, ci, ciOff + 0 * ldci)).intoArray(c, cOff + 0 * ldc); c001.fma(al, FloatVector.fromArray(S, ci, ciOff + 0 * ldci + LANES)).intoArray(c, cOff + 0 * ldc + LANES);
+        c010.fma(al, FloatVector.fromArray(S, ci, ciOff + 1 * ldci)).intoArray(c, cOff + 1 * ldc); c011.fma(al, FloatVector.fromArray(S, ci, ciOff + 1 * ldci + LANES)).intoArray(c, cOff + 1 * ldc + LANES);
+        c020.fma(al, FloatVector.fromArray(S, ci, ciOff + 2 * ldci)).intoArray(c, cOff + 2 * ldc); c021.fma(al, FloatVector.fromArray(S, ci, ciOff + 2 * ldci + LANES)).intoArray(c, cOff + 2 * ldc + LANES);
+        c030.fma(al, FloatVector.fromArray(S, ci, ciOff + 3 * ldci)).intoArray(c, cOff + 3 * ldc); c031.fma(al, FloatVector.fromArray(S, ci, ciOff + 3 * ldci + LANES)).intoArray(c, cOff + 3 * ldc + LANES);
+        c040.fma(al, FloatVector.fromArray(S, ci, ciOff + 4 * ldci)).intoArray(c, cOff + 4 * ldc); c041.fma(al, FloatVector.fromArray(S, ci, ciOff + 4 * ldci + LANES)).intoArray(c, cOff + 4 * ldc + LANES);
+        c050.fma(al, FloatVector.fromArray(S, ci, ciOff + 5 * ldci)).intoArray(c, cOff + 5 * ldc); c051.fma(al, FloatVector.fromArray(S, ci, ciOff + 5 * ldci + LANES)).intoArray(c, cOff + 5 * ldc + LANES);
+        c060.fma(al, FloatVector.fromArray(S, ci, ciOff + 6 * ldci)).intoArray(c, cOff + 6 * ldc); c061.fma(al, FloatVector.fromArray(S, ci, ciOff + 6 * ldci + LANES)).intoArray(c, cOff + 6 * ldc + LANES);
+        c070.fma(al, FloatVector.fromArray(S, ci, ciOff + 7 * ldci)).intoArray(c, cOff + 7 * ldc); c071.fma(al, FloatVector.fromArray(S, ci, ciOff + 7 * ldci + LANES)).intoArray(c, cOff + 7 * ldc + LANES);
+        c080.fma(al, FloatVector.fromArray(S, ci, ciOff + 8 * ldci)).intoArray(c, cOff + 8 * ldc); c081.fma(al, FloatVector.fromArray(S, ci, ciOff + 8 * ldci + LANES)).intoArray(c, cOff + 8 * ldc + LANES);
+        c090.fma(al, FloatVector.fromArray(S, ci, ciOff + 9 * ldci)).intoArray(c, cOff + 9 * ldc); c091.fma(al, FloatVector.fromArray(S, ci, ciOff + 9 * ldci + LANES)).intoArray(c, cOff + 9 * ldc + LANES);
+        c100.fma(al, FloatVector.fromArray(S, ci, ciOff + 10 * ldci)).intoArray(c, cOff + 10 * ldc); c101.fma(al, FloatVector.fromArray(S, ci, ciOff + 10 * ldci + LANES)).intoArray(c, cOff + 10 * ldc + LANES);
+        c110.fma(al, FloatVector.fromArray(S, ci, ciOff + 11 * ldci)).intoArray(c, cOff + 11 * ldc); c111.fma(al, FloatVector.fromArray(S, ci, ciOff + 11 * ldci + LANES)).intoArray(c, cOff + 11 * ldc + LANES);
+        c120.fma(al, FloatVector.fromArray(S, ci, ciOff + 12 * ldci)).intoArray(c, cOff + 12 * ldc); c121.fma(al, FloatVector.fromArray(S, ci, ciOff + 12 * ldci + LANES)).intoArray(c, cOff + 12 * ldc + LANES);
+        c130.fma(al, FloatVector.fromArray(S, ci, ciOff + 13 * ldci)).intoArray(c, cOff + 13 * ldc); c131.fma(al, FloatVector.fromArray(S, ci, ciOff + 13 * ldci + LANES)).intoArray(c, cOff + 13 * ldc + LANES);
     }
     // CHECKSTYLE.ON: LineLength
 
