@@ -19,7 +19,9 @@ import java.util.function.IntConsumer;
  * on the small element-wise calls, not on the products.
  *
  *   java --add-modules jdk.incubator.vector -cp performer-core/target/classes \
- *       scripts/kernel-profile/KernelProfile.java causal|bidir L [iterations]
+ *       scripts/kernel-profile/KernelProfile.java causal|bidir L [iterations] [fwd]
+ *
+ * With {@code fwd} only the forward is run and timed.
  */
 public class KernelProfile {
 
@@ -131,11 +133,12 @@ public class KernelProfile {
 
     public static void main(String[] args) {
         if (args.length < 2 || !(args[0].equals("causal") || args[0].equals("bidir"))) {
-            System.err.println("usage: KernelProfile causal|bidir L [iterations]");
+            System.err.println("usage: KernelProfile causal|bidir L [iterations] [fwd]");
             System.exit(2);
         }
         boolean causal = args[0].equals("causal");
         int l = Integer.parseInt(args[1]), iters = args.length > 2 ? Integer.parseInt(args[2]) : 15;
+        boolean forwardOnly = args.length > 3 && args[3].equals("fwd");
         int h = 8, d = 64, m = 256;
         Kernels base = Kernels.create(Backend.VECTOR, 1);
         Timed tk = new Timed(base);
@@ -151,7 +154,7 @@ public class KernelProfile {
         for (int it = 0; it < 2 * iters; it++) {      // the first half warms the JIT up, the second is timed
             tk.on = it >= iters;
             s = fa.forward(dims, q, k, v, null, out, s);
-            fa.backward(s, dout, dq, dk, dv);
+            if (!forwardOnly) fa.backward(s, dout, dq, dk, dv);
         }
         long calls = 0, total = 0;
         for (long[] a : tk.acc.values()) { total += a[0]; calls += a[1]; }
@@ -159,8 +162,8 @@ public class KernelProfile {
         long sink = 0;
         for (int i = 0; i < 1_000_000; i++) sink += System.nanoTime();
         double perRead = (System.nanoTime() - t0) / 1e6;
-        System.out.printf("%s L %d, B 1, H 8, D 64, M 256, one thread, %s; %d timed iterations%n", fa.name(), l,
-                base.describe(), iters);
+        System.out.printf("%s %s, L %d, B 1, H 8, D 64, M 256, one thread, %s; %d timed iterations%n", fa.name(),
+                forwardOnly ? "forward" : "forward+backward", l, base.describe(), iters);
         System.out.printf("%9s %6s %9s %9s  %s%n", "ms/iter", "share", "calls", "GFLOP/s", "call");
         final long all = total;
         tk.acc.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).forEach(e -> {
