@@ -122,9 +122,9 @@ public final class VectorKernels implements Kernels {
                      float beta, float[] c, int cOff, int ldc) {
         Kernels.checkGemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        // the packed path overwrites C itself when beta = 0 (gemmSerial's overwrite); the others add to a zeroed C
-        boolean packed = k > 0 && alpha != 0f && m > 1 && m > FEW_ROWS;
-        boolean overwrite = beta == 0f && packed;
+        // above FEW_ROWS rows the packed path overwrites C itself when beta = 0 (gemmSerial's overwrite); the
+        // one-row and few-row paths, and the packed path below FEW_ROWS rows, add to a zeroed C
+        boolean overwrite = beta == 0f && k > 0 && alpha != 0f && m > FEW_ROWS;
         if (beta != 1f && !overwrite) {
             for (int i = 0; i < m; i++) {
                 int row = cOff + i * ldc;
@@ -619,8 +619,7 @@ public final class VectorKernels implements Kernels {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
             if (!transB && nr == NR) {
-                // whole panels by vectors: an arraycopy call per 32-float row cost about 5 ns, a third of the
-                // micro-kernel's time on a 64-deep block
+                // whole panels by vectors, not an arraycopy call per 32-float row (a 64×256 B: 2.4 → 2.0 µs)
                 for (int kk = 0, src = bOff + pc * ldb + jc + jr, dst = base; kk < kc; kk++, src += ldb, dst += NR)
                     for (int j = 0; j < NR; j += LANES) FloatVector.fromArray(S, b, src + j).intoArray(pb, dst + j);
             } else if (!transB) {
@@ -778,8 +777,9 @@ public final class VectorKernels implements Kernels {
     // The unrolled kernel keeps one line per row of accumulators, so that they read as a grid.
     // CHECKSTYLE.OFF: LineLength
     /**
-     * The micro-kernel: C[0:mr, 0:nr] += alpha·A·B for an MR-row panel of A, element (r, kk) at
-     * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, with MR×NV vector accumulators (a panel of
+     * The micro-kernel: C[0:mr, 0:nr] = alpha·A·B + C' for an MR-row panel of A, element (r, kk) at
+     * aBase + r·rs + kk·cs, and a packed NR-wide panel of B, where C' is read from ci at ciOff with row
+     * stride ldci (C itself, or {@link #ZERO_TILE} when the product overwrites C), with MR×NV vector accumulators (a panel of
      * at most 6 rows runs the 6-row kernel). A is either a packed panel (rs = 1, cs = MR, zero padded)
      * or, with 6-row panels, read in place from the matrix (six sequential row streams; skipping the
      * packing pass was measured faster on the FAVOR+ shapes, where packing A cost 13% of a forward
