@@ -504,6 +504,9 @@ public final class VectorKernels implements Kernels {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
+                boolean ow = overwrite && pc == 0; // the first depth block writes C, later ones add to it
+                float[] ci = ow ? ZERO_TILE : c;
+                int ldci = ow ? NR : ldc;
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, s.packB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
@@ -520,9 +523,7 @@ public final class VectorKernels implements Kernels {
                             if (structure == LOWER_A) k1 = Math.min(kc, row + mr - pc);
                             else if (structure == UPPER_A) k0 = Math.max(0, row - pc);
                             if (k1 <= k0) continue;
-                            boolean ow = overwrite && pc == 0; // the first depth block writes C, later ones add
-                            float[] ci = ow ? ZERO_TILE : c;
-                            int ciOff = ow ? 0 : cAt, ldci = ow ? NR : ldc;
+                            int ciOff = ow ? 0 : cAt;
                             if (!direct) {
                                 int at = rowPanels ? ir * KC + k0 : ir * kc + k0 * MR;
                                 micro(k1 - k0, s.packA, at, prs, pcs, s.packB, bBase + k0 * NR, alpha, c, cAt, ldc,
