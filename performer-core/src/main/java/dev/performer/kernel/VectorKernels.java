@@ -561,9 +561,10 @@ public final class VectorKernels implements Kernels {
         if (MR == 14 && LANES == 16) {                      // op(A) = Aᵀ in steps, by vectors
             int done = packA14(a, aOff, lda, ic, mc, pc, kc, pa);
             if (done == mc) return;
-            ic += done;                                     // the rest, element by element, into the panels after
+            ic += done;
             mc -= done;
-            packAScalar(transA, a, aOff, lda, ic, mc, pc, kc, pa, done * kc);
+            if (mc < MR) packA14Edge(a, aOff, lda, ic, mc, pc, kc, pa, done * kc); // the last, partial panel
+            else packAScalar(transA, a, aOff, lda, ic, mc, pc, kc, pa, done * kc); // after a stop at the array's end
             return;
         }
         packAScalar(transA, a, aOff, lda, ic, mc, pc, kc, pa, 0);
@@ -583,6 +584,19 @@ public final class VectorKernels implements Kernels {
             for (int kk = 0; kk < kc; kk++) FloatVector.fromArray(S, a, src + kk * lda).intoArray(pa, base + kk * MR);
         }
         return ir;
+    }
+
+    /**
+     * A partial panel of op(A) = Aᵀ (mr &lt; 14 rows) in steps, as masked vector copies into pa from paOff:
+     * each step's mr floats loaded under a mask (the lanes after them read as zeros, and nothing past
+     * them is read), stored as a whole vector whose last two lanes the next step overwrites, like
+     * {@link #packA14}. It replaced the element loop for the 8 rows after a 64-row chunk's four panels.
+     */
+    private static void packA14Edge(float[] a, int aOff, int lda, int ic, int mr, int pc, int kc, float[] pa,
+                                    int paOff) {
+        var rows = S.indexInRange(0, mr);
+        for (int kk = 0, src = aOff + pc * lda + ic; kk < kc; kk++, src += lda)
+            FloatVector.fromArray(S, a, src, rows).intoArray(pa, paOff + kk * MR);
     }
 
     /** packA element by element, into pa from paOff. */
