@@ -159,7 +159,11 @@ class TeamTest {
                 if (ph == 2 && j == 1) throw new IllegalStateException("phase 2 part 1");
             }));
             assertEquals("phase 2 part 1", e.getMessage());
-            for (int i = 0; i < 3 * 2; i++) assertEquals(1, hits.get(i), "phases 0-2 ran, index " + i);
+            for (int i = 0; i < 2 * 2; i++) assertEquals(1, hits.get(i), "phases 0-1 ran, index " + i);
+            assertEquals(1, hits.get(2 * 2 + 1), "the failing part ran once");
+            // the other part of the failing phase runs or not: a thread skips what remains once it sees
+            // the failure, and the caller may see it before its own part of that phase starts
+            assertTrue(hits.get(2 * 2) <= 1, "phase 2 part 0 ran at most once");
             for (int i = 3 * 2; i < 6 * 2; i++) assertEquals(0, hits.get(i), "phases 3-5 skipped, index " + i);
             AtomicIntegerArray again = new AtomicIntegerArray(4);
             team.phases(2, 2, (ph, j) -> again.incrementAndGet(ph * 2 + j));
