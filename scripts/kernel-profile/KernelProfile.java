@@ -132,6 +132,25 @@ public class KernelProfile {
         }
     }
 
+    /**
+     * Runs 2·iters passes, the first half warming the JIT up, and returns the wall time of the second
+     * half; with a Timed, its clock is on for the second half only.
+     */
+    static long wallOfSecondHalf(FavorAttention fa, Dims dims, float[] q, float[] k, float[] v, float[] dout,
+                                 float[] out, float[] dq, float[] dk, float[] dv, int iters, boolean forwardOnly,
+                                 Timed tk) {
+        Attention.Saved s = null;
+        long wall = 0;
+        for (int it = 0; it < 2 * iters; it++) {
+            if (tk != null) tk.on = it >= iters;
+            long w0 = System.nanoTime();
+            s = fa.forward(dims, q, k, v, null, out, s);
+            if (!forwardOnly) fa.backward(s, dout, dq, dk, dv);
+            if (it >= iters) wall += System.nanoTime() - w0;
+        }
+        return wall;
+    }
+
     public static void main(String[] args) {
         if (args.length < 2 || !(args[0].equals("causal") || args[0].equals("bidir"))) {
             System.err.println("usage: KernelProfile causal|bidir L [iterations] [fwd]");
@@ -151,26 +170,11 @@ public class KernelProfile {
         float[] q = new float[n], k = new float[n], v = new float[n], dout = new float[n];
         float[] out = new float[n], dq = new float[n], dk = new float[n], dv = new float[n];
         for (float[] x : new float[][]{q, k, v, dout}) for (int i = 0; i < n; i++) x[i] = (float) (0.3 * r.nextGaussian());
-        Attention.Saved s = null;
-        long wall = 0;
-        for (int it = 0; it < 2 * iters; it++) {      // the first half warms the JIT up, the second is timed
-            tk.on = it >= iters;
-            long w0 = System.nanoTime();
-            s = fa.forward(dims, q, k, v, null, out, s);
-            if (!forwardOnly) fa.backward(s, dout, dq, dk, dv);
-            if (tk.on) wall += System.nanoTime() - w0;
-        }
+        long wall = wallOfSecondHalf(fa, dims, q, k, v, dout, out, dq, dk, dv, iters, forwardOnly, tk);
         // the same layer over the backend itself, untimed: the wall time without this decorator
         FavorAttention plain = FavorAttention.random(base, FeatureMap.softmax(1e-3f), m, d, causal,
                 Projection.Type.ORTHOGONAL, Projection.Scaling.CHI, 7);
-        Attention.Saved ps = null;
-        long plainWall = 0;
-        for (int it = 0; it < 2 * iters; it++) {
-            long w0 = System.nanoTime();
-            ps = plain.forward(dims, q, k, v, null, out, ps);
-            if (!forwardOnly) plain.backward(ps, dout, dq, dk, dv);
-            if (it >= iters) plainWall += System.nanoTime() - w0;
-        }
+        long plainWall = wallOfSecondHalf(plain, dims, q, k, v, dout, out, dq, dk, dv, iters, forwardOnly, null);
         long calls = 0, total = 0;
         for (long[] a : tk.acc.values()) { total += a[0]; calls += a[1]; }
         long t0 = System.nanoTime();                  // the timer's own cost: two reads per call

@@ -590,7 +590,7 @@ public final class VectorKernels implements Kernels {
      * A partial panel of op(A) = Aᵀ (mr &lt; 14 rows) in steps, as masked vector copies into pa from paOff:
      * each step's mr floats loaded under a mask (the lanes after them read as zeros, and nothing past
      * them is read), stored as a whole vector whose last two lanes the next step overwrites, like
-     * {@link #packA14}. It replaced the element loop for the 8 rows after a 64-row chunk's four panels.
+     * {@link #packA14}. It replaced the element loop for the rows after the whole panels (4 after 256).
      */
     private static void packA14Edge(float[] a, int aOff, int lda, int ic, int mr, int pc, int kc, float[] pa,
                                     int paOff) {
